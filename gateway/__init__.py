@@ -1,0 +1,3 @@
+"""Gegevensknooppunt: a gateway node pair for the iJw and iWmo standard messages."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,175 @@
+"""Ports: the small protocols through which the core talks to the broker and the database.
+
+They speak the project's own types only (no aio-pika, SQLAlchemy or HTTP types). Real implementations live
+in ``adapters/``; each has an in-memory fake beside it for tests that are not about that adapter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+from gateway.errors import NodeRole
+from gateway.standard.header import Header
+
+PartyKind = Literal["gemeente", "aanbieder"]
+NODES: tuple[NodeRole, ...] = ("ggk", "vecozo")
+
+
+# --- values ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """A registered party: gemeente (4-digit CBS code) or aanbieder (8-digit AGB-code)."""
+
+    code: str
+    kind: PartyKind
+    name: str
+    home_node: NodeRole
+    active_from: date
+    active_until: date | None = None
+    delivery_format: Literal["xml", "stuf"] = "xml"
+
+    def active_on(self, day: date) -> bool:
+        return self.active_from <= day and (self.active_until is None or day <= self.active_until)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A message on its way: the exact submitted bytes plus what travels as AMQP properties.
+
+    The repr shows ids and size only, never the body.
+    """
+
+    tracking_id: str
+    conversation_id: str
+    header: Header
+    received_at: datetime
+    body: bytes = field(repr=False)
+    origin_node: NodeRole = "vecozo"
+    target_node: NodeRole = "ggk"
+
+    @property
+    def recipient(self) -> str:
+        """The party whose mailbox receives this message."""
+        return self.header.ontvanger
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    def amqp_headers(self) -> dict[str, str]:
+        """The headers every mailbox message carries (no personal data)."""
+        h = self.header
+        return {
+            "standard": h.standard,
+            "release": h.release,
+            "berichtcode": h.code,
+            "message": h.message,
+            "afzender": h.afzender,
+            "ontvanger": h.ontvanger,
+            "identificatie": h.reference,
+            "sha256": self.sha256,
+            "received-at": self.received_at.isoformat(),
+            "origin-node": self.origin_node,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingEvent:
+    """One step in a message's life. ``detail`` holds codes, paths and ids only."""
+
+    tracking_id: str
+    event: str  # received, refused, routed, published, crossed-link, in-mailbox, fetched, acked, dead-lettered
+    node: NodeRole
+    at: datetime
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """What the tracking store knows about one accepted message (never the payload)."""
+
+    tracking_id: str
+    conversation_id: str
+    standard: str
+    release: str
+    message: str
+    afzender: str
+    ontvanger: str
+    submitter: str
+    reference: str
+    identificatie: str
+    sha256: str
+    size: int
+    received_at: datetime
+    status: str  # pending, accepted
+    answers: str | None = None  # tracking id of the message this one answers
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Result of claiming (sender, message type, reference) for a new submission.
+
+    ``outcome`` is ``new`` (go on and publish), ``same`` (same bytes seen before: answer with ``previous``)
+    or ``conflict`` (same reference, other bytes: refuse with IB216/CC08).
+    """
+
+    outcome: Literal["new", "same", "conflict"]
+    previous: MessageRecord | None = None
+
+
+# --- ports ----------------------------------------------------------------------------------------------
+
+
+class Publisher(Protocol):
+    """Publishes a delivery persistent, mandatory, and returns only after the broker confirmed it.
+
+    Raises :class:`gateway.errors.Unavailable` when the broker cannot take it (down, nack, unroutable).
+    """
+
+    async def publish(self, delivery: Delivery) -> None: ...
+
+
+class Registry(Protocol):
+    """The participant registry."""
+
+    async def participant(self, code: str) -> Participant | None: ...
+
+    async def may_submit_for(self, submitter: str, party: str, day: date) -> bool: ...
+
+    async def authenticate(self, credential: str) -> str | None:
+        """The party code that owns this API credential, or None."""
+        ...
+
+
+class Tracking(Protocol):
+    """Uniqueness index, message records, lifecycle events and conversation lookups."""
+
+    async def claim(self, record: MessageRecord) -> Claim: ...
+
+    async def confirm(self, tracking_id: str) -> None: ...
+
+    async def release(self, tracking_id: str) -> None:
+        """Forget a pending claim whose publish failed (nothing is recorded as accepted)."""
+        ...
+
+    async def add_event(self, event: TrackingEvent) -> None: ...
+
+    async def record(self, tracking_id: str) -> MessageRecord | None: ...
+
+    async def events(self, tracking_id: str) -> list[TrackingEvent]: ...
+
+    async def find(self, afzender: str, message: str, identificatie: str) -> MessageRecord | None:
+        """The accepted message sent by ``afzender`` of type ``message`` with this Identificatie."""
+        ...
+
+    async def find_by_referentie(self, aanbieder: str, referentie: str) -> MessageRecord | None:
+        """The latest accepted request (315/317) of this aanbieder that carried this ReferentieAanbieder."""
+        ...
+
+    async def add_referenties(self, tracking_id: str, aanbieder: str, referenties: tuple[str, ...]) -> None: ...

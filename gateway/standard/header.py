@@ -1,0 +1,41 @@
+"""The frozen header value that every later part routes on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What a valid standard message says about itself: safe to log (codes and ids, no personal data).
+
+    ``message`` is the catalogue name (``JW301``, ``WMO315``); ``code`` the BerichtCode (``436``).
+    For a retour (302, 306, 308, 316, 318, 320), ``identificatie``/``dagtekening`` are those of the message it answers (as the standard
+    puts them in ``BerichtIdentificatie``) and ``identificatie_retour``/``dagtekening_retour`` its own.
+    """
+
+    standard: str
+    release: str
+    message: str
+    code: str
+    afzender: str
+    ontvanger: str
+    identificatie: str
+    dagtekening: date
+    identificatie_retour: str | None = None
+    dagtekening_retour: date | None = None
+    # business keys that link messages of one conversation beyond the retour header:
+    # ReferentieAanbieder values (315/317 offer them, 319 answers with one) and the
+    # DeclaratieIdentificatie by which a 325 answers a 323.
+    referenties_aanbieder: tuple[str, ...] = ()
+    declaratie_identificatie: str | None = None
+
+    @property
+    def is_retour(self) -> bool:
+        return self.identificatie_retour is not None
+
+    @property
+    def reference(self) -> str:
+        """The sender's own id for this message: IdentificatieRetour for a retour, else Identificatie."""
+        return self.identificatie_retour if self.identificatie_retour is not None else self.identificatie
