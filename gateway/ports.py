@@ -54,9 +54,14 @@ class Delivery:
     target_node: NodeRole = "ggk"
 
     @property
+    def sender(self) -> str:
+        """The party that sends this message: for a retour the header's Ontvanger (it answers), else Afzender."""
+        return self.header.ontvanger if self.header.is_retour else self.header.afzender
+
+    @property
     def recipient(self) -> str:
-        """The party whose mailbox receives this message."""
-        return self.header.ontvanger
+        """The party whose mailbox receives this message: a retour travels back to the header's Afzender."""
+        return self.header.afzender if self.header.is_retour else self.header.ontvanger
 
     @property
     def sha256(self) -> str:
@@ -76,6 +81,8 @@ class Delivery:
             "sha256": self.sha256,
             "received-at": self.received_at.isoformat(),
             "origin-node": self.origin_node,
+            "sender": self.sender,
+            "recipient": self.recipient,
         }
 
 
@@ -92,7 +99,13 @@ class TrackingEvent:
 
 @dataclass(frozen=True, slots=True)
 class MessageRecord:
-    """What the tracking store knows about one accepted message (never the payload)."""
+    """What the tracking store knows about one accepted message (never the payload).
+
+    ``afzender``/``ontvanger`` are the parties that actually send and receive it: for a retour that is the
+    header's Ontvanger and Afzender respectively (a retour keeps the header of the message it answers).
+    ``reference`` is the sender's own id (IdentificatieRetour for a retour), the uniqueness key with
+    (afzender, message); ``identificatie`` is the header's Identificatie.
+    """
 
     tracking_id: str
     conversation_id: str
