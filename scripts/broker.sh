@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Make sure a local RabbitMQ broker with the management and shovel plugins runs.
+#
+# Installs rabbitmq-server from the OS packages when it is missing, starts the default node when it is not
+# running (no systemd needed), enables the plugins the gateway uses and waits until the management API
+# answers. Idempotent and safe while the broker runs; it never stops a running broker.
+#
+# Environment: GATEWAY_MANAGEMENT_URL (default http://127.0.0.1:15672), GATEWAY_BROKER_USER / _PASSWORD
+# (default guest/guest), BROKER_WAIT_SECONDS (default 90).
+set -euo pipefail
+
+MANAGEMENT_URL="${GATEWAY_MANAGEMENT_URL:-http://127.0.0.1:15672}"
+USER_NAME="${GATEWAY_BROKER_USER:-guest}"
+USER_PASSWORD="${GATEWAY_BROKER_PASSWORD:-guest}"
+WAIT_SECONDS="${BROKER_WAIT_SECONDS:-90}"
+PLUGINS=(rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management)
+
+log() { printf 'broker: %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        log "need root for: $*"; exit 1
+    fi
+}
+
+install_broker() {
+    if command -v rabbitmqctl >/dev/null 2>&1; then
+        return
+    fi
+    log "installing rabbitmq-server from the OS packages"
+    as_root apt-get update -q
+    # The package's own service start may be blocked (no systemd); we start the node ourselves below.
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q rabbitmq-server || \
+        command -v rabbitmqctl >/dev/null 2>&1 || { log "installing rabbitmq-server failed"; exit 1; }
+}
+
+broker_running() {
+    as_root rabbitmqctl -q status >/dev/null 2>&1
+}
+
+start_broker() {
+    if broker_running; then
+        log "broker already running"
+        return
+    fi
+    log "starting the broker"
+    as_root rabbitmq-server -detached
+    as_root timeout "$WAIT_SECONDS" rabbitmqctl await_startup >/dev/null
+}
+
+enable_plugins() {
+    local enabled
+    enabled="$(as_root rabbitmq-plugins list -e -m 2>/dev/null || true)"
+    local missing=()
+    for plugin in "${PLUGINS[@]}"; do
+        grep -qx "$plugin" <<<"$enabled" || missing+=("$plugin")
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        log "plugins already enabled"
+        return
+    fi
+    log "enabling ${missing[*]}"
+    as_root rabbitmq-plugins enable "${missing[@]}" >/dev/null
+}
+
+management_answers() {
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsS -o /dev/null -u "$USER_NAME:$USER_PASSWORD" "$MANAGEMENT_URL/api/overview" 2>/dev/null
+    else
+        python3 - "$MANAGEMENT_URL/api/overview" "$USER_NAME" "$USER_PASSWORD" <<'PY' 2>/dev/null
+import base64, sys, urllib.request
+url, user, password = sys.argv[1:4]
+token = base64.b64encode(f"{user}:{password}".encode()).decode()
+request = urllib.request.Request(url, headers={"Authorization": f"Basic {token}"})
+urllib.request.urlopen(request, timeout=5).read()
+PY
+    fi
+}
+
+wait_for_management() {
+    local deadline=$((SECONDS + WAIT_SECONDS))
+    until management_answers; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            log "management API at $MANAGEMENT_URL did not answer within ${WAIT_SECONDS}s"
+            exit 1
+        fi
+        sleep 1
+    done
+    log "ready: management API answers at $MANAGEMENT_URL"
+}
+
+install_broker
+start_broker
+enable_plugins
+wait_for_management
