@@ -42,6 +42,7 @@ class GatewayError(Exception):
     def __init__(self, detail: str | None = None, errors: Sequence[ErrorItem] = ()) -> None:
         self.detail = detail or self.title
         self.errors: tuple[ErrorItem, ...] = tuple(errors) or (ErrorItem(self.code, self.detail),)
+        self.tracking_id: str | None = None  # set when the refusal was recorded in track & trace
         super().__init__(self.detail)
 
     def code_for(self, node: NodeRole) -> str:

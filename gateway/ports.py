@@ -91,7 +91,9 @@ class TrackingEvent:
     """One step in a message's life. ``detail`` holds codes, paths and ids only."""
 
     tracking_id: str
-    event: str  # received, refused, routed, published, crossed-link, in-mailbox, fetched, acked, dead-lettered
+    event: (
+        str  # received, refused, routed, published, crossed-link, in-mailbox, fetched, acked, dead-lettered
+    )
     node: NodeRole
     at: datetime
     detail: Mapping[str, str] = field(default_factory=dict)
@@ -185,4 +187,6 @@ class Tracking(Protocol):
         """The latest accepted request (315/317) of this aanbieder that carried this ReferentieAanbieder."""
         ...
 
-    async def add_referenties(self, tracking_id: str, aanbieder: str, referenties: tuple[str, ...]) -> None: ...
+    async def add_referenties(
+        self, tracking_id: str, aanbieder: str, referenties: tuple[str, ...]
+    ) -> None: ...
