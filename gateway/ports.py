@@ -190,3 +190,25 @@ class Tracking(Protocol):
     async def add_referenties(
         self, tracking_id: str, aanbieder: str, referenties: tuple[str, ...]
     ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Leased:
+    """A mailbox message handed out over HTTP: it returns to the queue unless acked before the lease ends."""
+
+    lease_id: str
+    tracking_id: str
+    conversation_id: str
+    headers: Mapping[str, str]
+    body: bytes = field(repr=False)
+    redelivered: bool = False
+
+
+class MailboxReader(Protocol):
+    """HTTP access to a participant's mailbox: lease a batch, ack each message."""
+
+    async def lease(self, node: NodeRole, code: str, max_messages: int, lease_seconds: int) -> list[Leased]: ...
+
+    async def ack(self, node: NodeRole, code: str, lease_id: str) -> bool:
+        """True when the lease was still held and the message is now removed."""
+        ...

@@ -1,0 +1,1 @@
+"""The FastAPI edge of a node: thin routes over the core and the ports."""
