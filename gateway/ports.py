@@ -209,6 +209,6 @@ class MailboxReader(Protocol):
 
     async def lease(self, node: NodeRole, code: str, max_messages: int, lease_seconds: int) -> list[Leased]: ...
 
-    async def ack(self, node: NodeRole, code: str, lease_id: str) -> bool:
-        """True when the lease was still held and the message is now removed."""
+    async def ack(self, node: NodeRole, code: str, lease_id: str) -> str | None:
+        """The acked message's tracking id when the lease was still held (it is now removed), else None."""
         ...

@@ -1,0 +1,89 @@
+"""What every route of a node may ask for: the node's services, the caller's party, the request body."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from gateway.errors import NodeRole, NotAuthenticated, TooLarge, UnsupportedMediaType
+from gateway.identity import Credentials, Identity
+from gateway.ingest import Ingest
+from gateway.ports import MailboxReader, Registry, Tracking
+
+XML_TYPES = ("application/xml", "text/xml")
+
+
+@dataclass(frozen=True)
+class NodeServices:
+    """The wiring of one node, built at start-up and kept on ``app.state.services``."""
+
+    node: NodeRole
+    ingest: Ingest
+    identity: Identity
+    registry: Registry
+    tracking: Tracking
+    reader: MailboxReader
+    max_bytes: int
+    lease_seconds: int
+    operator_token: str | None = None
+    admin: Any = None  # the registry's management interface (participants, credentials)
+
+    def __repr__(self) -> str:
+        return f"NodeServices(node={self.node!r})"
+
+
+def services(request: Request) -> NodeServices:
+    svc: NodeServices = request.app.state.services
+    return svc
+
+
+Services = Annotated[NodeServices, Depends(services)]
+
+
+def credentials(request: Request) -> Credentials:
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else None
+    return Credentials(bearer=bearer or None)
+
+
+async def caller(request: Request, svc: Services) -> str:
+    """The authenticated party code of the caller (401 otherwise)."""
+    return await svc.identity.party(credentials(request))
+
+
+Caller = Annotated[str, Depends(caller)]
+
+
+def is_operator(request: Request, svc: NodeServices) -> bool:
+    token = credentials(request).bearer
+    return bool(svc.operator_token and token and hmac.compare_digest(token, svc.operator_token))
+
+
+async def operator(request: Request, svc: Services) -> None:
+    if not is_operator(request, svc):
+        raise NotAuthenticated("this operation needs the operator credential")
+
+
+Operator = Annotated[None, Depends(operator)]
+
+
+async def xml_body(request: Request, limit: int) -> bytes:
+    """The request body, refused early when it is not XML or larger than ``limit`` bytes."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in XML_TYPES:
+        raise UnsupportedMediaType(f"content type {media or '(none)'} is not application/xml")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"message of {declared} bytes exceeds the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"message exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

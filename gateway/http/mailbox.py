@@ -1,0 +1,62 @@
+"""``/v1/mailbox``: a participant reads its own mailbox over HTTP: lease a batch, ack each message."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from gateway.errors import GatewayError
+from gateway.http.deps import Caller, Services
+from gateway.ports import TrackingEvent
+
+router = APIRouter(prefix="/v1/mailbox", tags=["mailbox"])
+
+
+class LeaseGone(GatewayError):
+    code, vecozo_code, status, reason = "GW410", "GW410", 410, "lease-gone"
+    title = "Lease unknown or expired: the message went back to the mailbox and will be offered again"
+
+
+@router.get("", summary="Lease up to `max` messages from the caller's mailbox")
+async def lease(
+    svc: Services,
+    party: Caller,
+    max: int = Query(10, ge=1, le=100, description="messages to lease at most"),
+    lease_seconds: int | None = Query(None, ge=5, le=3600, description="lease time; default from settings"),
+) -> dict[str, Any]:
+    seconds = lease_seconds or svc.lease_seconds
+    leased = await svc.reader.lease(svc.node, party, max, seconds)
+    now = datetime.now(UTC)
+    for item in leased:
+        await svc.tracking.add_event(
+            TrackingEvent(item.tracking_id, "fetched", svc.node, now, {"by": party, "via": "http"})
+        )
+    return {
+        "leaseSeconds": seconds,
+        "messages": [
+            {
+                "leaseId": item.lease_id,
+                "trackingId": item.tracking_id,
+                "conversationId": item.conversation_id,
+                "headers": dict(item.headers),
+                "redelivered": item.redelivered,
+                "contentType": "application/xml",
+                "body": base64.b64encode(item.body).decode("ascii"),
+            }
+            for item in leased
+        ],
+    }
+
+
+@router.post("/{lease_id}/ack", status_code=204, summary="Acknowledge a leased message: it leaves the mailbox")
+async def ack(lease_id: str, svc: Services, party: Caller) -> Response:
+    tracking_id = await svc.reader.ack(svc.node, party, lease_id)
+    if tracking_id is None:
+        raise LeaseGone(f"lease {lease_id} is not held")
+    await svc.tracking.add_event(
+        TrackingEvent(tracking_id, "acked", svc.node, datetime.now(UTC), {"by": party, "via": "http"})
+    )
+    return Response(status_code=204)
