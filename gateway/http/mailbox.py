@@ -51,7 +51,9 @@ async def lease(
     }
 
 
-@router.post("/{lease_id}/ack", status_code=204, summary="Acknowledge a leased message: it leaves the mailbox")
+@router.post(
+    "/{lease_id}/ack", status_code=204, summary="Acknowledge a leased message: it leaves the mailbox"
+)
 async def ack(lease_id: str, svc: Services, party: Caller) -> Response:
     tracking_id = await svc.reader.ack(svc.node, party, lease_id)
     if tracking_id is None:

@@ -38,7 +38,9 @@ def problem_response(exc: GatewayError, node: NodeRole) -> JSONResponse:
     headers = {}
     if isinstance(exc, Unavailable):
         headers["Retry-After"] = str(exc.retry_after)
-    return JSONResponse(problem_body(exc, node), status_code=exc.status, media_type=MEDIA_TYPE, headers=headers)
+    return JSONResponse(
+        problem_body(exc, node), status_code=exc.status, media_type=MEDIA_TYPE, headers=headers
+    )
 
 
 def install(app: Any, node: NodeRole) -> None:
