@@ -1,0 +1,41 @@
+"""Database adapters: the participant registry and tracking on SQLAlchemy (SQLite or PostgreSQL).
+
+``Database.connect(url)`` gives ``db.registry`` (``gateway.ports.Registry`` + management) and
+``db.tracking`` (``gateway.ports.Tracking`` + conversation, retention). ``adapters.db.memory`` holds
+in-memory fakes with the same behaviour.
+"""
+
+from adapters.db.admin import (
+    CredentialInfo,
+    DuplicateParticipant,
+    InvalidParticipant,
+    IssuedCredential,
+    RegistryAdmin,
+    RegistryError,
+    Submitter,
+    UnknownParticipant,
+)
+from adapters.db.engine import DEFAULT_URL, ENV_URL, Database, database_url
+from adapters.db.memory import MemoryRegistry, MemoryTracking
+from adapters.db.registry import SqlRegistry
+from adapters.db.tracking import Purged, SqlTracking
+
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_URL",
+    "CredentialInfo",
+    "Database",
+    "DuplicateParticipant",
+    "InvalidParticipant",
+    "IssuedCredential",
+    "MemoryRegistry",
+    "MemoryTracking",
+    "Purged",
+    "RegistryAdmin",
+    "RegistryError",
+    "SqlRegistry",
+    "SqlTracking",
+    "Submitter",
+    "UnknownParticipant",
+    "database_url",
+]

@@ -1,0 +1,146 @@
+"""``Database.connect(url)``: the engine, the schema, and the registry and tracking stores on top."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from adapters.db.connections import Connections
+from adapters.db.registry import SqlRegistry
+from adapters.db.schema import metadata
+from adapters.db.tracking import STALE_AFTER, SqlTracking
+
+DEFAULT_URL = "sqlite+aiosqlite:///var/gateway.db"
+ENV_URL = "GATEWAY_DATABASE_URL"
+BUSY_TIMEOUT_MS = 30_000
+# any constant: the key of the PostgreSQL advisory lock held while the schema is created
+_SCHEMA_LOCK = 0x6B6E6F6F70756E74
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+asyncpg",
+}
+
+
+def database_url(url: str | None = None) -> URL:
+    """The async URL for ``url`` (default: the SQLite file ``var/gateway.db`` under the working directory).
+
+    ``sqlite:///`` and ``postgresql://`` are accepted and given their async driver.
+    """
+    parsed = make_url(url or DEFAULT_URL)
+    driver = _DRIVERS.get(parsed.drivername, parsed.drivername)
+    if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+        raise ValueError(f"unsupported database driver {parsed.drivername!r}: use SQLite or PostgreSQL")
+    return parsed.set(drivername=driver)
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    name = url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
+class Database:
+    """One database: an engine plus the stores that implement ``Registry`` and ``Tracking``."""
+
+    def __init__(self, engine: AsyncEngine, stale_after: timedelta = STALE_AFTER) -> None:
+        self.engine = engine
+        self.connections = Connections(engine)
+        self.registry = SqlRegistry(self.connections)
+        self.tracking = SqlTracking(self.connections, stale_after=stale_after)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def __repr__(self) -> str:
+        url = self.engine.url
+        return f"Database(dialect={self.dialect!r}, host={url.host!r}, database={url.database!r})"
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str | None = None,
+        *,
+        create_schema: bool = True,
+        pool_size: int = 10,
+        max_overflow: int = 20,
+        pool_timeout: float = 10.0,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        stale_after: timedelta = STALE_AFTER,
+    ) -> Database:
+        """Open ``url`` (see :func:`database_url`) and, unless told not to, create missing tables.
+
+        SQLite: the parent directory is created; WAL journal, ``busy_timeout``, foreign keys on.
+        PostgreSQL: a pool of ``pool_size`` (+ ``max_overflow``) connections, checked before use.
+        """
+        parsed = database_url(url)
+        kwargs: dict[str, Any] = {"pool_timeout": pool_timeout, "pool_pre_ping": True}
+        if parsed.drivername.startswith("sqlite"):
+            path = _sqlite_file(parsed)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                kwargs.update(pool_size=pool_size, max_overflow=max_overflow)
+            else:
+                kwargs.pop("pool_timeout")
+            engine = create_async_engine(parsed, **kwargs)
+            _sqlite_pragmas(engine, busy_timeout_ms)
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
+            engine = create_async_engine(parsed, **kwargs)
+        db = cls(engine, stale_after=stale_after)
+        try:
+            if create_schema:
+                await db.create_schema()
+        except BaseException:
+            await engine.dispose()
+            raise
+        return db
+
+    async def create_schema(self) -> None:
+        """Create missing tables and indexes; safe to run again and from several processes at once."""
+        async with self.engine.begin() as conn:
+            await _lock_schema(conn)
+            await conn.run_sync(metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+async def _lock_schema(conn: AsyncConnection) -> None:
+    """Serialise schema creation between processes for the rest of this transaction."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+    else:
+        # take SQLite's write lock now: a second process waits (busy_timeout) and then sees the tables
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_pragmas(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()

@@ -1,0 +1,233 @@
+"""The participant registry on SQLAlchemy: implements ``gateway.ports.Registry`` and ``RegistryAdmin``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from adapters.db import credentials as creds
+from adapters.db.admin import (
+    MAX_LABEL,
+    CredentialInfo,
+    DuplicateParticipant,
+    InvalidParticipant,
+    IssuedCredential,
+    Submitter,
+    UnknownParticipant,
+    retired,
+    validate_participant,
+    validate_submitter,
+)
+from adapters.db.connections import Connections
+from adapters.db.schema import credentials, participants, submitters
+from gateway.ports import Participant, PartyKind
+
+
+def _participant(row: RowMapping) -> Participant:
+    return Participant(
+        code=row["code"],
+        kind=row["kind"],
+        name=row["name"],
+        home_node=row["home_node"],
+        active_from=row["active_from"],
+        active_until=row["active_until"],
+        delivery_format=row["delivery_format"],
+    )
+
+
+def _participant_row(p: Participant) -> dict[str, Any]:
+    return {
+        "code": p.code,
+        "kind": p.kind,
+        "name": p.name,
+        "home_node": p.home_node,
+        "active_from": p.active_from,
+        "active_until": p.active_until,
+        "delivery_format": p.delivery_format,
+    }
+
+
+def _submitter(row: RowMapping) -> Submitter:
+    return Submitter(row["submitter"], row["party"], row["active_from"], row["active_until"])
+
+
+class SqlRegistry:
+    """Participants, submitter relations and API credentials (stored as salted hashes)."""
+
+    def __init__(self, connections: Connections) -> None:
+        self._db = connections
+
+    def __repr__(self) -> str:
+        return f"SqlRegistry(dialect={self._db.dialect!r})"
+
+    # --- gateway.ports.Registry ---------------------------------------------------------------------
+
+    async def participant(self, code: str) -> Participant | None:
+        async with self._db.read() as conn:
+            row = (await conn.execute(select(participants).where(participants.c.code == code))).first()
+        return None if row is None else _participant(row._mapping)
+
+    async def may_submit_for(self, submitter: str, party: str, day: date) -> bool:
+        query = select(submitters.c.submitter).where(
+            submitters.c.submitter == submitter,
+            submitters.c.party == party,
+            submitters.c.active_from <= day,
+            or_(submitters.c.active_until.is_(None), submitters.c.active_until >= day),
+        )
+        async with self._db.read() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    async def authenticate(self, credential: str) -> str | None:
+        key_id = creds.key_id_of(credential)
+        if key_id is None:
+            return None
+        query = select(credentials.c.participant, credentials.c.salt, credentials.c.digest).where(
+            credentials.c.key_id == key_id, credentials.c.revoked.is_(False)
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None or not creds.matches(credential, row.salt, row.digest):
+            return None
+        return str(row.participant)
+
+    # --- management ---------------------------------------------------------------------------------
+
+    async def add_participant(self, participant: Participant) -> None:
+        validate_participant(participant)
+        try:
+            async with self._db.write() as conn:
+                await conn.execute(insert(participants).values(_participant_row(participant)))
+        except IntegrityError:
+            raise DuplicateParticipant(participant.code) from None
+
+    async def update_participant(self, participant: Participant) -> None:
+        validate_participant(participant)
+        async with self._db.write() as conn:
+            done = await conn.execute(
+                update(participants)
+                .where(participants.c.code == participant.code)
+                .values(_participant_row(participant))
+            )
+            if done.rowcount != 1:
+                raise UnknownParticipant(participant.code)
+
+    async def retire(self, code: str, last_day: date) -> Participant:
+        async with self._db.write() as conn:
+            row = (await conn.execute(select(participants).where(participants.c.code == code))).first()
+            if row is None:
+                raise UnknownParticipant(code)
+            ended = retired(_participant(row._mapping), last_day)
+            await conn.execute(
+                update(participants)
+                .where(participants.c.code == code)
+                .values(active_until=ended.active_until)
+            )
+        return ended
+
+    async def participants(
+        self, kind: PartyKind | None = None, active_on: date | None = None
+    ) -> list[Participant]:
+        query = select(participants).order_by(participants.c.code)
+        if kind is not None:
+            query = query.where(participants.c.kind == kind)
+        if active_on is not None:
+            query = query.where(
+                participants.c.active_from <= active_on,
+                or_(participants.c.active_until.is_(None), participants.c.active_until >= active_on),
+            )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_participant(r._mapping) for r in rows]
+
+    async def add_submitter(self, submitter: Submitter) -> None:
+        validate_submitter(submitter)
+        key = and_(submitters.c.submitter == submitter.submitter, submitters.c.party == submitter.party)
+        async with self._db.write() as conn:
+            # write first, so that SQLite takes its write lock before reading
+            changed = await conn.execute(
+                update(submitters)
+                .where(key)
+                .values(active_from=submitter.active_from, active_until=submitter.active_until)
+            )
+            if changed.rowcount == 1:
+                return
+            found = await conn.execute(
+                select(participants.c.code).where(
+                    participants.c.code.in_((submitter.submitter, submitter.party))
+                )
+            )
+            known = {r.code for r in found}
+            for code in (submitter.submitter, submitter.party):
+                if code not in known:
+                    raise UnknownParticipant(code)
+            await conn.execute(
+                insert(submitters).values(
+                    submitter=submitter.submitter,
+                    party=submitter.party,
+                    active_from=submitter.active_from,
+                    active_until=submitter.active_until,
+                )
+            )
+
+    async def remove_submitter(self, submitter: str, party: str) -> bool:
+        async with self._db.write() as conn:
+            done = await conn.execute(
+                delete(submitters).where(submitters.c.submitter == submitter, submitters.c.party == party)
+            )
+            return bool(done.rowcount == 1)
+
+    async def submitters(self, party: str | None = None) -> list[Submitter]:
+        query = select(submitters).order_by(submitters.c.party, submitters.c.submitter)
+        if party is not None:
+            query = query.where(submitters.c.party == party)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_submitter(r._mapping) for r in rows]
+
+    async def issue_credential(self, code: str, label: str | None = None) -> IssuedCredential:
+        if label is not None and len(label) > MAX_LABEL:
+            raise InvalidParticipant(f"a credential label has at most {MAX_LABEL} characters")
+        token, hashed = creds.new_token()
+        async with self._db.write() as conn:
+            found = await conn.execute(select(participants.c.code).where(participants.c.code == code))
+            if found.first() is None:
+                raise UnknownParticipant(code)
+            await conn.execute(
+                insert(credentials).values(
+                    key_id=hashed.key_id,
+                    participant=code,
+                    salt=hashed.salt,
+                    digest=hashed.digest,
+                    label=label,
+                    created_at=datetime.now(UTC),
+                    revoked=False,
+                )
+            )
+        return IssuedCredential(hashed.key_id, code, token)
+
+    async def revoke_credential(self, key_id: str) -> bool:
+        async with self._db.write() as conn:
+            done = await conn.execute(
+                update(credentials)
+                .where(credentials.c.key_id == key_id, credentials.c.revoked.is_(False))
+                .values(revoked=True)
+            )
+            return bool(done.rowcount == 1)
+
+    async def credentials(self, code: str | None = None) -> list[CredentialInfo]:
+        query = select(
+            credentials.c.key_id,
+            credentials.c.participant,
+            credentials.c.created_at,
+            credentials.c.revoked,
+            credentials.c.label,
+        ).order_by(credentials.c.participant, credentials.c.created_at, credentials.c.key_id)
+        if code is not None:
+            query = query.where(credentials.c.participant == code)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [CredentialInfo(r.key_id, r.participant, r.created_at, bool(r.revoked), r.label) for r in rows]

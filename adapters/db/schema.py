@@ -1,0 +1,158 @@
+"""The tables. No payload and no personal data: codes, ids, hashes, sizes and times only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+CODE = 8  # gemeentecode (4) or AGB-code (8)
+UUID = 36
+REF = 100
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes, stored in UTC on every database (SQLite keeps no offset of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the tracking store needs timezone-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("code", String(CODE), primary_key=True),
+    Column("kind", String(9), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("home_node", String(6), nullable=False),
+    Column("active_from", Date, nullable=False),
+    Column("active_until", Date, nullable=True),
+    Column("delivery_format", String(4), nullable=False, server_default="xml"),
+    CheckConstraint("kind IN ('gemeente', 'aanbieder')", name="kind"),
+    CheckConstraint("home_node IN ('ggk', 'vecozo')", name="home_node"),
+    CheckConstraint("delivery_format IN ('xml', 'stuf')", name="delivery_format"),
+)
+
+submitters = Table(
+    "submitters",
+    metadata,
+    Column("submitter", String(CODE), ForeignKey("participants.code", ondelete="CASCADE"), nullable=False),
+    Column("party", String(CODE), ForeignKey("participants.code", ondelete="CASCADE"), nullable=False),
+    Column("active_from", Date, nullable=False),
+    Column("active_until", Date, nullable=True),
+    PrimaryKeyConstraint("submitter", "party"),
+    Index(None, "party"),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column(
+        "participant",
+        String(CODE),
+        ForeignKey("participants.code", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("salt", String(64), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("label", String(100), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked", Boolean, nullable=False, server_default="0"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("tracking_id", String(UUID), primary_key=True),
+    Column("conversation_id", String(UUID), nullable=False, index=True),
+    Column("standard", String(8), nullable=False),
+    Column("release", String(8), nullable=False),
+    Column("message", String(16), nullable=False),
+    Column("afzender", String(CODE), nullable=False),
+    Column("ontvanger", String(CODE), nullable=False),
+    Column("submitter", String(CODE), nullable=False),
+    Column("reference", String(REF), nullable=False),
+    Column("identificatie", String(REF), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False, index=True),
+    Column("status", String(8), nullable=False),
+    Column("answers", String(UUID), nullable=True),
+    CheckConstraint("status IN ('pending', 'accepted')", name="status"),
+    # the uniqueness index: one reference per sender and message type
+    UniqueConstraint("afzender", "message", "reference"),
+    # linking a retour (or a 325) to the message it answers
+    Index(None, "afzender", "message", "identificatie"),
+)
+
+referenties = Table(
+    "referenties",
+    metadata,
+    Column("aanbieder", String(CODE), nullable=False),
+    Column("referentie", String(REF), nullable=False),
+    Column(
+        "tracking_id",
+        String(UUID),
+        ForeignKey("messages.tracking_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    PrimaryKeyConstraint("aanbieder", "referentie", "tracking_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    # INTEGER PRIMARY KEY is SQLite's rowid: autoincrementing there, BIGSERIAL-like on PostgreSQL
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("tracking_id", String(UUID), nullable=False, index=True),
+    Column("event", String(32), nullable=False),
+    Column("node", String(6), nullable=False),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("detail", JSON, nullable=False),
+)

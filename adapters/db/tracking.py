@@ -1,0 +1,233 @@
+"""Tracking on SQLAlchemy: the uniqueness index, message records, lifecycle events, conversation lookups.
+
+Implements ``gateway.ports.Tracking``. Uniqueness rests on the UNIQUE constraint over
+(afzender, message, reference): a claim inserts first (``ON CONFLICT DO NOTHING``) and reads the winner
+afterwards, so concurrent claims of one key resolve in the database, never by check-then-insert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.db.connections import Connections
+from adapters.db.schema import events, messages
+from adapters.db.schema import referenties as links
+from gateway.ports import Claim, MessageRecord, TrackingEvent
+
+# a claim still pending this long after it was made belongs to a process that died between claim and
+# confirm/release; a later submission of the same key takes it over instead of waiting forever
+STALE_AFTER = timedelta(minutes=15)
+_ATTEMPTS = 5
+
+_FIELDS = tuple(MessageRecord.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """How much :meth:`SqlTracking.purge_before` removed."""
+
+    messages: int
+    events: int
+
+
+def record_row(record: MessageRecord) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in _FIELDS}
+
+
+def _record(row: RowMapping) -> MessageRecord:
+    return MessageRecord(**{name: row[name] for name in _FIELDS})
+
+
+def _event(row: RowMapping) -> TrackingEvent:
+    return TrackingEvent(
+        tracking_id=row["tracking_id"],
+        event=row["event"],
+        node=row["node"],
+        at=row["at"],
+        detail={str(k): str(v) for k, v in row["detail"].items()},
+    )
+
+
+def check_aware(at: datetime) -> None:
+    if at.tzinfo is None:
+        raise ValueError("naive datetime: the tracking store needs timezone-aware datetimes")
+
+
+class SqlTracking:
+    """Message records and events in the database. Never the payload."""
+
+    def __init__(self, connections: Connections, stale_after: timedelta = STALE_AFTER) -> None:
+        self._db = connections
+        self.stale_after = stale_after
+
+    def __repr__(self) -> str:
+        return f"SqlTracking(dialect={self._db.dialect!r})"
+
+    def _insert(self) -> Any:
+        if self._db.dialect == "postgresql":
+            return postgresql.insert(messages)
+        return sqlite.insert(messages)
+
+    def _claim_statement(self, row: Mapping[str, Any]) -> Insert:
+        stmt = self._insert().values(dict(row))
+        return stmt.on_conflict_do_nothing(  # type: ignore[no-any-return]
+            index_elements=["afzender", "message", "reference"]
+        ).returning(messages.c.tracking_id)
+
+    # --- gateway.ports.Tracking ---------------------------------------------------------------------
+
+    async def claim(self, record: MessageRecord) -> Claim:
+        check_aware(record.received_at)
+        row = record_row(record)
+        for _ in range(_ATTEMPTS):
+            try:
+                claim = await self._try_claim(row, record)
+            except IntegrityError:  # not the uniqueness key (handled by ON CONFLICT): the tracking id
+                raise ValueError(f"tracking id {record.tracking_id} is already in use") from None
+            if claim is not None:
+                return claim
+        raise RuntimeError("claim did not settle; the uniqueness key keeps changing")
+
+    async def _try_claim(self, row: Mapping[str, Any], record: MessageRecord) -> Claim | None:
+        """One attempt in one transaction; None when the key changed under us and we should retry."""
+        key = (
+            messages.c.afzender == record.afzender,
+            messages.c.message == record.message,
+            messages.c.reference == record.reference,
+        )
+        async with self._db.write() as conn:
+            inserted = (await conn.execute(self._claim_statement(row))).first()
+            if inserted is not None:
+                return Claim("new")
+            # the conflicting row is committed (PostgreSQL waited for its transaction) and visible now
+            found = (await conn.execute(select(messages).where(*key))).first()
+            if found is None:
+                return None  # released between our insert and our read
+            previous = _record(found._mapping)
+            if self._stale(previous, record):
+                await self._drop_pending(conn, previous.tracking_id)
+                return None
+            return Claim("same" if previous.sha256 == record.sha256 else "conflict", previous)
+
+    def _stale(self, previous: MessageRecord, record: MessageRecord) -> bool:
+        return previous.status == "pending" and record.received_at - previous.received_at > self.stale_after
+
+    @staticmethod
+    async def _drop_pending(conn: AsyncConnection, tracking_id: str) -> None:
+        await conn.execute(
+            delete(messages).where(messages.c.tracking_id == tracking_id, messages.c.status == "pending")
+        )
+
+    async def confirm(self, tracking_id: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(messages)
+                .where(messages.c.tracking_id == tracking_id, messages.c.status == "pending")
+                .values(status="accepted")
+            )
+
+    async def release(self, tracking_id: str) -> None:
+        async with self._db.write() as conn:
+            await self._drop_pending(conn, tracking_id)
+
+    async def add_event(self, event: TrackingEvent) -> None:
+        check_aware(event.at)
+        async with self._db.write() as conn:
+            await conn.execute(
+                events.insert().values(
+                    tracking_id=event.tracking_id,
+                    event=event.event,
+                    node=event.node,
+                    at=event.at,
+                    detail=dict(event.detail),
+                )
+            )
+
+    async def record(self, tracking_id: str) -> MessageRecord | None:
+        async with self._db.read() as conn:
+            row = (await conn.execute(select(messages).where(messages.c.tracking_id == tracking_id))).first()
+        return None if row is None else _record(row._mapping)
+
+    async def events(self, tracking_id: str) -> list[TrackingEvent]:
+        query = select(events).where(events.c.tracking_id == tracking_id).order_by(events.c.id)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_event(r._mapping) for r in rows]
+
+    async def find(self, afzender: str, message: str, identificatie: str) -> MessageRecord | None:
+        query = (
+            select(messages)
+            .where(
+                messages.c.afzender == afzender,
+                messages.c.message == message,
+                messages.c.identificatie == identificatie,
+                messages.c.status == "accepted",
+            )
+            .order_by(messages.c.received_at.desc(), messages.c.tracking_id.desc())
+            .limit(1)
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _record(row._mapping)
+
+    async def find_by_referentie(self, aanbieder: str, referentie: str) -> MessageRecord | None:
+        query = (
+            select(messages)
+            .join(links, links.c.tracking_id == messages.c.tracking_id)
+            .where(
+                links.c.aanbieder == aanbieder,
+                links.c.referentie == referentie,
+                messages.c.status == "accepted",
+            )
+            .order_by(messages.c.received_at.desc(), messages.c.tracking_id.desc())
+            .limit(1)
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _record(row._mapping)
+
+    async def add_referenties(self, tracking_id: str, aanbieder: str, referenties: tuple[str, ...]) -> None:
+        if not referenties:
+            return
+        rows = [
+            {"aanbieder": aanbieder, "referentie": r, "tracking_id": tracking_id}
+            for r in dict.fromkeys(referenties)
+        ]
+        insert_ = postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert
+        try:
+            async with self._db.write() as conn:
+                await conn.execute(insert_(links).values(rows).on_conflict_do_nothing())
+        except IntegrityError:
+            raise ValueError(f"no message {tracking_id} to link referenties to") from None
+
+    # --- beyond the port ----------------------------------------------------------------------------
+
+    async def conversation(self, conversation_id: str) -> list[MessageRecord]:
+        """Every message of one conversation, oldest first (pending claims included)."""
+        query = (
+            select(messages)
+            .where(messages.c.conversation_id == conversation_id)
+            .order_by(messages.c.received_at, messages.c.tracking_id)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_record(r._mapping) for r in rows]
+
+    async def purge_before(self, cutoff: datetime) -> Purged:
+        """Forget messages received and events recorded before ``cutoff`` (retention)."""
+        check_aware(cutoff)
+        async with self._db.write() as conn:
+            gone_events = await conn.execute(delete(events).where(events.c.at < cutoff))
+            old = select(messages.c.tracking_id).where(messages.c.received_at < cutoff)
+            await conn.execute(delete(links).where(links.c.tracking_id.in_(old)))
+            gone = await conn.execute(delete(messages).where(messages.c.received_at < cutoff))
+            return Purged(messages=int(gone.rowcount), events=int(gone_events.rowcount))
