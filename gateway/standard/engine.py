@@ -1,0 +1,130 @@
+"""The standard message engine: bytes in, a frozen :class:`Header` out, or a Rejection carrying every error.
+
+Order of the steps in :meth:`Engine.check`:
+
+1. safe parse (:mod:`gateway.standard.safexml`): size, encoding, DTD, well-formedness, depth;
+2. classify by root namespace (:mod:`gateway.standard.classify`);
+3. header agreement, read tolerantly *before* the XSD: BerichtCode, BerichtVersie and BerichtSubversie
+   against the namespace (IB240 items);
+4. XSD validation against exactly that message's schema, every error collected (StUF055 items, capped);
+5. if step 3 found a mismatch: :class:`CodeMismatch` (IB240) carrying the IB240 items *and* the schema
+   errors (the official XSDs pin the code by pattern, so a wrong code is a schema error too; the chain's
+   answer for it is IB240); else schema errors: :class:`SchemaInvalid` (StUF055 / CC02);
+6. the header value of a valid message.
+
+Pure: no I/O after :meth:`Engine.load`. Safe to call from several threads (per-thread parsers and
+validators, see :mod:`gateway.standard.registry`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from lxml import etree
+
+from gateway.errors import CodeMismatch, ErrorItem, Rejection, SchemaInvalid
+from gateway.standard.catalog import Catalog, MessageType
+from gateway.standard.classify import Classifier, Known
+from gateway.standard.errortext import MAX_ERRORS, schema_errors
+from gateway.standard.header import Header
+from gateway.standard.headerread import code_errors, expected_header, read_header
+from gateway.standard.registry import REPO_SCHEMA_DIR, SchemaRegistry
+from gateway.standard.safexml import DEFAULT_LIMITS, Limits, parse
+
+SCHEMA_ERROR = SchemaInvalid.code
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of checking one message, for callers that report rather than raise (CLI, tests)."""
+
+    header: Header | None
+    message: MessageType | None
+    rejection: Rejection | None
+
+    @property
+    def valid(self) -> bool:
+        return self.rejection is None
+
+    @property
+    def errors(self) -> tuple[ErrorItem, ...]:
+        return self.rejection.errors if self.rejection is not None else ()
+
+
+class Engine:
+    """Checks messages against the installed releases and the catalogue."""
+
+    def __init__(self, registry: SchemaRegistry, catalog: Catalog, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.registry = registry
+        self.catalog = catalog
+        self.limits = limits
+        self.classifier = Classifier.build(registry, catalog)
+        self._expected = {k.schema.namespace: expected_header(k) for k in self.classifier.known}
+
+    def __repr__(self) -> str:
+        return f"Engine(messages={len(self._expected)}, releases={sorted(self.registry.releases)})"
+
+    @classmethod
+    def load(
+        cls,
+        schema_dirs: Sequence[Path] | None = None,
+        catalog_path: Path | None = None,
+        limits: Limits | None = None,
+    ) -> Engine:
+        """Index and compile the schemas (default: the repository's ``schemas/``) and read the catalogue
+        (default: ``schemas/catalog.toml``)."""
+        dirs = list(schema_dirs) if schema_dirs is not None else [REPO_SCHEMA_DIR]
+        registry = SchemaRegistry.from_dirs(dirs)
+        catalog = Catalog.load(catalog_path if catalog_path is not None else REPO_SCHEMA_DIR / "catalog.toml")
+        return cls(registry, catalog, limits if limits is not None else DEFAULT_LIMITS)
+
+    @property
+    def messages(self) -> tuple[MessageType, ...]:
+        """Every message this engine accepts (installed and catalogued)."""
+        return tuple(k.type for k in self.classifier.known)
+
+    def classify(self, root: etree._Element) -> MessageType:
+        """The message type of a parsed root element, or NotStandardMessage / ReleaseNotSupported."""
+        return self.classifier.classify(root).type
+
+    def check(self, data: bytes) -> Header:
+        """Safe parse, classify, validate and read the header of one message, or raise its Rejection."""
+        return self.check_tree(parse(data, self.limits))
+
+    def check_tree(self, root: etree._Element) -> Header:
+        """As :meth:`check` for a root element already produced by :func:`safexml.parse`."""
+        return self._check(root, self.classifier.classify(root))
+
+    def _check(self, root: etree._Element, known: Known) -> Header:
+        namespace = known.schema.namespace
+        mismatches = code_errors(root, known, self._expected[namespace])
+        schema = self.registry.validator(namespace)
+        if schema(root):
+            if mismatches:  # only with a schema that does not pin the code itself
+                raise CodeMismatch(_summary(CodeMismatch.title, len(mismatches)), errors=mismatches)
+            return read_header(root, known)
+        log = list(cast("Iterable[etree._LogEntry]", schema.error_log))
+        found = schema_errors(log, SCHEMA_ERROR, root, cap=MAX_ERRORS - len(mismatches))
+        total = len(log) + len(mismatches)
+        if mismatches:
+            raise CodeMismatch(_summary(CodeMismatch.title, total), errors=[*mismatches, *found])
+        raise SchemaInvalid(_summary(f"{known.type.name} does not conform to its XSD", total), errors=found)
+
+    def verdict(self, data: bytes) -> Verdict:
+        """:meth:`check` without raising: the header, the message type (once classified) or the Rejection."""
+        message: MessageType | None = None
+        try:
+            root = parse(data, self.limits)
+            known = self.classifier.classify(root)
+            message = known.type
+            return Verdict(self._check(root, known), message, None)
+        except Rejection as exc:
+            return Verdict(None, message, exc)
+
+
+def _summary(title: str, total: int) -> str:
+    shown = f", the first {MAX_ERRORS} listed" if total > MAX_ERRORS else ""
+    return f"{title}: {total} error{'s' if total != 1 else ''}{shown}"

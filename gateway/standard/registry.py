@@ -1,0 +1,184 @@
+"""Schema registry: every message XSD found under some directories, compiled once, by target namespace.
+
+Any directory of XSDs is indexed by what the files say about themselves (``targetNamespace`` and
+``xs:appinfo`` standaard/bericht/release), so the official release files work as they are and several
+releases sit side by side. Imports and includes resolve only to files inside the indexed directory: the
+resolver refuses anything else, and parsing never touches the network.
+
+Threads: libxml2 validates against one compiled schema from many threads at once (each call gets its own
+validation context and lxml releases the GIL), but an lxml ``XMLSchema`` object keeps *one* error log that
+every call clears and fills, so two threads sharing it would mix or lose each other's errors. Each thread
+therefore gets its own ``XMLSchema`` per message, compiled on that thread's first use (a few milliseconds);
+the loading thread compiles all of them up front so a broken schema fails at start.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import unquote, urlparse
+
+from lxml import etree
+
+from gateway.standard.xsdindex import SchemaIndexError, XsdInfo, entry_points, scan
+
+REPO_SCHEMA_DIR: Final = Path(__file__).resolve().parents[2] / "schemas"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSchema:
+    """One message XSD of one release, as indexed (``ijw`` ``3.2`` ``jw301``)."""
+
+    standard: str
+    release: str
+    bericht: str
+    namespace: str
+    path: Path
+    root: Path
+    code: str | None = None
+    versie: str | None = None
+    subversie: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The catalogue name: ``JW301``, ``WMO315``."""
+        return self.bericht.upper()
+
+
+class _DirectoryResolver(etree.Resolver):
+    """Resolves schema imports and includes to files inside one directory, and nothing else."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root.resolve()
+
+    def resolve(self, system_url: str, public_id: str, context: Any = None) -> Any:
+        parsed = urlparse(system_url)
+        if parsed.scheme not in ("", "file") or parsed.netloc not in ("", "localhost"):
+            raise SchemaIndexError(f"schema reference outside {self.root} refused: {system_url}")
+        path = Path(unquote(parsed.path)).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            raise SchemaIndexError(f"schema reference outside {self.root} or missing refused: {system_url}")
+        return self.resolve_file(path.open("rb"), context, base_url=str(path), close=True)
+
+
+def compile_schema(path: Path, root: Path) -> etree.XMLSchema:
+    """Compile one XSD whose imports stay inside ``root``: no DTD, no entities, no network."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser.resolvers.add(_DirectoryResolver(root))
+    try:
+        return etree.XMLSchema(etree.parse(str(path), parser))
+    except (OSError, etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
+        raise SchemaIndexError(f"{path}: does not compile ({exc})") from None
+
+
+def _message(info: XsdInfo, root: Path) -> MessageSchema:
+    assert info.standaard is not None and info.release is not None and info.bericht is not None
+    return MessageSchema(
+        standard=info.standaard.lower(),
+        release=info.release,
+        bericht=info.bericht.lower(),
+        namespace=info.target_namespace,
+        path=info.path,
+        root=root,
+        code=info.pinned_value("BerichtCode"),
+        versie=info.pinned_value("BerichtVersie"),
+        subversie=info.pinned_value("BerichtSubversie"),
+    )
+
+
+class SchemaRegistry:
+    """Message schemas by namespace, compiled once per thread; other XSDs (the StUF envelope) on demand."""
+
+    def __init__(
+        self,
+        messages: Iterable[MessageSchema],
+        others: Iterable[tuple[XsdInfo, Path]] = (),
+        dirs: Sequence[Path] = (),
+    ) -> None:
+        self._messages = {m.namespace: m for m in messages}
+        self._others = {info.target_namespace: (info, root) for info, root in others}
+        self.dirs = tuple(dirs)
+        self._local = threading.local()
+        self.shadowed: tuple[Path, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"SchemaRegistry(messages={len(self._messages)}, releases={sorted(self.releases)})"
+
+    @classmethod
+    def from_dirs(cls, paths: Iterable[Path], *, compile_now: bool = True) -> SchemaRegistry:
+        """Index every XSD under each directory (recursively). For a namespace found in more than one
+        directory the first directory wins (like PATH); twice in one directory is an error."""
+        messages: dict[str, MessageSchema] = {}
+        others: dict[str, tuple[XsdInfo, Path]] = {}
+        shadowed: list[Path] = []
+        dirs = [Path(p) for p in paths]
+        for directory in dirs:
+            infos = scan(directory)
+            seen: dict[str, Path] = {}
+            for info in infos:
+                if not info.is_message:
+                    continue
+                ns = info.target_namespace
+                if ns in seen:
+                    raise SchemaIndexError(
+                        f"{directory}: two message schemas for {ns}: {seen[ns]}, {info.path}"
+                    )
+                seen[ns] = info.path
+                if ns in messages:
+                    shadowed.append(info.path)
+                else:
+                    messages[ns] = _message(info, directory)
+            for ns, info in entry_points(i for i in infos if not i.is_message and i.bericht is None).items():
+                others.setdefault(ns, (info, directory))
+        registry = cls(messages.values(), others.values(), dirs)
+        registry.shadowed = tuple(shadowed)
+        if compile_now:
+            for ns in messages:
+                registry.validator(ns)
+        return registry
+
+    # --- lookups ----------------------------------------------------------------------------------------
+
+    def message(self, namespace: str) -> MessageSchema | None:
+        return self._messages.get(namespace)
+
+    @property
+    def messages(self) -> tuple[MessageSchema, ...]:
+        return tuple(sorted(self._messages.values(), key=lambda m: (m.standard, m.release, m.bericht)))
+
+    @property
+    def releases(self) -> frozenset[tuple[str, str]]:
+        return frozenset((m.standard, m.release) for m in self._messages.values())
+
+    @property
+    def standards(self) -> frozenset[str]:
+        return frozenset(m.standard for m in self._messages.values())
+
+    @property
+    def other_namespaces(self) -> tuple[str, ...]:
+        return tuple(sorted(self._others))
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    # --- compiled schemas, per thread -------------------------------------------------------------------
+
+    def validator(self, namespace: str) -> etree.XMLSchema:
+        """This thread's compiled schema for a message namespace (KeyError when not indexed)."""
+        cache: dict[str, etree.XMLSchema] | None = getattr(self._local, "cache", None)
+        if cache is None:
+            cache = self._local.cache = {}
+        schema = cache.get(namespace)
+        if schema is None:
+            found = self._messages.get(namespace)
+            if found is not None:
+                path, root = found.path, found.root
+            else:
+                info, root = self._others[namespace]
+                path = info.path
+            schema = cache[namespace] = compile_schema(path, root)
+        return schema
