@@ -13,6 +13,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Gegevensknoo
 _COMMAND_MODULES = (
     "gateway.cli.validate",
     "gateway.cli.schemas",
+    "gateway.cli.participants",
 )
 
 
