@@ -1,0 +1,126 @@
+"""What a gateway message carries as AMQP properties, and the values built from them on the way out.
+
+The body always travels as the exact submitted bytes. Broker-added headers (``x-delivery-count``,
+``x-death``, ``x-shovelled`` ...) are not part of the message: they are read into ``delivery_count`` and
+left off when a message is handed on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, DeliveryMode
+
+from gateway.errors import NotStandardMessage
+from gateway.ports import Delivery
+
+CONTENT_TYPE = "application/xml"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageProperties:
+    """The AMQP properties of a gateway message: ids, content type, time and the gateway headers."""
+
+    message_id: str
+    correlation_id: str
+    content_type: str = CONTENT_TYPE
+    timestamp: datetime | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_delivery(cls, delivery: Delivery) -> MessageProperties:
+        return cls(
+            message_id=delivery.tracking_id,
+            correlation_id=delivery.conversation_id,
+            content_type=CONTENT_TYPE,
+            timestamp=delivery.received_at,
+            headers=MappingProxyType(delivery.amqp_headers()),
+        )
+
+    @classmethod
+    def of_incoming(cls, message: AbstractIncomingMessage) -> MessageProperties:
+        stamp = message.timestamp
+        if stamp is not None and stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        return cls(
+            message_id=message.message_id or "",
+            correlation_id=message.correlation_id or "",
+            content_type=message.content_type or "",
+            timestamp=stamp,
+            headers=MappingProxyType(gateway_headers(message.headers)),
+        )
+
+    def message(self, body: bytes) -> aio_pika.Message:
+        """A persistent AMQP message with these properties and exactly ``body``."""
+        return aio_pika.Message(
+            body,
+            message_id=self.message_id,
+            correlation_id=self.correlation_id,
+            content_type=self.content_type,
+            delivery_mode=DeliveryMode.PERSISTENT,
+            timestamp=self.timestamp,
+            headers=dict(self.headers),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkMessage:
+    """A message that crossed the node link, as the link consumer hands it to the ingest core.
+
+    The core re-validates ``body`` with the engine and checks it against ``properties.headers``.
+    """
+
+    properties: MessageProperties
+    body: bytes = field(repr=False)
+    delivery_count: int = 0
+
+    @property
+    def tracking_id(self) -> str:
+        return self.properties.message_id
+
+    @property
+    def recipient(self) -> str:
+        """The party whose mailbox receives the message (the ``recipient`` header, set by the sending node)."""
+        recipient = self.properties.headers.get("recipient")
+        if not recipient:
+            raise NotStandardMessage("message on the node link lacks the recipient header")
+        return recipient
+
+    @property
+    def size(self) -> int:
+        return len(self.body)
+
+    def __repr__(self) -> str:
+        return f"LinkMessage(tracking_id={self.tracking_id!r}, size={self.size}, delivery_count={self.delivery_count})"
+
+    @classmethod
+    def of_incoming(cls, message: AbstractIncomingMessage) -> LinkMessage:
+        return cls(MessageProperties.of_incoming(message), bytes(message.body), delivery_count(message))
+
+
+def message_for(delivery: Delivery) -> aio_pika.Message:
+    """The AMQP message that carries ``delivery``."""
+    return MessageProperties.of_delivery(delivery).message(delivery.body)
+
+
+def gateway_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
+    """The gateway's own headers as text, without the broker's ``x-`` headers."""
+    out: dict[str, str] = {}
+    for key, value in (headers or {}).items():
+        if key.startswith("x-"):
+            continue
+        out[key] = value.decode("utf-8", "replace") if isinstance(value, bytes | bytearray) else str(value)
+    return out
+
+
+def delivery_count(message: AbstractIncomingMessage) -> int:
+    """How often the broker handed this message out before (quorum queues count returns)."""
+    raw = (message.headers or {}).get("x-delivery-count")
+    if isinstance(raw, int):
+        return raw
+    return 1 if message.redelivered else 0

@@ -1,0 +1,187 @@
+"""One robust AMQP connection to one vhost, with a small pool of confirming channels for publishing.
+
+Every broker fault that reaches a caller is a :class:`gateway.errors.Unavailable`: refused or timed-out
+connects, a connection being restored, a nack, a returned (unroutable) message, a missing confirm. Nothing
+here waits without a bound: connects are bounded by ``connect_timeout``, publishes by ``confirm_timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from itertools import count
+
+import aio_pika
+import aiormq
+from aio_pika.abc import AbstractChannel, AbstractRobustChannel, AbstractRobustConnection
+from yarl import URL
+
+from adapters.rabbitmq.settings import BrokerSettings
+from gateway.errors import NodeRole, Unavailable
+
+_RECONNECT_INTERVAL = 1.0
+
+
+class AmqpSession:
+    """Connects lazily; after a failed connect, callers get :class:`Unavailable` at once for ``retry_interval``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str,
+        channels: int = 4,
+        connect_timeout: float = 5.0,
+        confirm_timeout: float = 10.0,
+        retry_interval: float = 1.0,
+    ) -> None:
+        self._url = url
+        self.name = name
+        self._size = channels
+        self._connect_timeout = connect_timeout
+        self._confirm_timeout = confirm_timeout
+        self._retry_interval = retry_interval
+        self._connection: AbstractRobustConnection | None = None
+        self._channels: list[AbstractRobustChannel] = []
+        self._exchanges: dict[tuple[int, str], aio_pika.Exchange] = {}
+        self._turn = count()
+        self._lock = asyncio.Lock()
+        self._failed_at: float | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "connected" if self.connected else "disconnected"
+        return f"AmqpSession(name={self.name!r}, {state})"
+
+    @property
+    def connected(self) -> bool:
+        conn = self._connection
+        return conn is not None and not conn.is_closed and conn.connected.is_set()
+
+    async def connection(self) -> AbstractRobustConnection:
+        """The live connection; :class:`Unavailable` when there is none now."""
+        conn = self._connection
+        if conn is None or conn.is_closed:
+            conn = await self._connect()
+        if not conn.connected.is_set():
+            raise Unavailable("broker connection is being restored")
+        return conn
+
+    async def _connect(self) -> AbstractRobustConnection:
+        async with self._lock:
+            if self._closed:
+                raise Unavailable("broker session closed")
+            if self._connection is not None and not self._connection.is_closed:
+                return self._connection
+            if self._failed_at is not None and time.monotonic() - self._failed_at < self._retry_interval:
+                raise Unavailable("broker not reachable (recent connect failed)")
+            conn = aio_pika.RobustConnection(
+                URL(self._url),
+                client_properties={"connection_name": self.name},
+                reconnect_interval=_RECONNECT_INTERVAL,
+            )
+            try:
+                async with asyncio.timeout(self._connect_timeout):
+                    await conn.connect(timeout=self._connect_timeout)
+                    channels = [
+                        await conn.channel(publisher_confirms=True, on_return_raises=True)
+                        for _ in range(self._size)
+                    ]
+            except (TimeoutError, OSError, aiormq.exceptions.AMQPError, RuntimeError) as exc:
+                self._failed_at = time.monotonic()
+                await asyncio.shield(_quiet_close(conn))
+                raise Unavailable("broker not reachable") from exc
+            self._failed_at = None
+            self._connection = conn
+            self._channels = channels
+            self._exchanges.clear()
+            return conn
+
+    async def channel(self, *, prefetch: int | None = None, confirms: bool = False) -> AbstractChannel:
+        """A new robust channel of its own (consumers, mailbox leases); the caller closes it."""
+        conn = await self.connection()
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                channel = await conn.channel(publisher_confirms=confirms, on_return_raises=confirms)
+                if prefetch is not None:
+                    await channel.set_qos(prefetch_count=prefetch)
+        except (TimeoutError, aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError) as exc:
+            raise Unavailable("broker channel could not be opened") from exc
+        return channel
+
+    def _exchange(self, name: str) -> aio_pika.Exchange:
+        for _ in range(len(self._channels)):
+            index = next(self._turn) % len(self._channels)
+            channel = self._channels[index]
+            if channel.is_closed:
+                continue
+            key = (index, name)
+            exchange = self._exchanges.get(key)
+            if exchange is None or exchange.channel is not channel:
+                # building the object does not talk to the broker (no passive declare)
+                exchange = aio_pika.Exchange(channel, name, passive=True)
+                self._exchanges[key] = exchange
+            return exchange
+        raise Unavailable("no open broker channel")
+
+    async def publish(self, exchange: str, routing_key: str, message: aio_pika.Message) -> None:
+        """Publish mandatory and return once the broker confirmed; any failure is :class:`Unavailable`."""
+        await self.connection()
+        target = self._exchange(exchange)
+        try:
+            async with asyncio.timeout(self._confirm_timeout):
+                await target.publish(message, routing_key, mandatory=True)
+        except TimeoutError as exc:
+            raise Unavailable("broker did not confirm in time") from exc
+        except aiormq.exceptions.PublishError as exc:
+            raise Unavailable("message could not be routed (no queue for it)") from exc
+        except aiormq.exceptions.DeliveryError as exc:
+            raise Unavailable("broker refused the message (nack)") from exc
+        except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, OSError) as exc:
+            raise Unavailable("broker connection lost while publishing") from exc
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._closed = True
+            conn, self._connection = self._connection, None
+            self._channels = []
+            self._exchanges.clear()
+        if conn is not None:
+            await _quiet_close(conn)
+
+
+async def _quiet_close(conn: AbstractRobustConnection) -> None:
+    with contextlib.suppress(Exception):  # closing a connection that never opened, or is already gone
+        await conn.close()
+
+
+class Sessions:
+    """One :class:`AmqpSession` per node vhost, made on first use and shared by publisher, link and mailbox."""
+
+    def __init__(self, settings: BrokerSettings, *, purpose: str = "gateway") -> None:
+        self._settings = settings
+        self._purpose = purpose
+        self._sessions: dict[NodeRole, AmqpSession] = {}
+
+    def __repr__(self) -> str:
+        return f"Sessions(purpose={self._purpose!r}, nodes={sorted(self._sessions)!r})"
+
+    def __getitem__(self, node: NodeRole) -> AmqpSession:
+        session = self._sessions.get(node)
+        if session is None:
+            s = self._settings
+            session = AmqpSession(
+                s.node_url(node),
+                name=f"{self._purpose}-{node}",
+                channels=s.publish_channels,
+                connect_timeout=s.connect_timeout,
+                confirm_timeout=s.confirm_timeout,
+            )
+            self._sessions[node] = session
+        return session
+
+    async def close(self) -> None:
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            await session.close()
