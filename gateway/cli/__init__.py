@@ -14,6 +14,8 @@ _COMMAND_MODULES = (
     "gateway.cli.validate",
     "gateway.cli.schemas",
     "gateway.cli.participants",
+    "gateway.cli.pki",
+    "gateway.cli.audit",
 )
 
 

@@ -1,0 +1,47 @@
+"""The audit tables: the chain itself and a one-row head (the newest entry's seq and hash).
+
+The head row is what appends lock to take their turn, and it lets verification notice entries removed from
+the end of the chain. Ids, party codes, message types, digests and reason codes only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, Integer, MetaData, String, Table
+
+HASH = 64
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", String(32), nullable=False),  # UTC, fixed width: sorts as text
+    Column("kind", String(16), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("sender", String(16)),
+    Column("receiver", String(16)),
+    Column("message", String(32)),
+    Column("tracking_id", String(64), index=True),
+    Column("body_sha256", String(HASH)),
+    Column("decision", String(64), nullable=False),
+    Column("reason", String(200)),
+    Column("prev_hash", String(HASH), nullable=False),
+    Column("hash", String(HASH), nullable=False, unique=True),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(HASH), nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)

@@ -1,0 +1,179 @@
+"""The audit chain on SQLAlchemy (SQLite or PostgreSQL), appended safely from many processes at once.
+
+An append is one transaction that first takes the write turn, then reads the head, inserts the sealed entry
+and moves the head: on PostgreSQL the head row is locked ``FOR UPDATE``; on SQLite the transaction starts
+with ``BEGIN IMMEDIATE`` (the database's single write lock; other processes wait ``busy_timeout``), and
+appends of one process queue on an asyncio lock first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import String, event, insert, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from adapters.audit.schema import audit, audit_head, metadata
+from gateway.errors import Unavailable
+from gateway.security.audit import AuditEntry, AuditEvent, Head, seal
+
+DEFAULT_URL = "sqlite+aiosqlite:///var/gateway.db"
+BUSY_TIMEOUT_MS = 30_000
+PAGE = 5_000
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+}
+_TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError, TimeoutError)
+_LIMITS = {c.name: c.type.length for c in audit.columns if isinstance(c.type, String) and c.type.length}
+
+
+def async_url(url: str) -> URL:
+    """``url`` with its async driver (``sqlite://`` and ``postgresql://`` are accepted)."""
+    parsed = make_url(url)
+    driver = _DRIVERS.get(parsed.drivername, parsed.drivername)
+    if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+        raise ValueError(f"unsupported database driver {parsed.drivername!r}: use SQLite or PostgreSQL")
+    return parsed.set(drivername=driver)
+
+
+def open_engine(url: str = DEFAULT_URL, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
+    """An engine for ``url``; on SQLite with WAL and a busy timeout, its parent directory created."""
+    parsed = async_url(url)
+    engine = create_async_engine(parsed, pool_pre_ping=True)
+    if parsed.drivername.startswith("sqlite"):
+        name = parsed.database
+        if name and name != ":memory:" and not name.startswith("file:"):
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.close()
+
+    return engine
+
+
+def _check_lengths(entry: AuditEntry) -> None:
+    for name, limit in _LIMITS.items():
+        value = getattr(entry, name)
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"audit field {name} is longer than {limit} characters")
+
+
+class SqlAuditLog:
+    """``AuditLog`` on one engine (the node's database; the lead's ``Database.engine`` will do)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._turn = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    @classmethod
+    async def connect(cls, url: str = DEFAULT_URL, *, create_schema: bool = True) -> SqlAuditLog:
+        log = cls(open_engine(url))
+        try:
+            if create_schema:
+                await log.create_schema()
+        except BaseException:
+            await log.close()
+            raise
+        return log
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SqlAuditLog(dialect={self.dialect!r}, database={self.engine.url.database!r})"
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that holds the write turn of the whole chain until it ends."""
+        try:
+            if self._turn is None:
+                async with self.engine.begin() as conn:
+                    yield conn
+            else:
+                async with self._turn, self.engine.begin() as conn:
+                    await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    yield conn
+        except _TRANSIENT as exc:
+            raise Unavailable("the audit store is not available") from exc
+
+    async def create_schema(self) -> None:
+        """Create the tables and the head row when missing; safe to run again and concurrently."""
+        async with self._write() as conn:
+            await conn.run_sync(metadata.create_all)
+            await self._ensure_head(conn)
+
+    async def _ensure_head(self, conn: AsyncConnection) -> None:
+        values = {"id": 1, "seq": 0, "hash": Head().hash}
+        if self.dialect == "postgresql":
+            await conn.execute(postgresql.insert(audit_head).values(values).on_conflict_do_nothing())
+        else:
+            await conn.execute(sqlite.insert(audit_head).values(values).on_conflict_do_nothing())
+
+    async def _locked_head(self, conn: AsyncConnection) -> Head:
+        query = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        row = (await conn.execute(query)).first()
+        if row is None:  # tables made by someone else's create_all: seed the head, then lock it
+            await self._ensure_head(conn)
+            row = (await conn.execute(query)).one()
+        return Head(int(row.seq), str(row.hash))
+
+    async def append(self, event: AuditEvent) -> AuditEntry:
+        async with self._write() as conn:
+            entry = seal(event, await self._locked_head(conn))
+            _check_lengths(entry)
+            await conn.execute(insert(audit).values(entry.as_dict()))
+            await conn.execute(
+                update(audit_head).where(audit_head.c.id == 1).values(seq=entry.seq, hash=entry.hash)
+            )
+        return entry
+
+    async def entries(self, after: int = 0, limit: int | None = None) -> Sequence[AuditEntry]:
+        """Entries with ``seq > after`` in sequence order, at most ``limit`` of them."""
+        query = select(audit).where(audit.c.seq > after).order_by(audit.c.seq)
+        if limit is not None:
+            query = query.limit(limit)
+        try:
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(query)).mappings().all()
+        except _TRANSIENT as exc:
+            raise Unavailable("the audit store is not available") from exc
+        return [AuditEntry.from_mapping(dict(row)) for row in rows]
+
+    async def pages(self, size: int = PAGE) -> AsyncIterator[Sequence[AuditEntry]]:
+        """The whole chain in order, ``size`` entries at a time."""
+        after = 0
+        while True:
+            page = await self.entries(after, size)
+            if not page:
+                return
+            yield page
+            after = page[-1].seq
+
+    async def head(self) -> Head:
+        try:
+            async with self.engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+                    )
+                ).first()
+        except _TRANSIENT as exc:
+            raise Unavailable("the audit store is not available") from exc
+        return Head() if row is None else Head(int(row.seq), str(row.hash))
