@@ -110,7 +110,7 @@ class Database:
 
     async def create_schema(self) -> None:
         """Create missing tables and indexes; safe to run again and from several processes at once."""
-        async with self.engine.begin() as conn:
+        async with self.connections.write() as conn:
             await _lock_schema(conn)
             await conn.run_sync(metadata.create_all)
 

@@ -1,0 +1,46 @@
+"""Claims racing for one uniqueness key resolve in the store, never by check-then-insert."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from adapters.db import Database
+from tests.db.conftest import Store
+from tests.db.values import record, sha
+
+RACERS = 20
+
+
+async def test_concurrent_claims_with_same_bytes_give_one_new(store: Store) -> None:
+    """Twenty simultaneous submissions of the same bytes: exactly one is new, the others see it."""
+    claims = await asyncio.gather(*(store.tracking.claim(record()) for _ in range(RACERS)))
+    winners = {c.previous.tracking_id for c in claims if c.previous is not None}
+    assert (dict(Counter(c.outcome for c in claims)), len(winners)) == ({"new": 1, "same": RACERS - 1}, 1)
+
+
+async def test_concurrent_claims_with_different_bytes_give_one_new_and_conflicts(store: Store) -> None:
+    """Twenty simultaneous submissions of different bytes under one reference: one new, the rest conflict."""
+    claims = await asyncio.gather(*(store.tracking.claim(record(sha256=sha(str(i)))) for i in range(RACERS)))
+    assert dict(Counter(c.outcome for c in claims)) == {"new": 1, "conflict": RACERS - 1}
+
+
+async def test_concurrent_claims_from_separate_pools_give_one_new(database_url: str) -> None:
+    """Claims through separate engines (as from separate processes) still leave one winner."""
+    databases = [await Database.connect(database_url) for _ in range(4)]
+    try:
+        claims = await asyncio.gather(
+            *(databases[i % 4].tracking.claim(record(sha256=sha(str(i % 2)))) for i in range(RACERS))
+        )
+        stored = await databases[0].tracking.record(
+            next(c for c in claims if c.previous).previous.tracking_id
+        )
+    finally:
+        for db in databases:
+            await db.close()
+    outcomes = Counter(c.outcome for c in claims)
+    assert (
+        outcomes["new"],
+        outcomes["same"] + outcomes["conflict"],
+        stored.status,
+    ) == (1, RACERS - 1, "pending")
