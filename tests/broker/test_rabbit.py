@@ -1,0 +1,263 @@
+"""What only real RabbitMQ can show: declared topology, AMQP properties, participant users, redelivery."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+import aio_pika
+import aiormq
+import pytest
+from aio_pika.abc import AbstractIncomingMessage
+
+from adapters.rabbitmq.broker import RabbitBroker
+from adapters.rabbitmq.management import ManagementApi
+from adapters.rabbitmq.settings import BrokerSettings
+from adapters.rabbitmq.topology import link_from, node_topology, shovel_spec
+from gateway.errors import Unavailable
+from tests.broker.conftest import Cleanup, delivery, eventually, lease_one, new_code
+
+pytestmark = pytest.mark.broker
+
+
+async def _queues(api: ManagementApi, vhost: str) -> dict[str, dict[str, Any]]:
+    items = await api._call("GET", f"/queues/{vhost}")
+    return {q["name"]: {"type": q["type"], "arguments": q["arguments"]} for q in items}
+
+
+async def _subscriber(settings: BrokerSettings, cleanup: Cleanup, broker: RabbitBroker, code: str) -> str:
+    """Provision ``code``'s mailbox on ggk and return the AMQP URL with the participant's own user."""
+    cleanup.users.add(f"p-{code}")
+    password = await broker.provision_mailbox("ggk", code)
+    assert password is not None
+    return settings.node_url("ggk", f"p-{code}", password)
+
+
+async def _first(queue: aio_pika.abc.AbstractQueue) -> AbstractIncomingMessage:
+    async with queue.iterator() as messages:
+        async for message in messages:
+            return message
+    raise AssertionError("no message")
+
+
+async def test_topology_is_declared_as_described(
+    rabbit: RabbitBroker, rabbit_settings: BrokerSettings
+) -> None:
+    """Each vhost holds exactly the quorum queues, with their arguments, that the topology describes."""
+    code = new_code()
+    await rabbit.start({"ggk": [code]})
+    expected = {
+        q.name: {"type": "quorum", "arguments": q.declare_arguments}
+        for q in node_topology(rabbit_settings, "ggk", [code]).queues
+    }
+    assert expected == await _queues(rabbit.api, rabbit_settings.vhost("ggk"))
+
+
+async def test_declaring_twice_changes_nothing(rabbit: RabbitBroker, rabbit_settings: BrokerSettings) -> None:
+    """Starting a second gateway on a declared topology succeeds and leaves the queues as they were."""
+    before = await _queues(rabbit.api, rabbit_settings.vhost("vecozo"))
+    again = RabbitBroker(rabbit_settings)
+    await again.start()
+    await again.close()
+    assert before == await _queues(rabbit.api, rabbit_settings.vhost("vecozo"))
+
+
+async def test_link_shovels_run_and_ack_on_confirm(
+    rabbit: RabbitBroker, rabbit_settings: BrokerSettings
+) -> None:
+    """Both shovels of the node link exist with ack-mode on-confirm and reach the running state."""
+    states = await eventually(
+        rabbit.link_states, {"link-ggk-to-vecozo": "running", "link-vecozo-to-ggk": "running"}
+    )
+    stored = await rabbit.api.shovel(rabbit_settings.vhost("ggk"), "link-ggk-to-vecozo")
+    assert stored is not None
+    expected = dict(shovel_spec(rabbit_settings, "ggk").value)
+    assert ({"link-ggk-to-vecozo": "running", "link-vecozo-to-ggk": "running"}, expected) == (
+        states,
+        stored["value"],
+    )
+    assert stored["value"]["ack-mode"] == "on-confirm"
+
+
+async def test_subscriber_reads_every_property_with_its_own_user(
+    rabbit: RabbitBroker, rabbit_settings: BrokerSettings, broker_cleanup: Cleanup
+) -> None:
+    """A participant reading its mailbox over AMQP with its own user gets the exact bytes and all properties."""
+    code = new_code()
+    url = await _subscriber(rabbit_settings, broker_cleanup, rabbit, code)
+    sent = delivery(code, origin="vecozo", target="ggk")
+    await rabbit.publisher.publish(sent)
+    async with await aio_pika.connect(url) as conn:
+        channel = await conn.channel()
+        queue = await channel.get_queue(f"mailbox.{code}", ensure=False)
+        message = await asyncio.wait_for(_first(queue), 15)
+        await message.ack()
+        got = (
+            message.body,
+            message.message_id,
+            message.correlation_id,
+            message.content_type,
+            message.delivery_mode,
+            message.timestamp.replace(tzinfo=None) if message.timestamp else None,
+            {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")},
+        )
+    expected = (
+        sent.body,
+        sent.tracking_id,
+        sent.conversation_id,
+        "application/xml",
+        aio_pika.DeliveryMode.PERSISTENT,
+        sent.received_at.replace(microsecond=0, tzinfo=None),
+        sent.amqp_headers(),
+    )
+    assert expected == got
+
+
+async def test_subscriber_cannot_read_another_mailbox(
+    rabbit: RabbitBroker, rabbit_settings: BrokerSettings, broker_cleanup: Cleanup
+) -> None:
+    """A participant's broker user is refused on any other mailbox."""
+    other = new_code()
+    await rabbit.ensure_mailboxes("ggk", [other])
+    url = await _subscriber(rabbit_settings, broker_cleanup, rabbit, new_code())
+    async with await aio_pika.connect(url) as conn:
+        channel = await conn.channel()
+        queue = await channel.get_queue(f"mailbox.{other}", ensure=False)
+        with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+            await queue.get(fail=False)
+
+
+async def test_subscriber_cannot_publish(
+    rabbit: RabbitBroker, rabbit_settings: BrokerSettings, broker_cleanup: Cleanup
+) -> None:
+    """A participant's broker user may not publish anywhere (its rights are read-only)."""
+    code = new_code()
+    url = await _subscriber(rabbit_settings, broker_cleanup, rabbit, code)
+    async with await aio_pika.connect(url) as conn:
+        channel = await conn.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange("mailbox", ensure=False)
+        with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+            await exchange.publish(aio_pika.Message(b"<x/>"), routing_key=code)
+
+
+async def test_subscriber_dying_mid_message_gets_it_again(
+    rabbit: RabbitBroker, rabbit_settings: BrokerSettings, broker_cleanup: Cleanup
+) -> None:
+    """A subscriber whose connection closes before its ack receives the same message again, redelivered."""
+    code = new_code()
+    url = await _subscriber(rabbit_settings, broker_cleanup, rabbit, code)
+    sent = delivery(code, origin="ggk", target="ggk")
+    await rabbit.publisher.publish(sent)
+    conn = await aio_pika.connect(url)
+    queue = await (await conn.channel()).get_queue(f"mailbox.{code}", ensure=False)
+    first = await asyncio.wait_for(_first(queue), 15)
+    await conn.close()  # dies without acking
+    async with await aio_pika.connect(url) as again:
+        queue = await (await again.channel()).get_queue(f"mailbox.{code}", ensure=False)
+        second = await asyncio.wait_for(_first(queue), 15)
+        await second.ack()
+    assert (sent.tracking_id, sent.tracking_id, sent.body, True) == (
+        first.message_id,
+        second.message_id,
+        second.body,
+        second.redelivered,
+    )
+
+
+async def test_subscriber_nacking_forever_ends_in_the_dlq(
+    rabbit: RabbitBroker, rabbit_settings: BrokerSettings, broker_cleanup: Cleanup
+) -> None:
+    """A message a subscriber keeps returning (nack with requeue) is dead-lettered after the delivery limit."""
+    code = new_code()
+    url = await _subscriber(rabbit_settings, broker_cleanup, rabbit, code)
+    await rabbit.publisher.publish(delivery(code, origin="ggk", target="ggk"))
+    deliveries = 0
+    async with await aio_pika.connect(url) as conn:
+        queue = await (await conn.channel()).get_queue(f"mailbox.{code}", ensure=False)
+        for _ in range(50):
+            message = await queue.get(fail=False)
+            if message is None:
+                if await rabbit.dlq_depth("ggk") == 1:
+                    break
+                await asyncio.sleep(0.2)
+                continue
+            deliveries += 1
+            await message.nack(requeue=True)
+    assert (deliveries, await eventually(lambda: rabbit.dlq_depth("ggk"), 1)) == (3, 1)
+
+
+async def test_link_message_without_recipient_header_is_dead_lettered(
+    rabbit: RabbitBroker, rabbit_settings: BrokerSettings
+) -> None:
+    """Something on the link queue that lacks the gateway headers is refused for good: DLQ."""
+    session = rabbit.sessions["ggk"]
+    await session.publish("", link_from("ggk"), aio_pika.Message(b"<x/>", message_id="m-1"))
+    assert await eventually(lambda: rabbit.dlq_depth("ggk"), 1) == 1
+
+
+async def test_many_concurrent_publishes_all_arrive(rabbit: RabbitBroker) -> None:
+    """Three hundred publishes in flight at once are all confirmed and all land in the mailbox."""
+    code = new_code()
+    await rabbit.ensure_mailboxes("ggk", [code])
+    sent = [delivery(code, origin="vecozo", target="ggk") for _ in range(300)]
+    await asyncio.gather(*(rabbit.publisher.publish(d) for d in sent))
+    received: set[str] = set()
+    for _ in range(100):
+        batch = await rabbit.reader.lease("ggk", code, 100, 60)
+        for item in batch:
+            received.add(item.tracking_id)
+            await rabbit.reader.ack("ggk", code, item.lease_id)
+        if len(received) == len(sent):
+            break
+        if not batch:
+            await asyncio.sleep(0.1)
+    assert {d.tracking_id for d in sent} == received
+
+
+async def test_closing_the_reader_returns_leased_messages(rabbit: RabbitBroker) -> None:
+    """Messages leased but not acked go back to the mailbox when the reader closes."""
+    code = new_code()
+    await rabbit.ensure_mailboxes("ggk", [code])
+    sent = delivery(code, origin="ggk", target="ggk")
+    await rabbit.publisher.publish(sent)
+    assert await lease_one(rabbit.reader, "ggk", code) is not None
+    await rabbit.reader.close()
+    again = await lease_one(rabbit.reader, "ggk", code)
+    assert sent.tracking_id == (again.tracking_id if again else None)
+
+
+async def test_broker_not_listening_is_unavailable(rabbit_settings: BrokerSettings) -> None:
+    """A publisher whose broker does not answer raises Unavailable instead of waiting."""
+    down = dataclasses.replace(rabbit_settings, amqp_url="amqp://guest:guest@127.0.0.1:5999/")
+    broker = RabbitBroker(down)
+    try:
+        with pytest.raises(Unavailable):
+            await broker.publisher.publish(delivery(new_code(), origin="ggk", target="ggk"))
+        with pytest.raises(Unavailable):  # again at once, while the failed connect is recent
+            await broker.publisher.publish(delivery(new_code(), origin="ggk", target="ggk"))
+    finally:
+        await broker.close()
+
+
+async def test_missing_vhost_is_unavailable(broker_cleanup: Cleanup) -> None:
+    """A publisher on a topology that was never declared raises Unavailable (the vhost is refused)."""
+    broker = RabbitBroker(broker_cleanup.fresh())
+    try:
+        with pytest.raises(Unavailable):
+            await broker.publisher.publish(delivery(new_code(), origin="ggk", target="ggk"))
+    finally:
+        await broker.close()
+
+
+async def test_link_start_without_broker_is_unavailable(rabbit_settings: BrokerSettings) -> None:
+    """Starting against a broker that is not there fails with Unavailable."""
+    down = dataclasses.replace(
+        rabbit_settings, amqp_url="amqp://127.0.0.1:5999/", management_url="http://127.0.0.1:15999"
+    )
+    broker = RabbitBroker(down)
+    try:
+        with pytest.raises(Unavailable):
+            await broker.start()
+    finally:
+        await broker.close()

@@ -1,0 +1,51 @@
+"""The node topology as data: names and dead-lettering."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.rabbitmq.properties import LinkMessage, MessageProperties
+from adapters.rabbitmq.settings import BrokerSettings
+from adapters.rabbitmq.topology import link_from, link_to, mailbox_queue, node_topology, shovel_spec
+from gateway.errors import NotStandardMessage
+
+
+def test_link_queues_pair_up_across_the_shovel() -> None:
+    """Each shovel moves one node's link.to queue into the other node's link.from queue."""
+    value = shovel_spec(BrokerSettings(), "vecozo").value
+    assert (link_to("vecozo"), link_from("ggk")) == (value["src-queue"], value["dest-queue"])
+
+
+def test_every_queue_but_the_dlq_dead_letters_with_a_limit() -> None:
+    """Link queues and mailboxes dead-letter to dlx after their delivery limit; the DLQ itself does not."""
+    topo = node_topology(BrokerSettings(delivery_limit=7, link_delivery_limit=9), "ggk", ["0363"])
+    limits = {
+        q.name: (q.arguments.get("x-dead-letter-exchange"), q.arguments.get("x-delivery-limit"))
+        for q in topo.queues
+    }
+    expected = {
+        "dlq": (None, None),
+        "link.to-vecozo": ("dlx", 9),
+        "link.from-vecozo": ("dlx", 9),
+        "mailbox.0363": ("dlx", 7),
+    }
+    assert expected == limits
+
+
+@pytest.mark.parametrize("code", ["036", "03630", "abcd", "0363.x", "4242000"])
+def test_mailbox_names_only_participant_codes(code: str) -> None:
+    """Only a 4-digit or 8-digit code makes a mailbox name."""
+    with pytest.raises(ValueError):
+        mailbox_queue(code)
+
+
+def test_link_message_repr_shows_no_body() -> None:
+    """A link message prints its tracking id and size, never its bytes."""
+    message = LinkMessage(MessageProperties("t-1", "c-1", headers={"recipient": "0363"}), b"<geheim/>")
+    assert repr(message) == "LinkMessage(tracking_id='t-1', size=9, delivery_count=0)"
+
+
+def test_link_message_without_recipient_is_refused() -> None:
+    """A link message without the recipient header is a permanent refusal."""
+    with pytest.raises(NotStandardMessage):
+        _ = LinkMessage(MessageProperties("t-1", "c-1"), b"<x/>").recipient
