@@ -126,6 +126,18 @@ def generate(
     return [Mutation(c.id, c.example, c.kind, c.path, c.build()) for c in chosen]
 
 
+def every_mutation(
+    examples: Mapping[str, bytes], judged: Collection[str] | None = None
+) -> Iterator[Mutation]:
+    """Every distinct candidate, unsampled, built one at a time (tens of thousands: for the slow sweep)."""
+    seen: set[str] = set()
+    for name, data in examples.items():
+        for c in _candidates(name, data, judged):
+            if c.id not in seen:
+                seen.add(c.id)
+                yield Mutation(c.id, c.example, c.kind, c.path, c.build())
+
+
 def count_candidates(examples: Mapping[str, bytes], judged: Collection[str] | None = None) -> int:
     """How many distinct mutations exist before sampling (for reporting)."""
     return len({c.id for name, data in examples.items() for c in _candidates(name, data, judged)})
@@ -151,6 +163,8 @@ def _candidates(name: str, data: bytes, judged: Collection[str] | None) -> Itera
         if len(element) == 0:
             for kind, value in _value_changes(element.text or ""):
                 yield _Candidate(name, kind, path, _tree_builder(root, index, _set_text(value)))
+            if element.text:
+                yield _Candidate(name, "text=cdata", path, _tree_builder(root, index, _as_cdata))
     yield from _header_candidates(name, data, root, judged)
     yield from _document_candidates(name, data, root)
 
@@ -186,6 +200,10 @@ def _tree_builder(
 
 def _serialise(root: etree._Element) -> bytes:
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+
+
+def _as_cdata(element: etree._Element) -> None:
+    element.text = etree.CDATA(element.text or "")
 
 
 def _set_text(value: str) -> Callable[[etree._Element], None]:
@@ -547,8 +565,7 @@ def deliberate(examples: Mapping[str, bytes]) -> list[tuple[Mutation, str]]:
 
 # Header dates the engine turns into ``datetime.date``: xs:date allows a year above 9999, the engine
 # refuses it (gateway/standard/headerread.py) although the XSD accepts it.
-_HEADER_DATES = re.compile(r"/Bericht/Header/(BerichtIdentificatie|DeclaratieIdentificatie)/Dagtekening\Z|"
-                           r"/Bericht/Header/DagtekeningRetour\Z")  # fmt: skip
+_HEADER_DATES = re.compile(r"/Bericht/Header/(BerichtIdentificatie/Dagtekening|DagtekeningRetour)\Z")
 
 
 def engine_rule(mutation: Mutation) -> str | None:
