@@ -19,7 +19,7 @@ from gateway import errors
 from gateway.errors import Rejection
 from gateway.standard.engine import Engine
 
-from .mutations import Mutation, deliberate, engine_rule, generate, load_examples
+from .mutations import ALWAYS, Mutation, deliberate, engine_rule, generate, load_examples
 from .oracle import EXAMPLE_DIRS, SHARED, OfficialSchemas, official_namespaces
 from .project import project_verdict
 
@@ -91,6 +91,11 @@ def test_mutation_set_covers_every_required_kind() -> None:
     """Every kind of change the issue names occurs in the set."""
     families = Counter(m.kind.split("=")[0] for m in MUTATIONS)
     assert set() == REQUIRED_FAMILIES - set(families)
+
+
+def test_mutation_set_holds_the_cases_the_issue_names() -> None:
+    """The named cases (3-digit gemeentecode, 7-digit AGB-code, ' 0384 ', 2027-02-30 ...) are in the set."""
+    assert set() == ALWAYS - {m.id for m in MUTATIONS}
 
 
 def test_mutation_ids_are_unique() -> None:
