@@ -81,11 +81,21 @@ class Timing:
         return statistics.median(self.runs)
 
     @property
+    def best(self) -> float:
+        """The fastest repetition: least disturbed by other work, the figure for small differences."""
+        return min(self.runs)
+
+    @property
     def per_call(self) -> float:
         return self.median / self.number
 
     def as_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "runs_s": list(self.runs), "median_s": self.median}
+        return {
+            "number": self.number,
+            "runs_s": list(self.runs),
+            "median_s": self.median,
+            "best_s": self.best,
+        }
 
 
 def measure(fn: Callable[[], object], *, number: int, repeat: int = 7, warmup: int = 1) -> Timing:
