@@ -44,7 +44,6 @@ class AmqpSession:
         self._retry_interval = retry_interval
         self._connection: AbstractRobustConnection | None = None
         self._channels: list[AbstractRobustChannel] = []
-        self._exchanges: dict[tuple[int, str], aio_pika.Exchange] = {}
         self._turn = count()
         self._lock = asyncio.Lock()
         self._failed_at: float | None = None
@@ -95,7 +94,6 @@ class AmqpSession:
             self._failed_at = None
             self._connection = conn
             self._channels = channels
-            self._exchanges.clear()
             return conn
 
     async def channel(self, *, prefetch: int | None = None, confirms: bool = False) -> AbstractChannel:
@@ -110,28 +108,20 @@ class AmqpSession:
             raise Unavailable("broker channel could not be opened") from exc
         return channel
 
-    def _exchange(self, name: str) -> aio_pika.Exchange:
-        for _ in range(len(self._channels)):
-            index = next(self._turn) % len(self._channels)
-            channel = self._channels[index]
-            if channel.is_closed:
-                continue
-            key = (index, name)
-            exchange = self._exchanges.get(key)
-            if exchange is None or exchange.channel is not channel:
-                # building the object does not talk to the broker (no passive declare)
-                exchange = aio_pika.Exchange(channel, name, passive=True)
-                self._exchanges[key] = exchange
-            return exchange
-        raise Unavailable("no open broker channel")
-
     async def publish(self, exchange: str, routing_key: str, message: aio_pika.Message) -> None:
         """Publish mandatory and return once the broker confirmed; any failure is :class:`Unavailable`."""
         await self.connection()
-        target = self._exchange(exchange)
+        channel = self._pick()
         try:
             async with asyncio.timeout(self._confirm_timeout):
-                await target.publish(message, routing_key, mandatory=True)
+                underlay = await channel.get_underlay_channel()
+                await underlay.basic_publish(
+                    message.body,
+                    exchange=exchange,
+                    routing_key=routing_key,
+                    properties=message.properties,
+                    mandatory=True,
+                )
         except TimeoutError as exc:
             raise Unavailable("broker did not confirm in time") from exc
         except aiormq.exceptions.PublishError as exc:
@@ -141,12 +131,18 @@ class AmqpSession:
         except (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, OSError) as exc:
             raise Unavailable("broker connection lost while publishing") from exc
 
+    def _pick(self) -> AbstractRobustChannel:
+        for _ in range(len(self._channels)):
+            channel = self._channels[next(self._turn) % len(self._channels)]
+            if not channel.is_closed:
+                return channel
+        raise Unavailable("no open broker channel")
+
     async def close(self) -> None:
         async with self._lock:
             self._closed = True
             conn, self._connection = self._connection, None
             self._channels = []
-            self._exchanges.clear()
         if conn is not None:
             await _quiet_close(conn)
 
