@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -22,34 +22,48 @@ _TRANSIENT = (
 
 
 class Connections:
-    """Hands out transactions on one engine.
+    """Hands out connections on one database.
 
-    SQLite takes one writer at a time; writers of this process queue on an asyncio lock instead of
-    polling the file lock (``busy_timeout`` still covers other processes). PostgreSQL writers run freely.
+    ``transaction()`` gives a transaction over several statements. ``statement()`` gives a connection in
+    autocommit mode for work that is one atomic statement at a time (claims, confirms, events, reads): each
+    statement commits on its own, which saves the BEGIN and COMMIT round trips. SQLite takes one writer at
+    a time; writers of this process queue on an asyncio lock instead of polling the file lock
+    (``busy_timeout`` still covers other processes). PostgreSQL writers run freely.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, autocommit: AsyncEngine | None = None) -> None:
         self.engine = engine
+        self.autocommit = autocommit or engine.execution_options(isolation_level="AUTOCOMMIT")
         self.dialect = engine.dialect.name
         self._writer = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that commits on success and rolls back on error."""
         try:
-            if self._writer is None:
-                async with self.engine.begin() as conn:
-                    yield conn
-            else:
-                async with self._writer, self.engine.begin() as conn:
-                    yield conn
+            async with self._writing(True), self.engine.begin() as conn:
+                yield conn
         except _TRANSIENT as exc:
             raise Unavailable("the database is not available") from exc
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    async def statement(self, write: bool = True) -> AsyncIterator[AsyncConnection]:
+        """An autocommit connection: every statement is its own transaction."""
         try:
-            async with self.engine.connect() as conn:
+            async with self._writing(write), self.autocommit.connect() as conn:
                 yield conn
         except _TRANSIENT as exc:
             raise Unavailable("the database is not available") from exc
+
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self.statement(write=False)
+
+    def _writing(self, write: bool) -> AbstractAsyncContextManager[object]:
+        if write and self._writer is not None:
+            return self._writer
+        return nullcontext()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.autocommit.sync_engine.pool is not self.engine.sync_engine.pool:
+            await self.autocommit.dispose()

@@ -54,9 +54,11 @@ def _sqlite_file(url: URL) -> Path | None:
 class Database:
     """One database: an engine plus the stores that implement ``Registry`` and ``Tracking``."""
 
-    def __init__(self, engine: AsyncEngine, stale_after: timedelta = STALE_AFTER) -> None:
+    def __init__(
+        self, engine: AsyncEngine, autocommit: AsyncEngine | None = None, stale_after: timedelta = STALE_AFTER
+    ) -> None:
         self.engine = engine
-        self.connections = Connections(engine)
+        self.connections = Connections(engine, autocommit)
         self.registry = SqlRegistry(self.connections)
         self.tracking = SqlTracking(self.connections, stale_after=stale_after)
 
@@ -78,15 +80,20 @@ class Database:
         max_overflow: int = 20,
         pool_timeout: float = 10.0,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        sqlite_synchronous: str = "FULL",
+        pre_ping: bool = False,
         stale_after: timedelta = STALE_AFTER,
     ) -> Database:
         """Open ``url`` (see :func:`database_url`) and, unless told not to, create missing tables.
 
         SQLite: the parent directory is created; WAL journal, ``busy_timeout``, foreign keys on.
-        PostgreSQL: a pool of ``pool_size`` (+ ``max_overflow``) connections, checked before use.
+        PostgreSQL: a pool of ``pool_size`` (+ ``max_overflow``) connections. ``pre_ping`` tests each
+        connection before use, which costs three round trips (BEGIN, ping, ROLLBACK) per checkout; without
+        it a dropped connection fails one call with ``Unavailable`` (a 503 the client retries) and
+        SQLAlchemy then replaces every pooled connection.
         """
         parsed = database_url(url)
-        kwargs: dict[str, Any] = {"pool_timeout": pool_timeout, "pool_pre_ping": True}
+        kwargs: dict[str, Any] = {"pool_timeout": pool_timeout}
         if parsed.drivername.startswith("sqlite"):
             path = _sqlite_file(parsed)
             if path is not None:
@@ -95,27 +102,41 @@ class Database:
             else:
                 kwargs.pop("pool_timeout")
             engine = create_async_engine(parsed, **kwargs)
-            _sqlite_pragmas(engine, busy_timeout_ms)
+            # a pool of its own whose connections are in autocommit mode from the start: switching a pooled
+            # connection costs SQLite two thread hops per use; no transaction is ever open here to reset
+            autocommit = create_async_engine(
+                parsed,
+                isolation_level="AUTOCOMMIT",
+                pool_reset_on_return=None,
+                skip_autocommit_rollback=True,
+                **kwargs,
+            )
+            for each in (engine, autocommit):
+                _sqlite_pragmas(each, busy_timeout_ms, sqlite_synchronous)
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
+            kwargs.update(
+                pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800, pool_pre_ping=pre_ping
+            )
             engine = create_async_engine(parsed, **kwargs)
-        db = cls(engine, stale_after=stale_after)
+            autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")  # same pool
+        db = cls(engine, autocommit, stale_after=stale_after)
         try:
             if create_schema:
                 await db.create_schema()
         except BaseException:
-            await engine.dispose()
+            await db.close()
             raise
         return db
 
     async def create_schema(self) -> None:
         """Create missing tables and indexes; safe to run again and from several processes at once."""
-        async with self.connections.write() as conn:
+        async with self.connections.transaction() as conn:
             await _lock_schema(conn)
             await conn.run_sync(metadata.create_all)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await self.tracking.flush()
+        await self.connections.dispose()
 
     async def __aenter__(self) -> Database:
         return self
@@ -135,12 +156,15 @@ async def _lock_schema(conn: AsyncConnection) -> None:
         await conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _sqlite_pragmas(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _sqlite_pragmas(engine: AsyncEngine, busy_timeout_ms: int, synchronous: str) -> None:
+    if synchronous.upper() not in ("FULL", "NORMAL"):
+        raise ValueError("sqlite_synchronous is FULL or NORMAL")
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()

@@ -223,6 +223,9 @@ class MemoryTracking:
             if tracking_id not in ids:
                 ids.append(tracking_id)
 
+    async def flush(self) -> None:
+        """Nothing is buffered here."""
+
     async def conversation(self, conversation_id: str) -> list[MessageRecord]:
         found = [r for r in self._records.values() if r.conversation_id == conversation_id]
         return sorted(found, key=lambda r: (r.received_at, r.tracking_id))

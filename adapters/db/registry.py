@@ -99,14 +99,14 @@ class SqlRegistry:
     async def add_participant(self, participant: Participant) -> None:
         validate_participant(participant)
         try:
-            async with self._db.write() as conn:
+            async with self._db.transaction() as conn:
                 await conn.execute(insert(participants).values(_participant_row(participant)))
         except IntegrityError:
             raise DuplicateParticipant(participant.code) from None
 
     async def update_participant(self, participant: Participant) -> None:
         validate_participant(participant)
-        async with self._db.write() as conn:
+        async with self._db.transaction() as conn:
             done = await conn.execute(
                 update(participants)
                 .where(participants.c.code == participant.code)
@@ -116,7 +116,7 @@ class SqlRegistry:
                 raise UnknownParticipant(participant.code)
 
     async def retire(self, code: str, last_day: date) -> Participant:
-        async with self._db.write() as conn:
+        async with self._db.transaction() as conn:
             row = (await conn.execute(select(participants).where(participants.c.code == code))).first()
             if row is None:
                 raise UnknownParticipant(code)
@@ -146,7 +146,7 @@ class SqlRegistry:
     async def add_submitter(self, submitter: Submitter) -> None:
         validate_submitter(submitter)
         key = and_(submitters.c.submitter == submitter.submitter, submitters.c.party == submitter.party)
-        async with self._db.write() as conn:
+        async with self._db.transaction() as conn:
             # write first, so that SQLite takes its write lock before reading
             changed = await conn.execute(
                 update(submitters)
@@ -174,7 +174,7 @@ class SqlRegistry:
             )
 
     async def remove_submitter(self, submitter: str, party: str) -> bool:
-        async with self._db.write() as conn:
+        async with self._db.transaction() as conn:
             done = await conn.execute(
                 delete(submitters).where(submitters.c.submitter == submitter, submitters.c.party == party)
             )
@@ -192,7 +192,7 @@ class SqlRegistry:
         if label is not None and len(label) > MAX_LABEL:
             raise InvalidParticipant(f"a credential label has at most {MAX_LABEL} characters")
         token, hashed = creds.new_token()
-        async with self._db.write() as conn:
+        async with self._db.transaction() as conn:
             found = await conn.execute(select(participants.c.code).where(participants.c.code == code))
             if found.first() is None:
                 raise UnknownParticipant(code)
@@ -210,7 +210,7 @@ class SqlRegistry:
         return IssuedCredential(hashed.key_id, code, token)
 
     async def revoke_credential(self, key_id: str) -> bool:
-        async with self._db.write() as conn:
+        async with self._db.transaction() as conn:
             done = await conn.execute(
                 update(credentials)
                 .where(credentials.c.key_id == key_id, credentials.c.revoked.is_(False))

@@ -18,6 +18,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
 from adapters.db.schema import events, messages
 from adapters.db.schema import referenties as links
@@ -68,6 +69,10 @@ class SqlTracking:
     def __init__(self, connections: Connections, stale_after: timedelta = STALE_AFTER) -> None:
         self._db = connections
         self.stale_after = stale_after
+        # confirms and events (several per message) are the most frequent writes: under load, concurrent
+        # ones share one statement; each caller still returns only after its own row is committed
+        self._confirms = Batcher(self._write_confirms)
+        self._events = Batcher(self._write_events)
 
     def __repr__(self) -> str:
         return f"SqlTracking(dialect={self._db.dialect!r})"
@@ -104,7 +109,7 @@ class SqlTracking:
             messages.c.message == record.message,
             messages.c.reference == record.reference,
         )
-        async with self._db.write() as conn:
+        async with self._db.statement() as conn:
             inserted = (await conn.execute(self._claim_statement(row))).first()
             if inserted is not None:
                 return Claim("new")
@@ -128,29 +133,38 @@ class SqlTracking:
         )
 
     async def confirm(self, tracking_id: str) -> None:
-        async with self._db.write() as conn:
+        await self._confirms.add({"tracking_id": tracking_id})
+
+    async def _write_confirms(self, rows: list[dict[str, Any]]) -> None:
+        async with self._db.statement() as conn:
             await conn.execute(
                 update(messages)
-                .where(messages.c.tracking_id == tracking_id, messages.c.status == "pending")
+                .where(
+                    messages.c.tracking_id.in_([row["tracking_id"] for row in rows]),
+                    messages.c.status == "pending",
+                )
                 .values(status="accepted")
             )
 
     async def release(self, tracking_id: str) -> None:
-        async with self._db.write() as conn:
+        async with self._db.statement() as conn:
             await self._drop_pending(conn, tracking_id)
 
     async def add_event(self, event: TrackingEvent) -> None:
         check_aware(event.at)
-        async with self._db.write() as conn:
-            await conn.execute(
-                events.insert().values(
-                    tracking_id=event.tracking_id,
-                    event=event.event,
-                    node=event.node,
-                    at=event.at,
-                    detail=dict(event.detail),
-                )
-            )
+        await self._events.add(
+            {
+                "tracking_id": event.tracking_id,
+                "event": event.event,
+                "node": event.node,
+                "at": event.at,
+                "detail": dict(event.detail),
+            }
+        )
+
+    async def _write_events(self, rows: list[dict[str, Any]]) -> None:
+        async with self._db.statement() as conn:
+            await conn.execute(events.insert(), rows)
 
     async def record(self, tracking_id: str) -> MessageRecord | None:
         async with self._db.read() as conn:
@@ -204,12 +218,17 @@ class SqlTracking:
         ]
         insert_ = postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert
         try:
-            async with self._db.write() as conn:
+            async with self._db.statement() as conn:
                 await conn.execute(insert_(links).values(rows).on_conflict_do_nothing())
         except IntegrityError:
             raise ValueError(f"no message {tracking_id} to link referenties to") from None
 
     # --- beyond the port ----------------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Wait until every confirm and event handed in so far is written."""
+        await self._confirms.wait()
+        await self._events.wait()
 
     async def conversation(self, conversation_id: str) -> list[MessageRecord]:
         """Every message of one conversation, oldest first (pending claims included)."""
@@ -225,7 +244,7 @@ class SqlTracking:
     async def purge_before(self, cutoff: datetime) -> Purged:
         """Forget messages received and events recorded before ``cutoff`` (retention)."""
         check_aware(cutoff)
-        async with self._db.write() as conn:
+        async with self._db.transaction() as conn:
             gone_events = await conn.execute(delete(events).where(events.c.at < cutoff))
             old = select(messages.c.tracking_id).where(messages.c.received_at < cutoff)
             await conn.execute(delete(links).where(links.c.tracking_id.in_(old)))

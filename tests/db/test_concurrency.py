@@ -6,8 +6,9 @@ import asyncio
 from collections import Counter
 
 from adapters.db import Database
+from gateway.ports import MessageRecord
 from tests.db.conftest import Store
-from tests.db.values import record, sha
+from tests.db.values import event, record, sha
 
 RACERS = 20
 
@@ -44,3 +45,20 @@ async def test_concurrent_claims_from_separate_pools_give_one_new(database_url: 
         outcomes["same"] + outcomes["conflict"],
         stored.status,
     ) == (1, RACERS - 1, "pending")
+
+
+async def test_concurrent_confirms_and_events_are_all_recorded(store: Store) -> None:
+    """Many messages confirmed and tracked at once all end accepted with their events in order."""
+    records = [record(f"ref-{i}") for i in range(RACERS)]
+    for r in records:
+        await store.tracking.claim(r)
+
+    async def life(r: MessageRecord) -> None:
+        await store.tracking.confirm(r.tracking_id)
+        for minutes, name in enumerate(("received", "routed", "published")):
+            await store.tracking.add_event(event(r.tracking_id, name, minutes))
+
+    await asyncio.gather(*(life(r) for r in records))
+    statuses = {(await store.tracking.record(r.tracking_id)).status for r in records}
+    names = {tuple(e.event for e in await store.tracking.events(r.tracking_id)) for r in records}
+    assert (statuses, names) == ({"accepted"}, {("received", "routed", "published")})
