@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import inspect
 
-from adapters.audit.sql import DEFAULT_URL, SqlAuditLog
+from adapters.audit.sql import DEFAULT_URL, SqlAuditLog, async_url
 from gateway.security.audit import ChainVerifier, Problem
 
 group = typer.Typer(no_args_is_help=True, help="The audit trail of routing decisions and operator actions.")
@@ -21,7 +22,13 @@ DbOption = Annotated[
 
 
 def _url(db: str | None) -> str:
-    return db or os.environ.get("GATEWAY_DATABASE_URL") or DEFAULT_URL
+    """The database URL to read; a SQLite file that does not exist is reported, not created."""
+    url = db or os.environ.get("GATEWAY_DATABASE_URL") or DEFAULT_URL
+    parsed = async_url(url)
+    if parsed.drivername.startswith("sqlite") and parsed.database and not Path(parsed.database).exists():
+        typer.echo(f"no database file {parsed.database}", err=True)
+        raise typer.Exit(2)
+    return url
 
 
 async def _open(url: str) -> SqlAuditLog:
@@ -65,9 +72,10 @@ def show(
     db: DbOption = None, last: Annotated[int, typer.Option(help="How many of the newest entries.")] = 20
 ) -> None:
     """Print the newest entries (ids, parties, message types, decisions; never payload)."""
+    url = _url(db)
 
     async def newest() -> None:
-        log = await _open(_url(db))
+        log = await _open(url)
         try:
             head = await log.head()
             for e in await log.entries(after=max(0, head.seq - last)):

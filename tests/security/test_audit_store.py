@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from dataclasses import replace
 from datetime import timedelta, timezone
@@ -201,8 +202,15 @@ async def test_cli_verify_exits_1_on_tampering(audit_url: str) -> None:
     assert (code, "entry 2: changed" in output) == (1, True)
 
 
+def test_cli_verify_without_database_file(tmp_path: Path) -> None:
+    """A SQLite file that does not exist is reported (not created) and exits 2."""
+    code = _cli(["audit", "verify", "--db", f"sqlite:///{tmp_path / 'missing.db'}"])[0]
+    assert (code, (tmp_path / "missing.db").exists()) == (2, False)
+
+
 def test_cli_verify_without_audit_table(tmp_path: Path) -> None:
     """A database without an audit table is reported and exits 2."""
+    sqlite3.connect(tmp_path / "empty.db").close()
     assert _cli(["audit", "verify", "--db", f"sqlite:///{tmp_path / 'empty.db'}"])[0] == 2
 
 
