@@ -2,7 +2,8 @@
 
 Order of the steps in :meth:`Engine.check`:
 
-1. safe parse (:mod:`gateway.standard.safexml`): size, encoding, DTD, well-formedness, depth;
+1. safe parse (:mod:`gateway.standard.safexml`): size, encoding, DTD, well-formedness, libxml2's own
+   nesting cap of 256;
 2. classify by root namespace (:mod:`gateway.standard.classify`);
 3. header agreement, read tolerantly *before* the XSD: BerichtCode, BerichtVersie and BerichtSubversie
    against the namespace (IB240 items);
@@ -11,6 +12,10 @@ Order of the steps in :meth:`Engine.check`:
    errors (the official XSDs pin the code by pattern, so a wrong code is a schema error too; the chain's
    answer for it is IB240); else schema errors: :class:`SchemaInvalid` (StUF055 / CC02);
 6. the header value of a valid message.
+
+The ``Limits.max_depth`` check (a few microseconds) runs before any refusal is raised, so a too-deep
+message is always refused as :class:`TooDeep`; for a valid message it is skipped when the schema proves
+that no valid instance can be that deep (:mod:`gateway.standard.xsddepth`).
 
 Pure: no I/O after :meth:`Engine.load`. Safe to call from several threads (per-thread parsers and
 validators, see :mod:`gateway.standard.registry`).
@@ -30,9 +35,9 @@ from gateway.standard.catalog import Catalog, MessageType
 from gateway.standard.classify import Classifier, Known
 from gateway.standard.errortext import MAX_ERRORS, schema_errors
 from gateway.standard.header import Header
-from gateway.standard.headerread import code_errors, expected_header, read_header
+from gateway.standard.headerread import code_errors, expected_header, header_elements, read_header
 from gateway.standard.registry import REPO_SCHEMA_DIR, SchemaRegistry
-from gateway.standard.safexml import DEFAULT_LIMITS, Limits, parse
+from gateway.standard.safexml import DEFAULT_LIMITS, Limits, check_depth_of, parse
 
 SCHEMA_ERROR = SchemaInvalid.code
 
@@ -63,6 +68,12 @@ class Engine:
         self.limits = limits
         self.classifier = Classifier.build(registry, catalog)
         self._expected = {k.schema.namespace: expected_header(k) for k in self.classifier.known}
+        # messages whose every valid instance is provably within max_depth: no depth check once valid
+        self._shallow = frozenset(
+            k.schema.namespace
+            for k in self.classifier.known
+            if k.schema.max_depth is not None and k.schema.max_depth <= limits.max_depth
+        )
 
     def __repr__(self) -> str:
         return f"Engine(messages={len(self._expected)}, releases={sorted(self.registry.releases)})"
@@ -92,20 +103,31 @@ class Engine:
 
     def check(self, data: bytes) -> Header:
         """Safe parse, classify, validate and read the header of one message, or raise its Rejection."""
-        return self.check_tree(parse(data, self.limits))
+        return self.check_tree(parse(data, self.limits, check_depth=False))
 
     def check_tree(self, root: etree._Element) -> Header:
         """As :meth:`check` for a root element already produced by :func:`safexml.parse`."""
-        return self._check(root, self.classifier.classify(root))
+        return self._check(root, self._classify(root))
+
+    def _classify(self, root: etree._Element) -> Known:
+        try:
+            return self.classifier.classify(root)
+        except Rejection:
+            check_depth_of(root, self.limits)  # too deep is the first reason to give
+            raise
 
     def _check(self, root: etree._Element, known: Known) -> Header:
         namespace = known.schema.namespace
-        mismatches = code_errors(root, known, self._expected[namespace])
+        head = header_elements(root, namespace)
+        mismatches = code_errors(head, known, self._expected[namespace])
         schema = self.registry.validator(namespace)
         if schema(root):
+            if namespace not in self._shallow:
+                check_depth_of(root, self.limits)
             if mismatches:  # only with a schema that does not pin the code itself
                 raise CodeMismatch(_summary(CodeMismatch.title, len(mismatches)), errors=mismatches)
-            return read_header(root, known)
+            return read_header(root, known, head)
+        check_depth_of(root, self.limits)
         log = list(cast("Iterable[etree._LogEntry]", schema.error_log))
         found = schema_errors(log, SCHEMA_ERROR, root, cap=MAX_ERRORS - len(mismatches))
         total = len(log) + len(mismatches)
@@ -117,8 +139,8 @@ class Engine:
         """:meth:`check` without raising: the header, the message type (once classified) or the Rejection."""
         message: MessageType | None = None
         try:
-            root = parse(data, self.limits)
-            known = self.classifier.classify(root)
+            root = parse(data, self.limits, check_depth=False)
+            known = self._classify(root)
             message = known.type
             return Verdict(self._check(root, known), message, None)
         except Rejection as exc:

@@ -8,7 +8,9 @@ errors). ``read_header`` runs after validation succeeded and may rely on the str
 
 from __future__ import annotations
 
+import functools
 from datetime import date
+from typing import Final
 
 from lxml import etree
 
@@ -18,6 +20,19 @@ from gateway.standard.header import Header
 
 CODE_MISMATCH = "IB240"
 _AGREEMENT = ("BerichtCode", "BerichtVersie", "BerichtSubversie")
+# Where the iStandaarden 3.x header puts each field (all earlier siblings are required): looked up there
+# first and checked by tag, searched for among the Header's children otherwise.
+_POSITION: Final = {
+    "BerichtCode": 0,
+    "BerichtVersie": 1,
+    "BerichtSubversie": 2,
+    "Afzender": 3,
+    "Ontvanger": 4,
+    "BerichtIdentificatie": 5,
+    "IdentificatieRetour": 7,
+    "DagtekeningRetour": 8,
+    "DeclaratieIdentificatie": 7,
+}
 
 
 def _local(tag: object) -> str:
@@ -38,16 +53,49 @@ def expected_header(known: Known) -> dict[str, str]:
     }
 
 
-def code_errors(root: etree._Element, known: Known, expected: dict[str, str]) -> list[ErrorItem]:
+@functools.lru_cache(maxsize=256)
+def _tags(namespace: str) -> dict[str, str]:
+    return {name: f"{{{namespace}}}{name}" for name in ("Header", *_POSITION)}
+
+
+class HeaderView:
+    """The Header's fields of one message, found by position and tag (cheap), any structure tolerated."""
+
+    __slots__ = ("_count", "_header", "_tags")
+
+    def __init__(self, root: etree._Element, namespace: str) -> None:
+        self._tags = _tags(namespace)
+        header: etree._Element | None = root[0] if len(root) else None
+        if header is not None and header.tag != self._tags["Header"]:
+            header = next(root.iterchildren(self._tags["Header"]), None)
+        self._header = header
+        self._count = len(header) if header is not None else 0
+
+    def get(self, name: str) -> etree._Element | None:
+        """The first Header child of that name, or None."""
+        header = self._header
+        if header is None:
+            return None
+        tag = self._tags[name]
+        pos = _POSITION[name]
+        if pos < self._count:
+            element = header[pos]
+            if element.tag == tag:
+                return element
+        return next(header.iterchildren(tag), None)
+
+
+def header_elements(root: etree._Element, namespace: str) -> HeaderView:
+    """The Header of a parsed message, for :func:`code_errors` and :func:`read_header`."""
+    return HeaderView(root, namespace)
+
+
+def code_errors(head: HeaderView, known: Known, expected: dict[str, str]) -> list[ErrorItem]:
     """IB240 items for each of BerichtCode/Versie/Subversie present and not agreeing with the namespace.
     Values are compared with surrounding whitespace stripped (whitespace alone is a schema matter)."""
-    ns = known.schema.namespace
-    header = root.find(f"{{{ns}}}Header")
-    if header is None:
-        return []
     items: list[ErrorItem] = []
     for name in _AGREEMENT:
-        element = header.find(f"{{{ns}}}{name}")
+        element = head.get(name)
         if element is None:
             continue
         if (element.text or "").strip() != expected[name]:
@@ -75,9 +123,14 @@ def _date(element: etree._Element | None, path: str) -> date | None:
         ) from None
 
 
-def _children(element: etree._Element | None) -> dict[str, etree._Element]:
+def _pair(element: etree._Element | None, first: str, second: str) -> dict[str, etree._Element]:
+    """The children ``first`` and ``second`` of a CDT_BerichtIdentificatie (usually at 0 and 1)."""
     if element is None:
         return {}
+    if len(element) == 2:
+        a, b = element[0], element[1]
+        if str(a.tag).endswith("}" + first) and str(b.tag).endswith("}" + second):
+            return {first: a, second: b}
     found: dict[str, etree._Element] = {}
     for child in element:
         found.setdefault(_local(child.tag), child)
@@ -89,35 +142,48 @@ def _missing(name: str, path: str) -> SchemaInvalid:
     return SchemaInvalid(errors=[ErrorItem("StUF055", f"Header element {name} is missing", None, path)])
 
 
-def _text(found: dict[str, etree._Element], name: str, path: str) -> str:
-    element = found.get(name)
+def _text(element: etree._Element | None, name: str, path: str) -> str:
     if element is None:
         raise _missing(name, path)
     return element.text or ""
 
 
-def read_header(root: etree._Element, known: Known) -> Header:
-    """The frozen header of a message that passed its XSD."""
-    ns = known.schema.namespace
-    head = _children(root.find(f"{{{ns}}}Header"))
-    ident = _children(head.get("BerichtIdentificatie"))
-    declaratie = _children(head.get("DeclaratieIdentificatie"))
-    retour = head.get("IdentificatieRetour")
-    referenties = dict.fromkeys(e.text or "" for e in root.iter(f"{{{ns}}}ReferentieAanbieder"))
+def read_header(root: etree._Element, known: Known, head: HeaderView | None = None) -> Header:
+    """The frozen header of a message that passed its XSD (``head`` from :func:`header_elements`)."""
+    schema = known.schema
+    if head is None:
+        head = HeaderView(root, schema.namespace)
+    declared = schema.declared
+    ident = _pair(head.get("BerichtIdentificatie"), "Identificatie", "Dagtekening")
     dagtekening = _date(ident.get("Dagtekening"), "/Bericht/Header/BerichtIdentificatie/Dagtekening")
     if dagtekening is None:
         raise _missing("Dagtekening", "/Bericht/Header/BerichtIdentificatie/Dagtekening")
+    retour = head.get("IdentificatieRetour") if "IdentificatieRetour" in declared else None
+    declaratie = (
+        _pair(head.get("DeclaratieIdentificatie"), "Identificatie", "Dagtekening")
+        if "DeclaratieIdentificatie" in declared
+        else {}
+    )
+    referenties = (
+        dict.fromkeys(e.text or "" for e in root.iter(f"{{{schema.namespace}}}ReferentieAanbieder"))
+        if "ReferentieAanbieder" in declared
+        else {}
+    )
     return Header(
         standard=known.type.standard,
         release=known.type.release,
         message=known.type.name,
         code=known.type.code,
-        afzender=_text(head, "Afzender", "/Bericht/Header/Afzender"),
-        ontvanger=_text(head, "Ontvanger", "/Bericht/Header/Ontvanger"),
-        identificatie=_text(ident, "Identificatie", "/Bericht/Header/BerichtIdentificatie/Identificatie"),
+        afzender=_text(head.get("Afzender"), "Afzender", "/Bericht/Header/Afzender"),
+        ontvanger=_text(head.get("Ontvanger"), "Ontvanger", "/Bericht/Header/Ontvanger"),
+        identificatie=_text(
+            ident.get("Identificatie"), "Identificatie", "/Bericht/Header/BerichtIdentificatie/Identificatie"
+        ),
         dagtekening=dagtekening,
         identificatie_retour=(retour.text or "") if retour is not None else None,
-        dagtekening_retour=_date(head.get("DagtekeningRetour"), "/Bericht/Header/DagtekeningRetour"),
+        dagtekening_retour=_date(head.get("DagtekeningRetour"), "/Bericht/Header/DagtekeningRetour")
+        if retour is not None
+        else None,
         referenties_aanbieder=tuple(referenties),
         declaratie_identificatie=(declaratie["Identificatie"].text or "")
         if "Identificatie" in declaratie

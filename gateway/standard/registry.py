@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlparse
 
 from lxml import etree
 
+from gateway.standard.xsddepth import max_depth
 from gateway.standard.xsdindex import SchemaIndexError, XsdInfo, entry_points, scan
 
 REPO_SCHEMA_DIR: Final = Path(__file__).resolve().parents[2] / "schemas"
@@ -41,6 +42,8 @@ class MessageSchema:
     code: str | None = None
     versie: str | None = None
     subversie: str | None = None
+    declared: frozenset[str] = field(default=frozenset(), repr=False)
+    max_depth: int | None = None
 
     @property
     def name(self) -> str:
@@ -87,6 +90,8 @@ def _message(info: XsdInfo, root: Path) -> MessageSchema:
         code=info.pinned_value("BerichtCode"),
         versie=info.pinned_value("BerichtVersie"),
         subversie=info.pinned_value("BerichtSubversie"),
+        declared=info.declared,
+        max_depth=max_depth(info.path, root),
     )
 
 

@@ -33,6 +33,7 @@ class XsdInfo:
     elements: tuple[str, ...]
     references: tuple[str, ...]
     pinned: tuple[tuple[str, str], ...] = ()
+    declared: frozenset[str] = frozenset()
 
     @property
     def is_message(self) -> bool:
@@ -102,6 +103,7 @@ def read_xsd(path: Path) -> XsdInfo:
             and e.get("schemaLocation")
         ),
         pinned=_pinned(root),
+        declared=frozenset(str(e.get("name")) for e in root.iterfind(".//xs:element[@name]", _NS)),
     )
 
 
