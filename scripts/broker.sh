@@ -45,7 +45,15 @@ start_broker() {
     fi
     log "starting the broker"
     as_root rabbitmq-server -detached
-    as_root timeout "$WAIT_SECONDS" rabbitmqctl await_startup >/dev/null
+    # await_startup fails at once while the detached node has not registered yet: retry until the deadline
+    local deadline=$((SECONDS + WAIT_SECONDS))
+    until as_root rabbitmqctl -q await_startup --timeout 10 >/dev/null 2>&1; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            log "the broker did not start within ${WAIT_SECONDS}s (see /var/log/rabbitmq)"
+            exit 1
+        fi
+        sleep 1
+    done
 }
 
 enable_plugins() {

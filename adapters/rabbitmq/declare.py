@@ -54,6 +54,10 @@ async def declare_node(
     await api.put_vhost(topo.vhost)
     user, _ = settings.credentials
     await api.put_permissions(topo.vhost, user, ".*", ".*", ".*")
+    for policy in topo.policies:
+        await api.put_policy(
+            topo.vhost, policy.name, policy.pattern, policy.definition, priority=policy.priority
+        )
     channel = await sessions[topo.node].channel()
     try:
         for exchange in topo.exchanges:

@@ -8,6 +8,8 @@ checks that the committed file is what this module produces. Regenerate with::
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import sys
 from collections.abc import Iterable, Mapping
@@ -23,20 +25,35 @@ from gateway.ports import NODES
 DEMO_MAILBOXES: Mapping[NodeRole, tuple[str, ...]] = MappingProxyType(
     {"ggk": ("0363", "0384"), "vecozo": ("42420001", "65656055")}
 )
+_DEMO_SALT = hashlib.sha256(b"gegevensknooppunt demo definitions").digest()[:4]
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "deploy" / "rabbitmq" / "definitions.json"
 
 
 def definitions(
     settings: BrokerSettings, mailboxes: Mapping[NodeRole, Iterable[str]] = DEMO_MAILBOXES
 ) -> dict[str, Any]:
-    """Vhosts, permissions of the gateway's user, exchanges, queues, bindings and the two shovels."""
-    user, _ = settings.credentials
+    """The gateway's user, vhosts, permissions, exchanges, queues, bindings and the two shovels.
+
+    The user is there because a node that loads definitions at boot creates no default user: without it
+    nobody could log in. Its password hash uses a fixed salt so the file is reproducible; it is a demo
+    credential (the settings' password, ``guest`` by default), to be replaced in a real deployment.
+    """
+    user, password = settings.credentials
     doc: dict[str, list[dict[str, Any]]] = {
+        "users": [
+            {
+                "name": user,
+                "password_hash": password_hash(password),
+                "hashing_algorithm": "rabbit_password_hashing_sha256",
+                "tags": ["administrator"],
+            }
+        ],
         "vhosts": [],
         "permissions": [],
         "exchanges": [],
         "queues": [],
         "bindings": [],
+        "policies": [],
         "parameters": [],
     }
     for node in NODES:
@@ -68,6 +85,17 @@ def definitions(
             }
             for q in topo.queues
         ]
+        doc["policies"] += [
+            {
+                "vhost": vhost,
+                "name": p.name,
+                "pattern": p.pattern,
+                "apply-to": "queues",
+                "definition": dict(p.definition),
+                "priority": p.priority,
+            }
+            for p in topo.policies
+        ]
         doc["bindings"] += [
             {
                 "source": b.exchange,
@@ -84,6 +112,12 @@ def definitions(
         for s in shovels(settings)
     ]
     return doc
+
+
+def password_hash(password: str, salt: bytes = _DEMO_SALT) -> str:
+    """RabbitMQ's ``rabbit_password_hashing_sha256``: base64(salt + sha256(salt + password))."""
+    digest = hashlib.sha256(salt + password.encode("utf-8")).digest()
+    return base64.b64encode(salt + digest).decode("ascii")
 
 
 def render(doc: Mapping[str, Any]) -> str:

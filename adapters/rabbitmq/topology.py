@@ -11,7 +11,12 @@ Per node vhost::
     exchange mailbox (direct)  --routing key = code-->        quorum queue mailbox.{code}
     exchange dlx (fanout)      -->                            quorum queue dlq
 
-Every queue except ``dlq`` dead-letters to ``dlx`` (at-least-once) after its delivery limit.
+Every queue except ``dlq`` dead-letters to ``dlx`` (at-least-once) after its delivery limit: a mailbox
+carries its limit as a queue argument (``x-delivery-limit``), the link queues get theirs from a policy.
+Why the difference: a shovel declares its source and destination queue itself when it starts (also when
+definitions are imported at boot, where parameters come before queues), with the ``src-queue-args`` /
+``dest-queue-args`` it is given, and RabbitMQ 3.10 does not accept ``x-delivery-limit`` there. So the link
+queues are declared with exactly the arguments a shovel may use, and the limit comes from the policy.
 """
 
 from __future__ import annotations
@@ -92,6 +97,7 @@ class NodeTopology:
     exchanges: tuple[ExchangeSpec, ...]
     queues: tuple[QueueSpec, ...]
     bindings: tuple[BindingSpec, ...]
+    policies: tuple[PolicySpec, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +109,28 @@ class ShovelSpec:
     value: Mapping[str, Any] = field(repr=False)
 
 
-def _dead_lettered(limit: int) -> Mapping[str, Any]:
-    return MappingProxyType(
-        {
-            "x-dead-letter-exchange": DLX,
-            "x-dead-letter-strategy": "at-least-once",
-            "x-overflow": "reject-publish",
-            "x-delivery-limit": limit,
-        }
-    )
+@dataclass(frozen=True, slots=True)
+class PolicySpec:
+    """A queue policy in a node's vhost."""
+
+    name: str
+    pattern: str
+    definition: Mapping[str, Any]
+    priority: int = 0
+
+
+def _dead_lettered(limit: int | None = None) -> Mapping[str, Any]:
+    args: dict[str, Any] = {
+        "x-dead-letter-exchange": DLX,
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
+    if limit is not None:
+        args["x-delivery-limit"] = limit
+    return MappingProxyType(args)
+
+
+LINK_QUEUE_ARGUMENTS = _dead_lettered()
 
 
 def mailbox_spec(settings: BrokerSettings, code: str) -> tuple[QueueSpec, BindingSpec]:
@@ -122,7 +141,7 @@ def mailbox_spec(settings: BrokerSettings, code: str) -> tuple[QueueSpec, Bindin
 
 def node_topology(settings: BrokerSettings, node: NodeRole, mailboxes: Iterable[str] = ()) -> NodeTopology:
     """Everything ``node``'s vhost holds, with a mailbox for each code in ``mailboxes``."""
-    link = _dead_lettered(settings.link_delivery_limit)
+    link = LINK_QUEUE_ARGUMENTS
     queues = [QueueSpec(DLQ), QueueSpec(link_to(node), link), QueueSpec(link_from(node), link)]
     bindings = [BindingSpec(DLX, DLQ, ""), BindingSpec(OUTBOUND, link_to(node), other(node))]
     for code in sorted(set(mailboxes)):
@@ -139,6 +158,14 @@ def node_topology(settings: BrokerSettings, node: NodeRole, mailboxes: Iterable[
         ),
         queues=tuple(queues),
         bindings=tuple(bindings),
+        policies=(link_policy(settings),),
+    )
+
+
+def link_policy(settings: BrokerSettings) -> PolicySpec:
+    """The delivery limit of the two link queues."""
+    return PolicySpec(
+        "link-delivery-limit", r"^link\.", MappingProxyType({"delivery-limit": settings.link_delivery_limit})
     )
 
 
@@ -149,9 +176,11 @@ def shovel_spec(settings: BrokerSettings, source: NodeRole) -> ShovelSpec:
         "src-protocol": "amqp091",
         "src-uri": settings.shovel_uri(source),
         "src-queue": link_to(source),
+        "src-queue-args": {"x-queue-type": "quorum", **LINK_QUEUE_ARGUMENTS},
         "dest-protocol": "amqp091",
         "dest-uri": settings.shovel_uri(target),
         "dest-queue": link_from(target),
+        "dest-queue-args": {"x-queue-type": "quorum", **LINK_QUEUE_ARGUMENTS},
         "ack-mode": "on-confirm",
         "src-delete-after": "never",
         "reconnect-delay": 1,

@@ -17,7 +17,7 @@ def test_link_queues_pair_up_across_the_shovel() -> None:
 
 
 def test_every_queue_but_the_dlq_dead_letters_with_a_limit() -> None:
-    """Link queues and mailboxes dead-letter to dlx after their delivery limit; the DLQ itself does not."""
+    """Mailboxes carry their delivery limit, link queues get theirs from a policy; the DLQ has neither."""
     topo = node_topology(BrokerSettings(delivery_limit=7, link_delivery_limit=9), "ggk", ["0363"])
     limits = {
         q.name: (q.arguments.get("x-dead-letter-exchange"), q.arguments.get("x-delivery-limit"))
@@ -25,11 +25,24 @@ def test_every_queue_but_the_dlq_dead_letters_with_a_limit() -> None:
     }
     expected = {
         "dlq": (None, None),
-        "link.to-vecozo": ("dlx", 9),
-        "link.from-vecozo": ("dlx", 9),
+        "link.to-vecozo": ("dlx", None),
+        "link.from-vecozo": ("dlx", None),
         "mailbox.0363": ("dlx", 7),
     }
-    assert expected == limits
+    policies = [(p.pattern, dict(p.definition)) for p in topo.policies]
+    assert (expected, [(r"^link\.", {"delivery-limit": 9})]) == (limits, policies)
+
+
+def test_shovel_declares_link_queues_as_the_gateway_does() -> None:
+    """A shovel that starts first declares the link queues with exactly the gateway's arguments."""
+    settings = BrokerSettings()
+    value = shovel_spec(settings, "ggk").value
+    declared = {q.name: q.declare_arguments for q in node_topology(settings, "ggk").queues}
+    other = {q.name: q.declare_arguments for q in node_topology(settings, "vecozo").queues}
+    assert (declared["link.to-vecozo"], other["link.from-ggk"]) == (
+        value["src-queue-args"],
+        value["dest-queue-args"],
+    )
 
 
 @pytest.mark.parametrize("code", ["036", "03630", "abcd", "0363.x", "4242000"])
