@@ -1,0 +1,62 @@
+"""Installing a directory of official release files (``gateway schemas add DIR``).
+
+The directory is indexed and every message schema in it compiled *before* anything is copied; it must
+hold the message schemas of exactly one (standard, release), none of them already installed. Its XSD files
+are copied with their relative layout (imports stay resolvable) to ``<schema dir>/<standard>/<major_minor>``
+and the copy is indexed once more.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.standard.registry import MessageSchema, SchemaRegistry
+from gateway.standard.xsdindex import SchemaIndexError
+
+
+class InstallError(ValueError):
+    """The directory cannot be installed; the text says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    standard: str
+    release: str
+    target: Path
+    messages: tuple[MessageSchema, ...]
+
+
+def install(source: Path, schema_dirs: Sequence[Path]) -> Installed:
+    """Check ``source`` and copy its XSDs into the first of ``schema_dirs``."""
+    if not schema_dirs:
+        raise InstallError("no schema directory configured")
+    try:
+        incoming = SchemaRegistry.from_dirs([source])
+    except SchemaIndexError as exc:
+        raise InstallError(str(exc)) from None
+    releases = sorted(incoming.releases)
+    if len(releases) != 1:
+        found = ", ".join(f"{s} {r}" for s, r in releases) or "no message schemas"
+        raise InstallError(f"{source}: needs the message schemas of exactly one release, found {found}")
+    standard, release = releases[0]
+    existing = SchemaRegistry.from_dirs([d for d in schema_dirs if d.is_dir()], compile_now=False)
+    clash = [m.name for m in incoming.messages if existing.message(m.namespace) is not None]
+    if clash:
+        raise InstallError(f"{standard} {release} is already installed ({', '.join(clash)})")
+    target = schema_dirs[0] / standard / release.replace(".", "_")
+    if target.exists():
+        raise InstallError(f"{target} already exists")
+    files = sorted(p for p in source.rglob("*.xsd") if p.is_file())
+    try:
+        for path in files:
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+        installed = SchemaRegistry.from_dirs([target])
+    except (OSError, SchemaIndexError) as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise InstallError(f"copy to {target} failed: {exc}") from None
+    return Installed(standard, release, target, installed.messages)
