@@ -5,6 +5,8 @@
 in-memory fakes with the same behaviour.
 """
 
+from typing import TYPE_CHECKING
+
 from adapters.db.admin import (
     CredentialInfo,
     DuplicateParticipant,
@@ -19,6 +21,7 @@ from adapters.db.engine import DEFAULT_URL, ENV_URL, Database, database_url
 from adapters.db.memory import MemoryRegistry, MemoryTracking
 from adapters.db.registry import SqlRegistry
 from adapters.db.tracking import Purged, SqlTracking
+from gateway.ports import Registry, Tracking
 
 __all__ = [
     "DEFAULT_URL",
@@ -39,3 +42,13 @@ __all__ = [
     "UnknownParticipant",
     "database_url",
 ]
+
+if TYPE_CHECKING:  # mypy checks here that each store satisfies its port
+
+    def _conforms(
+        sql_registry: SqlRegistry,
+        sql_tracking: SqlTracking,
+        registry: MemoryRegistry,
+        tracking: MemoryTracking,
+    ) -> tuple[Registry, Tracking, RegistryAdmin, Registry, Tracking, RegistryAdmin]:
+        return sql_registry, sql_tracking, sql_registry, registry, tracking, registry

@@ -1,8 +1,10 @@
 """Tracking on SQLAlchemy: the uniqueness index, message records, lifecycle events, conversation lookups.
 
 Implements ``gateway.ports.Tracking``. Uniqueness rests on the UNIQUE constraint over
-(afzender, message, reference): a claim inserts first (``ON CONFLICT DO NOTHING``) and reads the winner
-afterwards, so concurrent claims of one key resolve in the database, never by check-then-insert.
+(afzender, message, reference): a claim inserts first (``ON CONFLICT DO NOTHING``, which on PostgreSQL waits
+for a concurrent insert of the same key to commit or roll back) and reads the winner afterwards, so
+concurrent claims of one key resolve in the database, never by check-then-insert. Each of these statements
+is atomic on its own, so they run in autocommit mode.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ class SqlTracking:
         raise RuntimeError("claim did not settle; the uniqueness key keeps changing")
 
     async def _try_claim(self, row: Mapping[str, Any], record: MessageRecord) -> Claim | None:
-        """One attempt in one transaction; None when the key changed under us and we should retry."""
+        """One attempt, one atomic statement at a time; None when the key changed under us: try again."""
         key = (
             messages.c.afzender == record.afzender,
             messages.c.message == record.message,
