@@ -1,6 +1,7 @@
 """The receiving end of the node link: what the other node's shovel brought, checked again, into a mailbox.
 
-For node N it consumes ``link.from-{other}`` on N's vhost. Each message goes to the injected callback (the
+For node N it consumes ``link.from-{other}`` on N's vhost. A message whose ids or sha256 header do not match
+is refused at once. Each other message goes to the injected callback (the
 ingest core re-validates the bytes and records tracking), is then published to N's ``mailbox`` exchange
 with a confirm, and only then acked. Refused for good (the callback raises a Rejection) -> dead-lettered;
 anything else -> requeued after a short delay (see :mod:`adapters.rabbitmq.settle`).
@@ -106,6 +107,7 @@ class LinkConsumer:
         link: LinkMessage | None = None
         async with settle(message, retry_delay=self._settings.retry_delay) as result:
             link = LinkMessage.of_incoming(message)
+            link.check_intact()
             await self._callback(link)
             await self._deliver(link)
         tracking_id = link.tracking_id if link is not None else (message.message_id or "")

@@ -7,6 +7,7 @@ left off when a message is handed on.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,8 +17,9 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, DeliveryMode
 
-from gateway.errors import NotStandardMessage
-from gateway.ports import Delivery
+from gateway.errors import NodeRole, Rejection
+from gateway.ports import NODES, Delivery
+from gateway.standard.header import Header
 
 CONTENT_TYPE = "application/xml"
 
@@ -68,6 +70,13 @@ class MessageProperties:
         )
 
 
+class BrokenLinkMessage(Rejection):
+    """What arrived over the node link is not a complete gateway message (it is dead-lettered)."""
+
+    reason = "broken-link-message"
+    title = "Message on the node link lacks or contradicts the gateway's own properties"
+
+
 @dataclass(frozen=True, slots=True)
 class LinkMessage:
     """A message that crossed the node link, as the link consumer hands it to the ingest core.
@@ -88,8 +97,39 @@ class LinkMessage:
         """The party whose mailbox receives the message (the ``recipient`` header, set by the sending node)."""
         recipient = self.properties.headers.get("recipient")
         if not recipient:
-            raise NotStandardMessage("message on the node link lacks the recipient header")
+            raise BrokenLinkMessage("message on the node link lacks the recipient header")
         return recipient
+
+    def check_intact(self) -> None:
+        """Refuse for good a message whose ids or sha256 header do not match what it carries."""
+        headers = self.properties.headers
+        if not self.properties.message_id or not self.properties.correlation_id:
+            raise BrokenLinkMessage("message on the node link lacks its tracking or conversation id")
+        if headers.get("sha256") != hashlib.sha256(self.body).hexdigest():
+            raise BrokenLinkMessage("message on the node link does not match its sha256 header")
+        if headers.get("origin-node") not in NODES:
+            raise BrokenLinkMessage("message on the node link names no known origin node")
+
+    def delivery(self, header: Header, target_node: NodeRole) -> Delivery:
+        """The :class:`Delivery` again, from the header the engine re-read out of ``body``.
+
+        Call :meth:`check_intact` first; a ``received-at`` header that is not an ISO time is refused.
+        """
+        headers = self.properties.headers
+        origin = headers.get("origin-node")
+        try:
+            received_at = datetime.fromisoformat(headers.get("received-at", ""))
+        except ValueError:
+            raise BrokenLinkMessage("message on the node link has no valid received-at header") from None
+        return Delivery(
+            tracking_id=self.properties.message_id,
+            conversation_id=self.properties.correlation_id,
+            header=header,
+            received_at=received_at,
+            body=self.body,
+            origin_node="ggk" if origin == "ggk" else "vecozo",
+            target_node=target_node,
+        )
 
     @property
     def size(self) -> int:

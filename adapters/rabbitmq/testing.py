@@ -139,6 +139,7 @@ class FakeBroker:
         for attempt in range(self.settings.link_delivery_limit + 1):
             try:
                 link = LinkMessage(stored.properties, stored.body, attempt)
+                link.check_intact()
                 await self.on_link_message(link)
                 queue = self._mailboxes.get((node, link.recipient))
                 if queue is None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.rabbitmq.properties import LinkMessage, MessageProperties
 from adapters.rabbitmq.settings import BrokerSettings
 from adapters.rabbitmq.topology import link_from, link_to, mailbox_queue, node_topology, shovel_spec
-from gateway.errors import NotStandardMessage
 
 
 def test_link_queues_pair_up_across_the_shovel() -> None:
@@ -50,15 +48,3 @@ def test_mailbox_names_only_participant_codes(code: str) -> None:
     """Only a 4-digit or 8-digit code makes a mailbox name."""
     with pytest.raises(ValueError):
         mailbox_queue(code)
-
-
-def test_link_message_repr_shows_no_body() -> None:
-    """A link message prints its tracking id and size, never its bytes."""
-    message = LinkMessage(MessageProperties("t-1", "c-1", headers={"recipient": "0363"}), b"<geheim/>")
-    assert repr(message) == "LinkMessage(tracking_id='t-1', size=9, delivery_count=0)"
-
-
-def test_link_message_without_recipient_is_refused() -> None:
-    """A link message without the recipient header is a permanent refusal."""
-    with pytest.raises(NotStandardMessage):
-        _ = LinkMessage(MessageProperties("t-1", "c-1"), b"<x/>").recipient
