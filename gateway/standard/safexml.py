@@ -41,7 +41,6 @@ from gateway.errors import BadEncoding, NotWellFormed, TooDeep, TooLarge, Unsafe
 LIBXML2_MAX_DEPTH: Final = 256
 XSI: Final = "http://www.w3.org/2001/XMLSchema-instance"
 _XML_ERR_INVALID_ENCODING: Final = 81
-_XML_ERR_RESOURCE_LIMIT: Final = 89
 
 _BOMS: Final = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
@@ -134,7 +133,7 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> NotWellFormed | TooDeep | BadEnc
     where = f" (line {line})" if line else ""
     if code == _XML_ERR_INVALID_ENCODING:
         return BadEncoding(f"Message is not valid UTF-8{where}")
-    if code == _XML_ERR_RESOURCE_LIMIT or "depth" in message.lower():
+    if message.startswith("Excessive depth"):
         return TooDeep(f"Message nests elements deeper than {LIBXML2_MAX_DEPTH} levels")
     # libxml2's syntax messages name constructs (tags), not content; keep the first clause, mask quotes.
     reason = _QUOTED.sub("'…'", message.split(",")[0].strip().rstrip("."))

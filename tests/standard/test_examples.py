@@ -1,0 +1,56 @@
+"""The official examples (../shared/istandaarden) against the project's schemas and the official ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import SchemaInvalid
+from gateway.standard.engine import Engine
+
+from .conftest import SHARED
+
+pytestmark = pytest.mark.shared
+
+EXAMPLES = sorted(SHARED.glob("i*-3.2/examples/*.xml"))
+INVALID = {
+    "JW315-impossible-date.xml": "/Bericht/Client/AangevraagdeProducten/AangevraagdProduct[1]/ToewijzingEinddatum",
+    "JW318-retourcode-outside-wrapper.xml": "/Bericht/Client/Verzoek/RetourCode",
+}
+
+
+def _need_shared() -> None:
+    if not SHARED.is_dir():
+        pytest.skip(f"official reference files not found at {SHARED}")
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_is_valid_against_project_schemas(engine: Engine, path: Path) -> None:
+    """Every official example passes the project's schemas and is classified as its own message."""
+    _need_shared()
+    assert path.stem == engine.check(path.read_bytes()).message
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_is_valid_against_official_schemas(official_engine: Engine, path: Path) -> None:
+    """Every official example passes the official schemas too."""
+    assert path.stem == official_engine.check(path.read_bytes()).message
+
+
+@pytest.mark.parametrize("name", sorted(INVALID))
+@pytest.mark.parametrize("which", ["engine", "official_engine"])
+def test_invalid_example_is_refused_naming_the_element(
+    request: pytest.FixtureRequest, which: str, name: str
+) -> None:
+    """The two invalid official examples are refused as schema errors naming the offending element."""
+    _need_shared()
+    engine: Engine = request.getfixturevalue(which)
+    with pytest.raises(SchemaInvalid) as caught:
+        engine.check((SHARED / "ijw-3.2" / "invalid" / name).read_bytes())
+    assert INVALID[name] == caught.value.errors[0].path
+
+
+def test_project_covers_every_catalogued_message(engine: Engine) -> None:
+    """The project's schemas install every message of the catalogue (iJw 3.2 and iWmo 3.2, 14 each)."""
+    assert sorted(m.name for m in engine.catalog) == sorted(m.name for m in engine.messages)
