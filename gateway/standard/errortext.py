@@ -19,7 +19,7 @@ from gateway.errors import ErrorItem
 MAX_ERRORS: Final = 50
 
 # Clark names {namespace}Local -> Local
-_CLARK = re.compile(r"\{[^}]*\}")
+_CLARK = re.compile(r"\{[^}'\s]*:[^}'\s]*\}")  # a namespace URI always holds ':' (not so {4} or {'1'})
 # Greedy on purpose (DOTALL): a value may itself contain quotes or newlines; everything up to the last
 # fixed phrase of the message is the value.
 _VALUE_FORMS: Final = (

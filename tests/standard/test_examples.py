@@ -54,3 +54,18 @@ def test_invalid_example_is_refused_naming_the_element(
 def test_project_covers_every_catalogued_message(engine: Engine) -> None:
     """The project's schemas install every message of the catalogue (iJw 3.2 and iWmo 3.2, 14 each)."""
     assert sorted(m.name for m in engine.catalog) == sorted(m.name for m in engine.messages)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ijw-3.2/examples/JW316.xml", ("42420001",)),
+        ("iwmo-3.2/examples/WMO315.xml", ("42420001", "42420002")),
+    ],
+)
+def test_referenties_aanbieder_in_document_order_once(
+    engine: Engine, name: str, expected: tuple[str, ...]
+) -> None:
+    """Every ReferentieAanbieder of the body is in the header value, once each, in document order."""
+    _need_shared()
+    assert engine.check((SHARED / name).read_bytes()).referenties_aanbieder == expected
