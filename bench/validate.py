@@ -272,8 +272,14 @@ def _breakdown(stages: dict[str, Timing], n: int) -> Table:
 
 
 def _threaded(make_pass: Callable[[], Pass], workers: int, number: int, repeat: int) -> Timing:
-    """Wall time of ``workers`` threads each running ``number`` passes; ``Timing.number`` counts all passes."""
-    start, done = threading.Barrier(workers + 1), threading.Barrier(workers + 1)
+    """Wall time of ``workers`` threads each running ``number`` passes; ``Timing.number`` counts all passes.
+
+    The clock is read by the barriers' actions, which run once every party has arrived and before any is
+    released: a main thread waiting for the GIL cannot shorten or lengthen the measured span."""
+    began: list[float] = []
+    ended: list[float] = []
+    start = threading.Barrier(workers + 1, action=lambda: began.append(time.perf_counter()))
+    done = threading.Barrier(workers + 1, action=lambda: ended.append(time.perf_counter()))
     failures: list[BaseException] = []
 
     def worker() -> None:
@@ -295,20 +301,17 @@ def _threaded(make_pass: Callable[[], Pass], workers: int, number: int, repeat: 
     pool = [threading.Thread(target=worker, name=f"bench-{i}") for i in range(workers)]
     for thread in pool:
         thread.start()
-    runs = []
     try:
         for _ in range(repeat):
             start.wait()
-            began = time.perf_counter()
             done.wait()
-            runs.append(time.perf_counter() - began)
     except threading.BrokenBarrierError:
         pass
     for thread in pool:
         thread.join()
     if failures:
         raise failures[0]
-    return Timing(number * workers, tuple(runs))
+    return Timing(number * workers, tuple(e - b for b, e in zip(began, ended, strict=True)))
 
 
 def _per_message(engine: Engine, corpus: Corpus, seconds: float) -> list[dict[str, Any]]:
