@@ -36,13 +36,13 @@ def app() -> typer.Typer:
 def test_valid_files_exit_zero(run: CliRunner) -> None:
     """A directory of valid messages exits 0 and says how many were valid."""
     result = run.invoke(app(), ["validate", str(ACCEPTED)])
-    assert (result.exit_code, result.stdout.splitlines()[-1]) == (0, "5 valid, 0 invalid")
+    assert (result.exit_code, result.stdout.splitlines()[-1]) == (0, "6 valid, 0 invalid")
 
 
 def test_any_invalid_file_exits_one(run: CliRunner) -> None:
     """One invalid file among valid ones exits 1."""
     result = run.invoke(app(), ["validate", str(ACCEPTED), str(BAD)])
-    assert (result.exit_code, result.stdout.splitlines()[-1]) == (1, "5 valid, 1 invalid")
+    assert (result.exit_code, result.stdout.splitlines()[-1]) == (1, "6 valid, 1 invalid")
 
 
 def test_json_line_per_file(run: CliRunner) -> None:

@@ -196,3 +196,8 @@ def test_threads_keep_their_own_errors(engine: Engine) -> None:
     for thread in threads:
         thread.join()
     assert wrong == []
+
+
+def test_project_covers_every_catalogued_message(engine: Engine) -> None:
+    """The project's schemas install every message of the catalogue (iJw 3.2 and iWmo 3.2, 14 each)."""
+    assert sorted(m.name for m in engine.catalog) == sorted(m.name for m in engine.messages)
