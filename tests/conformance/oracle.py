@@ -53,3 +53,26 @@ def official_namespaces(xsd_dirs: tuple[Path, ...] = XSD_DIRS) -> frozenset[str]
             if file.stem.lower() != "basisschema":
                 found.add(etree.parse(str(file)).getroot().get("targetNamespace"))
     return frozenset(found)
+
+
+# The two official invalid examples, each repaired by the smallest change that the official XSD accepts,
+# so that JW315 and JW318 (which have no valid example) are mutated too. Name -> (file, old, new).
+REPAIRS: dict[str, tuple[str, bytes, bytes]] = {
+    "JW315": ("JW315-impossible-date.xml", b"2027-06-31", b"2027-06-30"),
+    "JW318": (
+        "JW318-retourcode-outside-wrapper.xml",
+        b"<jw318:RedenVerzoek>1</jw318:RedenVerzoek>\r\n\t\t\t<jw318:RetourCode>9350</jw318:RetourCode>",
+        b"<jw318:RedenVerzoek>1</jw318:RedenVerzoek>",
+    ),
+}
+
+
+def base_examples() -> dict[str, bytes]:
+    """The official examples plus the repaired invalid ones, by message name, sorted."""
+    found = {file.stem: file.read_bytes() for d in EXAMPLE_DIRS for file in d.glob("*.xml")}
+    for name, (file, old, new) in REPAIRS.items():
+        data = (SHARED / "ijw-3.2" / "invalid" / file).read_bytes()
+        if old not in data:
+            raise ValueError(f"{file}: the text to repair is not there any more")
+        found[name] = data.replace(old, new)
+    return dict(sorted(found.items()))
