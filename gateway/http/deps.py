@@ -29,7 +29,8 @@ class NodeServices:
     max_bytes: int
     lease_seconds: int
     operator_token: str | None = None
-    admin: Any = None  # the registry's management interface (participants, credentials)
+    admin: Any = None  # the registry's management interface (adapters.db.admin.RegistryAdmin)
+    broker: Any = None  # the broker (adapters.rabbitmq.Broker): mailbox provisioning, depths
 
     def __repr__(self) -> str:
         return f"NodeServices(node={self.node!r})"

@@ -1,0 +1,149 @@
+"""``/v1/admin``: the participant registry for operators (operator credential required)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from adapters.db.admin import (
+    DuplicateParticipant,
+    InvalidParticipant,
+    RegistryAdmin,
+    RegistryError,
+    Submitter,
+    UnknownParticipant,
+)
+from gateway.errors import GatewayError
+from gateway.http.deps import Operator, Services
+from gateway.ports import Participant
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+class AdminRefused(GatewayError):
+    code, vecozo_code, status, reason = "GW400", "GW400", 400, "admin-refused"
+    title = "Registry change refused"
+
+
+class AdminNotFound(AdminRefused):
+    status, reason = 404, "admin-not-found"
+    title = "No such participant"
+
+
+class AdminConflict(AdminRefused):
+    status, reason = 409, "admin-conflict"
+    title = "Participant already registered"
+
+
+def _refused(exc: RegistryError) -> AdminRefused:
+    if isinstance(exc, UnknownParticipant):
+        return AdminNotFound(str(exc))
+    if isinstance(exc, DuplicateParticipant):
+        return AdminConflict(str(exc))
+    assert isinstance(exc, InvalidParticipant | RegistryError)
+    return AdminRefused(str(exc))
+
+
+class ParticipantIn(BaseModel):
+    code: str = Field(pattern=r"^([0-9]{4}|[0-9]{8})$", description="CBS gemeentecode or AGB-code")
+    kind: Literal["gemeente", "aanbieder"]
+    name: str = Field(min_length=1, max_length=200)
+    home_node: Literal["ggk", "vecozo"] | None = Field(None, description="default: ggk for a gemeente")
+    active_from: date | None = None
+    active_until: date | None = None
+    delivery_format: Literal["xml", "stuf"] = "xml"
+
+
+class RetireIn(BaseModel):
+    last_day: date | None = Field(None, description="last day of the registration; default yesterday")
+
+
+class SubmitterIn(BaseModel):
+    submitter: str
+    party: str
+    active_from: date | None = None
+    active_until: date | None = None
+
+
+def _out(p: Participant) -> dict[str, Any]:
+    return {
+        "code": p.code,
+        "kind": p.kind,
+        "name": p.name,
+        "homeNode": p.home_node,
+        "activeFrom": p.active_from.isoformat(),
+        "activeUntil": p.active_until.isoformat() if p.active_until else None,
+        "deliveryFormat": p.delivery_format,
+    }
+
+
+def _admin(svc: Any) -> RegistryAdmin:
+    admin: RegistryAdmin = svc.admin
+    return admin
+
+
+@router.get("/participants", summary="All registered participants")
+async def list_participants(svc: Services, _: Operator) -> list[dict[str, Any]]:
+    return [_out(p) for p in await _admin(svc).participants()]
+
+
+@router.post("/participants", status_code=201, summary="Register a participant and provision its mailbox")
+async def add_participant(body: ParticipantIn, svc: Services, _: Operator) -> dict[str, Any]:
+    today = datetime.now(UTC).date()
+    home = body.home_node or ("ggk" if body.kind == "gemeente" else "vecozo")
+    participant = Participant(
+        code=body.code,
+        kind=body.kind,
+        name=body.name,
+        home_node=home,
+        active_from=body.active_from or today,
+        active_until=body.active_until,
+        delivery_format=body.delivery_format,
+    )
+    try:
+        await _admin(svc).add_participant(participant)
+    except RegistryError as exc:
+        raise _refused(exc) from None
+    if svc.broker is not None:
+        await svc.broker.ensure_mailboxes(home, [body.code])
+    return _out(participant)
+
+
+@router.post("/participants/{code}/retire", summary="End a registration: the party receives nothing new")
+async def retire(code: str, body: RetireIn, svc: Services, _: Operator) -> dict[str, Any]:
+    last_day = body.last_day or (datetime.now(UTC).date() - timedelta(days=1))
+    try:
+        return _out(await _admin(svc).retire(code, last_day))
+    except RegistryError as exc:
+        raise _refused(exc) from None
+
+
+@router.post(
+    "/participants/{code}/credentials", status_code=201, summary="Issue an API credential (shown once)"
+)
+async def issue_credential(code: str, svc: Services, _: Operator) -> dict[str, Any]:
+    try:
+        issued = await _admin(svc).issue_credential(code, label="admin-api")
+    except RegistryError as exc:
+        raise _refused(exc) from None
+    return {"keyId": issued.key_id, "participant": issued.participant, "token": issued.token}
+
+
+@router.delete("/credentials/{key_id}", status_code=204, summary="Revoke an API credential")
+async def revoke_credential(key_id: str, svc: Services, _: Operator) -> None:
+    if not await _admin(svc).revoke_credential(key_id):
+        raise AdminNotFound(f"no credential {key_id}")
+
+
+@router.post("/submitters", status_code=201, summary="Let a party submit on behalf of another")
+async def add_submitter(body: SubmitterIn, svc: Services, _: Operator) -> dict[str, Any]:
+    today = datetime.now(UTC).date()
+    relation = Submitter(body.submitter, body.party, body.active_from or today, body.active_until)
+    try:
+        await _admin(svc).add_submitter(relation)
+    except RegistryError as exc:
+        raise _refused(exc) from None
+    return {"submitter": relation.submitter, "party": relation.party}

@@ -1,0 +1,144 @@
+"""The composition root: settings -> engine, database, broker -> one wired app per node.
+
+Everything a node process holds lives here and is closed in :meth:`Runtime.close`; state of its own the
+process has none (messages in flight are in RabbitMQ, everything else in the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+from fastapi import FastAPI
+
+from adapters.db import Database
+from adapters.rabbitmq import Broker, BrokerSettings, LinkMessage, RabbitBroker
+from adapters.rabbitmq.link import LinkCallback
+from gateway.checker import EngineChecker
+from gateway.config import Settings
+from gateway.errors import NodeRole, Rejection, UnknownReceiver
+from gateway.http.admin import router as admin_router
+from gateway.http.app import create_app
+from gateway.http.deps import NodeServices
+from gateway.identity import ApiKeyIdentity
+from gateway.ingest import THREAD_THRESHOLD, Ingest
+from gateway.ports import NODES, Participant, Registry, Tracking, TrackingEvent
+from gateway.routing import parties
+from gateway.standard.engine import Engine
+
+log = structlog.get_logger("gateway.runtime")
+
+BrokerFactory = Callable[[BrokerSettings, tuple[NodeRole, ...], LinkCallback], Broker]
+
+
+class LinkMismatch(Rejection):
+    code, vecozo_code, status, reason = "StUF055", "CC02", 422, "link-mismatch"
+    title = "Message on the node link does not match what its headers say"
+
+
+def _rabbit(settings: BrokerSettings, nodes: tuple[NodeRole, ...], callback: LinkCallback) -> Broker:
+    return RabbitBroker(settings, nodes=nodes, on_link_message=callback)
+
+
+@dataclass
+class Runtime:
+    """One gateway process: both nodes (default) or one."""
+
+    settings: Settings
+    engine: Engine
+    db: Database
+    broker: Broker
+    services: dict[NodeRole, NodeServices] = field(default_factory=dict)
+    apps: dict[NodeRole, FastAPI] = field(default_factory=dict)
+
+    @classmethod
+    async def start(
+        cls,
+        settings: Settings | None = None,
+        env: Mapping[str, str] | None = None,
+        broker_factory: BrokerFactory = _rabbit,
+        engine: Engine | None = None,
+    ) -> Runtime:
+        settings = settings or Settings.from_env(env)
+        broker_settings = BrokerSettings.from_env(env)
+        if engine is None:
+            engine = await asyncio.to_thread(Engine.load, list(settings.schema_dirs))
+        checker = EngineChecker(engine)
+        db = await Database.connect(settings.database_url)
+        link = LinkCheck(checker, db.registry, db.tracking)
+        broker = broker_factory(broker_settings, settings.nodes, link)
+        try:
+            await broker.start(_mailboxes(await db.registry.participants()))
+        except BaseException:
+            await db.close()
+            raise
+        runtime = cls(settings, engine, db, broker)
+        for node in settings.nodes:
+            svc = NodeServices(
+                node=node,
+                ingest=Ingest(node, checker, db.registry, db.tracking, broker.publisher),
+                identity=ApiKeyIdentity(db.registry),
+                registry=db.registry,
+                tracking=db.tracking,
+                reader=broker.reader,
+                max_bytes=settings.max_bytes,
+                lease_seconds=settings.lease_seconds,
+                operator_token=settings.operator_token,
+                admin=db.registry,
+                broker=broker,
+            )
+            runtime.services[node] = svc
+            runtime.apps[node] = create_app(svc, extra_routers=(admin_router,))
+        log.info("runtime.started", nodes=list(settings.nodes), releases=sorted(engine.registry.releases))
+        return runtime
+
+    async def close(self) -> None:
+        try:
+            await self.broker.close()
+        finally:
+            await self.db.close()
+
+
+def _mailboxes(found: Iterable[Participant]) -> dict[NodeRole, list[str]]:
+    out: dict[NodeRole, list[str]] = {node: [] for node in NODES}
+    for p in found:
+        out[p.home_node].append(p.code)
+    return out
+
+
+class LinkCheck:
+    """The receiving node's check of what crossed the link: the same engine, the same registry rules.
+
+    Raising a Rejection dead-letters the message (it never reaches a mailbox); anything else retries it.
+    """
+
+    def __init__(self, checker: EngineChecker, registry: Registry, tracking: Tracking) -> None:
+        self.checker = checker
+        self.registry = registry
+        self.tracking = tracking
+
+    async def __call__(self, message: LinkMessage) -> None:
+        body = message.body
+        if len(body) > THREAD_THRESHOLD:
+            header = await asyncio.to_thread(self.checker.check, body)
+        else:
+            header = self.checker.check(body)
+        kind = self.checker.kind_of(header)
+        who = parties(header, kind)
+        origin = message.properties.headers.get("origin-node")
+        node: NodeRole = "ggk" if origin == "vecozo" else "vecozo"
+        if who.recipient != message.recipient or header.message != message.properties.headers.get("message"):
+            raise LinkMismatch("recipient or message type differs from the link headers")
+        now = datetime.now(UTC)
+        recipient = await self.registry.participant(who.recipient)
+        if recipient is None or not recipient.active_on(now.date()) or recipient.home_node != node:
+            await self.tracking.add_event(
+                TrackingEvent(message.tracking_id, "refused", node, now, {"code": "IB210", "at": "link"})
+            )
+            raise UnknownReceiver(f"receiving organisation {who.recipient} is not active on the {node} node")
+        await self.tracking.add_event(
+            TrackingEvent(message.tracking_id, "crossed-link", node, now, {"from": origin or ""})
+        )
