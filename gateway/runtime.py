@@ -20,7 +20,6 @@ from adapters.rabbitmq.link import LinkCallback
 from gateway.checker import EngineChecker
 from gateway.config import Settings
 from gateway.errors import NodeRole, Rejection, UnknownReceiver
-from gateway.http.admin import router as admin_router
 from gateway.http.app import create_app
 from gateway.http.deps import NodeServices
 from gateway.identity import ApiKeyIdentity
@@ -91,7 +90,7 @@ class Runtime:
                 broker=broker,
             )
             runtime.services[node] = svc
-            runtime.apps[node] = create_app(svc, extra_routers=(admin_router,))
+            runtime.apps[node] = create_app(svc)
         log.info("runtime.started", nodes=list(settings.nodes), releases=sorted(engine.registry.releases))
         return runtime
 

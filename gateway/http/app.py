@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from gateway import __version__
-from gateway.http import berichten, health, mailbox, problems
+from gateway.http import problems
 from gateway.http.deps import NodeServices
 
 TITLES = {
@@ -32,6 +33,19 @@ def create_app(
     )
     app.state.services = services
     problems.install(app, services.node)
-    for router in (berichten.router, mailbox.router, health.router, *extra_routers):
+    for router in (*_routers(), *extra_routers):
         app.include_router(router)
     return app
+
+
+# Each module listed here exposes `router` (a FastAPI APIRouter) and is mounted on both nodes.
+ROUTER_MODULES = (
+    "gateway.http.berichten",
+    "gateway.http.mailbox",
+    "gateway.http.health",
+    "gateway.http.admin",
+)
+
+
+def _routers() -> list[Any]:
+    return [importlib.import_module(name).router for name in ROUTER_MODULES]
