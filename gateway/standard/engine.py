@@ -5,17 +5,18 @@ Order of the steps in :meth:`Engine.check`:
 1. safe parse (:mod:`gateway.standard.safexml`): size, encoding, DTD, well-formedness, libxml2's own
    nesting cap of 256;
 2. classify by root namespace (:mod:`gateway.standard.classify`);
-3. header agreement, read tolerantly *before* the XSD: BerichtCode, BerichtVersie and BerichtSubversie
-   against the namespace (IB240 items);
-4. XSD validation against exactly that message's schema, every error collected (StUF055 items, capped);
-5. if step 3 found a mismatch: :class:`CodeMismatch` (IB240) carrying the IB240 items *and* the schema
+3. XSD validation against exactly that message's schema, every error collected (StUF055 items, capped);
+4. header agreement: BerichtCode, BerichtVersie and BerichtSubversie against the namespace (IB240 items),
+   read tolerantly of any structure. Only needed when validation failed or when the schema does not pin
+   all three by pattern (the official and the project's schemas do: a valid message then agrees);
+5. if step 4 found a mismatch: :class:`CodeMismatch` (IB240) carrying the IB240 items *and* the schema
    errors (the official XSDs pin the code by pattern, so a wrong code is a schema error too; the chain's
    answer for it is IB240); else schema errors: :class:`SchemaInvalid` (StUF055 / CC02);
 6. the header value of a valid message.
 
 The ``Limits.max_depth`` check (a few microseconds) runs before any refusal is raised, so a too-deep
 message is always refused as :class:`TooDeep`; for a valid message it is skipped when the schema proves
-that no valid instance can be that deep (:mod:`gateway.standard.xsddepth`).
+that no valid instance can be that deep (:mod:`gateway.standard.xsdshape`).
 
 Pure: no I/O after :meth:`Engine.load`. Safe to call from several threads (per-thread parsers and
 validators, see :mod:`gateway.standard.registry`).
@@ -68,6 +69,13 @@ class Engine:
         self.limits = limits
         self.classifier = Classifier.build(registry, catalog)
         self._expected = {k.schema.namespace: expected_header(k) for k in self.classifier.known}
+        # schemas that pin BerichtCode, BerichtVersie and BerichtSubversie by pattern: a valid message agrees
+        self._pinned = frozenset(
+            k.schema.namespace
+            for k in self.classifier.known
+            if None not in (k.schema.code, k.schema.versie, k.schema.subversie)
+        )
+        self._layouts = {k.schema.namespace: dict(k.schema.layout) for k in self.classifier.known}
         # messages whose every valid instance is provably within max_depth: no depth check once valid
         self._shallow = frozenset(
             k.schema.namespace
@@ -103,11 +111,12 @@ class Engine:
 
     def check(self, data: bytes) -> Header:
         """Safe parse, classify, validate and read the header of one message, or raise its Rejection."""
-        return self.check_tree(parse(data, self.limits, check_depth=False))
+        root = parse(data, self.limits, check_depth=False)
+        return self._check(root, self._classify(root), own_tree=True)
 
     def check_tree(self, root: etree._Element) -> Header:
-        """As :meth:`check` for a root element already produced by :func:`safexml.parse`."""
-        return self._check(root, self._classify(root))
+        """As :meth:`check` for a root element already parsed (best by :func:`safexml.parse`)."""
+        return self._check(root, self._classify(root), own_tree=False)
 
     def _classify(self, root: etree._Element) -> Known:
         try:
@@ -116,18 +125,21 @@ class Engine:
             check_depth_of(root, self.limits)  # too deep is the first reason to give
             raise
 
-    def _check(self, root: etree._Element, known: Known) -> Header:
+    def _check(self, root: etree._Element, known: Known, own_tree: bool) -> Header:
         namespace = known.schema.namespace
-        head = header_elements(root, namespace)
-        mismatches = code_errors(head, known, self._expected[namespace])
         schema = self.registry.validator(namespace)
         if schema(root):
             if namespace not in self._shallow:
                 check_depth_of(root, self.limits)
-            if mismatches:  # only with a schema that does not pin the code itself
-                raise CodeMismatch(_summary(CodeMismatch.title, len(mismatches)), errors=mismatches)
+            # our own parse holds elements only, so the schema's fixed indexes apply to it as they are
+            head = header_elements(root, namespace, self._layouts[namespace] if own_tree else None)
+            if namespace not in self._pinned:  # a valid message of a pinning schema agrees by construction
+                mismatches = code_errors(head, known, self._expected[namespace])
+                if mismatches:
+                    raise CodeMismatch(_summary(CodeMismatch.title, len(mismatches)), errors=mismatches)
             return read_header(root, known, head)
         check_depth_of(root, self.limits)
+        mismatches = code_errors(header_elements(root, namespace), known, self._expected[namespace])
         log = list(cast("Iterable[etree._LogEntry]", schema.error_log))
         found = schema_errors(log, SCHEMA_ERROR, root, cap=MAX_ERRORS - len(mismatches))
         total = len(log) + len(mismatches)
@@ -142,7 +154,7 @@ class Engine:
             root = parse(data, self.limits, check_depth=False)
             known = self._classify(root)
             message = known.type
-            return Verdict(self._check(root, known), message, None)
+            return Verdict(self._check(root, known, own_tree=True), message, None)
         except Rejection as exc:
             return Verdict(None, message, exc)
 

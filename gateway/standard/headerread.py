@@ -9,6 +9,7 @@ errors). ``read_header`` runs after validation succeeded and may rely on the str
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import date
 from typing import Final
 
@@ -59,23 +60,36 @@ def _tags(namespace: str) -> dict[str, str]:
 
 
 class HeaderView:
-    """The Header's fields of one message, found by position and tag (cheap), any structure tolerated."""
+    """The Header's fields of one message, found by position and tag (cheap), any structure tolerated.
 
-    __slots__ = ("_count", "_header", "_tags")
+    With a ``layout`` (fixed indexes proven by the schema, :func:`xsdshape.header_layout`) and a tree that
+    passed that schema and holds elements only (:func:`safexml.parse` drops comments and processing
+    instructions), fields at a fixed index are read without comparing tags.
+    """
 
-    def __init__(self, root: etree._Element, namespace: str) -> None:
+    __slots__ = ("_count", "_header", "_layout", "_tags")
+
+    def __init__(self, root: etree._Element, namespace: str, layout: Mapping[str, int] | None = None) -> None:
         self._tags = _tags(namespace)
-        header: etree._Element | None = root[0] if len(root) else None
-        if header is not None and header.tag != self._tags["Header"]:
-            header = next(root.iterchildren(self._tags["Header"]), None)
+        self._layout = layout or {}
+        index = self._layout.get("Header")
+        if index is not None:
+            header: etree._Element | None = root[index]
+        else:
+            header = root[0] if len(root) else None
+            if header is not None and header.tag != self._tags["Header"]:
+                header = next(root.iterchildren(self._tags["Header"]), None)
         self._header = header
-        self._count = len(header) if header is not None else 0
+        self._count = len(header) if header is not None and index is None else 0
 
     def get(self, name: str) -> etree._Element | None:
         """The first Header child of that name, or None."""
         header = self._header
         if header is None:
             return None
+        index = self._layout.get("Header/" + name)
+        if index is not None:
+            return header[index]
         tag = self._tags[name]
         pos = _POSITION[name]
         if pos < self._count:
@@ -84,10 +98,22 @@ class HeaderView:
                 return element
         return next(header.iterchildren(tag), None)
 
+    def pair(self, name: str, first: str, second: str) -> dict[str, etree._Element]:
+        """The children ``first`` and ``second`` of the Header child ``name`` (a CDT_BerichtIdentificatie)."""
+        element = self.get(name)
+        if element is None:
+            return {}
+        i, j = self._layout.get(f"Header/{name}/{first}"), self._layout.get(f"Header/{name}/{second}")
+        if i is not None and j is not None:
+            return {first: element[i], second: element[j]}
+        return _pair(element, first, second)
 
-def header_elements(root: etree._Element, namespace: str) -> HeaderView:
+
+def header_elements(
+    root: etree._Element, namespace: str, layout: Mapping[str, int] | None = None
+) -> HeaderView:
     """The Header of a parsed message, for :func:`code_errors` and :func:`read_header`."""
-    return HeaderView(root, namespace)
+    return HeaderView(root, namespace, layout)
 
 
 def code_errors(head: HeaderView, known: Known, expected: dict[str, str]) -> list[ErrorItem]:
@@ -154,13 +180,13 @@ def read_header(root: etree._Element, known: Known, head: HeaderView | None = No
     if head is None:
         head = HeaderView(root, schema.namespace)
     declared = schema.declared
-    ident = _pair(head.get("BerichtIdentificatie"), "Identificatie", "Dagtekening")
+    ident = head.pair("BerichtIdentificatie", "Identificatie", "Dagtekening")
     dagtekening = _date(ident.get("Dagtekening"), "/Bericht/Header/BerichtIdentificatie/Dagtekening")
     if dagtekening is None:
         raise _missing("Dagtekening", "/Bericht/Header/BerichtIdentificatie/Dagtekening")
     retour = head.get("IdentificatieRetour") if "IdentificatieRetour" in declared else None
     declaratie = (
-        _pair(head.get("DeclaratieIdentificatie"), "Identificatie", "Dagtekening")
+        head.pair("DeclaratieIdentificatie", "Identificatie", "Dagtekening")
         if "DeclaratieIdentificatie" in declared
         else {}
     )

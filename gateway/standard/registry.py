@@ -23,8 +23,8 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree
 
-from gateway.standard.xsddepth import max_depth
 from gateway.standard.xsdindex import SchemaIndexError, XsdInfo, entry_points, scan
+from gateway.standard.xsdshape import header_layout, max_depth
 
 REPO_SCHEMA_DIR: Final = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -44,6 +44,7 @@ class MessageSchema:
     subversie: str | None = None
     declared: frozenset[str] = field(default=frozenset(), repr=False)
     max_depth: int | None = None
+    layout: tuple[tuple[str, int], ...] = field(default=(), repr=False)
 
     @property
     def name(self) -> str:
@@ -93,6 +94,7 @@ def _message(info: XsdInfo, root: Path) -> MessageSchema:
         subversie=info.pinned_value("BerichtSubversie"),
         declared=info.declared,
         max_depth=max_depth(info.path, root),
+        layout=header_layout(info.path, root),
     )
 
 

@@ -44,6 +44,14 @@ _XML_ERR_INVALID_ENCODING: Final = 81
 
 _BOMS: Final = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+_SPACES: Final = (b" ", b"\t", b"\r", b"\n")
+# the declarations nearly every message starts with, accepted without reading them further
+_PLAIN_DECLARATIONS: Final = frozenset(
+    f"<?xml version={q}1.0{q}{enc}{sa}?>".encode()
+    for q in ('"', "'")
+    for enc in ("", f" encoding={q}UTF-8{q}", f" encoding={q}utf-8{q}")
+    for sa in ("", f" standalone={q}yes{q}", f" standalone={q}no{q}")
+)
 _PROLOG = re.compile(rb"(?:[ \t\r\n]|<!--.*?-->|<\?.*?\?>)*", re.S)
 _SCHEMA_LOCATIONS = etree.XPath(
     "//@xsi:schemaLocation | //@xsi:noNamespaceSchemaLocation", namespaces={"xsi": XSI}
@@ -105,15 +113,23 @@ def _parsers() -> tuple[etree.XMLParser, etree.XMLParser]:
     return parsers
 
 
+def _declaration_end(data: bytes) -> int:
+    """Offset just past the XML declaration, or 0 without one."""
+    if not data.startswith(b"<?xml"):
+        return 0
+    end = data.find(b"?>", 5, 512)
+    return end + 2 if end > 0 else 0
+
+
 def check_encoding(data: bytes) -> None:
     """Refuse what is visibly not UTF-8 without BOM; invalid UTF-8 bytes are caught by the parser."""
     if data.startswith(_BOMS):
         raise BadEncoding("Message starts with a byte order mark; send UTF-8 without BOM")
     if b"\x00" in data[:4]:
         raise BadEncoding("Message is UTF-16 or UTF-32; send UTF-8")
-    if data.startswith(b"<?xml"):
-        end = data.find(b"?>")
-        declared = _DECL_ENCODING.search(data, 5, end if end > 0 else 200)
+    end = _declaration_end(data)
+    if end and data[:end] not in _PLAIN_DECLARATIONS:
+        declared = _DECL_ENCODING.search(data, 5, end)
         if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
             raise BadEncoding("Message declares an encoding other than UTF-8")
 
@@ -121,8 +137,12 @@ def check_encoding(data: bytes) -> None:
 def check_prolog(data: bytes) -> int:
     """Refuse a document type declaration: the prolog may hold only the XML declaration, comments,
     processing instructions and white space. Returns the offset where the root element starts."""
-    prolog = _PROLOG.match(data)
-    pos = prolog.end() if prolog is not None else 0
+    pos = _declaration_end(data)
+    while data[pos : pos + 1] in _SPACES:
+        pos += 1
+    if data[pos : pos + 1] != b"<" or data[pos + 1 : pos + 2] in (b"!", b"?"):
+        prolog = _PROLOG.match(data, pos)
+        pos = prolog.end() if prolog is not None else pos
     if data.startswith(b"<!", pos):
         raise UnsafeXml("Message has a document type declaration (DTD); DTDs and entities are not allowed")
     return pos

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from gateway.standard.registry import SchemaRegistry, compile_schema
-from gateway.standard.xsddepth import max_depth
 from gateway.standard.xsdindex import SchemaIndexError, read_xsd
+from gateway.standard.xsdshape import max_depth
 
 from .conftest import OFFICIAL_XSD, ROOT, SHARED, shared_or_skip
 

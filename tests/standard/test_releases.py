@@ -67,3 +67,14 @@ def test_first_directory_wins_for_a_namespace(tmp_path: Path) -> None:
     registry = SchemaRegistry.from_dirs([first, second])
     found = registry.message("http://www.istandaarden.nl/ijw/3_1/jw319/schema")
     assert (found and found.path.parent, len(registry.shadowed)) == (first, 14)
+
+
+def test_schema_without_pinned_code_still_gets_ib240(tmp_path: Path) -> None:
+    """Where a schema does not pin the BerichtCode, a valid message with another code is still IB240."""
+    release = fake_release(tmp_path / "ijw" / "3_1", "1")
+    xsd = release / "jw319.xsd"
+    xsd.write_text(xsd.read_text(encoding="utf-8").replace('<xs:pattern value="488"/>', ""), encoding="utf-8")
+    engine = Engine.load([tmp_path])
+    with pytest.raises(CodeMismatch) as caught:
+        engine.check(as_release(JW319, "1", "436"))
+    assert [(e.code, e.path) for e in caught.value.errors] == [("IB240", "/Bericht/Header/BerichtCode")]

@@ -1,10 +1,17 @@
-"""How deep can a valid instance of a message schema nest? Computed from the XSD files, once, at load.
+"""The shape of a message schema, computed from the XSD files once at load: how deep a valid instance can
+nest, and where the header fields sit.
 
+Depth.
 The engine uses it to skip the depth check for messages that passed their XSD: when every valid
 instance is at most N levels deep and N is within the limit, a valid message cannot be too deep, so the
 check is needed only for messages that fail (where it runs before the refusal is raised). Anything this
 walker does not understand (``xs:any``, an element without a type, recursion, an unresolved reference)
 gives None: "unknown", and the check runs for every message of that schema.
+
+Layout. In a sequence whose earlier elements are all required and single, a required element has a
+fixed position in every valid instance (``Header`` is child 0 of ``Bericht``, ``Afzender`` child 3 of
+``Header``). The engine reads those of a validated message by index, without comparing tags; anything
+else it looks up by name.
 """
 
 from __future__ import annotations
@@ -110,6 +117,56 @@ class _Walker:
             else:
                 raise _Unknown  # xs:any and anything not understood
         return deepest
+
+
+def _fixed_children(walker: _Walker, decl: etree._Element) -> list[tuple[str, int, etree._Element]]:
+    """(name, index, declaration) of the children every valid instance of ``decl`` has at a fixed index."""
+    type_name = decl.get("type")
+    if type_name is not None:
+        complex_type = walker._lookup(_CT, type_name, decl)
+    else:
+        complex_type = next((c for c in decl if c.tag == _CT), None)
+    if complex_type is None:
+        return []
+    sequence = next((c for c in complex_type if c.tag == f"{{{XS}}}sequence"), None)
+    if sequence is None or sequence.get("minOccurs", "1") != "1" or sequence.get("maxOccurs", "1") != "1":
+        return []
+    fixed: list[tuple[str, int, etree._Element]] = []
+    index = 0
+    for child in sequence:
+        if not isinstance(child.tag, str) or child.tag == f"{{{XS}}}annotation":
+            continue
+        if child.tag != _EL or child.get("ref") is not None:
+            break
+        single = child.get("minOccurs", "1") == "1" and child.get("maxOccurs", "1") == "1"
+        if not single:
+            break
+        fixed.append((str(child.get("name")), index, child))
+        index += 1
+    return fixed
+
+
+def header_layout(path: Path, root: Path, element: str = "Bericht") -> tuple[tuple[str, int], ...]:
+    """Fixed indexes of ``Header``, its children and their children, as ("Header/Afzender", 3) pairs."""
+    try:
+        walker = _Walker(path, root)
+        decl = walker.globals.get((_EL, walker.target_namespace, element))
+        if decl is None:
+            return ()
+        layout: list[tuple[str, int]] = []
+        for name, index, header in _fixed_children(walker, decl):
+            if name != "Header":
+                continue
+            layout.append(("Header", index))
+            for child, child_index, child_decl in _fixed_children(walker, header):
+                layout.append((f"Header/{child}", child_index))
+                layout.extend(
+                    (f"Header/{child}/{grand}", grand_index)
+                    for grand, grand_index, _ in _fixed_children(walker, child_decl)
+                )
+        return tuple(layout)
+    except (_Unknown, OSError, etree.XMLSyntaxError):
+        return ()
 
 
 def max_depth(path: Path, root: Path, element: str = "Bericht") -> int | None:
