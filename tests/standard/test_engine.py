@@ -6,6 +6,7 @@ import threading
 from datetime import date
 
 import pytest
+from lxml import etree
 
 from gateway.errors import CodeMismatch, NotStandardMessage, ReleaseNotSupported, SchemaInvalid
 from gateway.standard import safexml
@@ -201,3 +202,12 @@ def test_threads_keep_their_own_errors(engine: Engine) -> None:
 def test_project_covers_every_catalogued_message(engine: Engine) -> None:
     """The project's schemas install every message of the catalogue (iJw 3.2 and iWmo 3.2, 14 each)."""
     assert sorted(m.name for m in engine.catalog) == sorted(m.name for m in engine.messages)
+
+
+def test_check_tree_of_a_foreign_parse_with_comments(engine: Engine) -> None:
+    """check_tree() on a tree parsed elsewhere (comments kept) finds the header fields by name."""
+    data = JW302.replace(b"<r:Afzender>", b"<!-- c --><r:Afzender>").replace(
+        b"<r:Header>", b"<r:Header><?p?>"
+    )
+    header = engine.check_tree(etree.fromstring(data))
+    assert (header.afzender, header.identificatie_retour) == ("0599", "RET-17")

@@ -10,7 +10,7 @@ import pytest
 
 from gateway.standard.registry import SchemaRegistry, compile_schema
 from gateway.standard.xsdindex import SchemaIndexError, read_xsd
-from gateway.standard.xsdshape import max_depth
+from gateway.standard.xsdshape import header_layout, max_depth
 
 from .conftest import OFFICIAL_XSD, ROOT, SHARED, shared_or_skip
 
@@ -145,3 +145,9 @@ def test_any_content_has_no_depth_bound(tmp_path: Path) -> None:
         )
     )
     assert max_depth(tmp_path / "a.xsd", tmp_path) is None
+
+
+def test_header_layout_of_a_retour() -> None:
+    """The schema fixes where a retour's header fields sit (all earlier siblings required)."""
+    layout = dict(header_layout(SCHEMAS / "ijw" / "3_2" / "jw302.xsd", SCHEMAS))
+    assert (layout["Header"], layout["Header/Afzender"], layout["Header/IdentificatieRetour"]) == (0, 3, 7)
