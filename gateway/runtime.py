@@ -16,7 +16,6 @@ from fastapi import FastAPI
 
 from adapters.db import Database
 from adapters.rabbitmq import Broker, BrokerSettings, LinkMessage, RabbitBroker
-from adapters.rabbitmq.link import LinkCallback
 from gateway.checker import EngineChecker
 from gateway.config import Settings
 from gateway.errors import NodeRole, Rejection, UnknownReceiver
@@ -30,7 +29,7 @@ from gateway.standard.engine import Engine
 
 log = structlog.get_logger("gateway.runtime")
 
-BrokerFactory = Callable[[BrokerSettings, tuple[NodeRole, ...], LinkCallback], Broker]
+BrokerFactory = Callable[[BrokerSettings, tuple[NodeRole, ...], "LinkCheck"], Broker]
 
 
 class LinkMismatch(Rejection):
@@ -38,8 +37,8 @@ class LinkMismatch(Rejection):
     title = "Message on the node link does not match what its headers say"
 
 
-def _rabbit(settings: BrokerSettings, nodes: tuple[NodeRole, ...], callback: LinkCallback) -> Broker:
-    return RabbitBroker(settings, nodes=nodes, on_link_message=callback)
+def rabbit_broker(settings: BrokerSettings, nodes: tuple[NodeRole, ...], link: LinkCheck) -> Broker:
+    return RabbitBroker(settings, nodes=nodes, on_link_message=link, on_delivered=link.delivered)
 
 
 @dataclass
@@ -58,11 +57,12 @@ class Runtime:
         cls,
         settings: Settings | None = None,
         env: Mapping[str, str] | None = None,
-        broker_factory: BrokerFactory = _rabbit,
+        broker_factory: BrokerFactory = rabbit_broker,
         engine: Engine | None = None,
+        broker_settings: BrokerSettings | None = None,
     ) -> Runtime:
         settings = settings or Settings.from_env(env)
-        broker_settings = BrokerSettings.from_env(env)
+        broker_settings = broker_settings or BrokerSettings.from_env(env)
         if engine is None:
             engine = await asyncio.to_thread(Engine.load, list(settings.schema_dirs))
         checker = EngineChecker(engine)
@@ -140,4 +140,13 @@ class LinkCheck:
             raise UnknownReceiver(f"receiving organisation {who.recipient} is not active on the {node} node")
         await self.tracking.add_event(
             TrackingEvent(message.tracking_id, "crossed-link", node, now, {"from": origin or ""})
+        )
+
+    async def delivered(self, message: LinkMessage) -> None:
+        """The message is confirmed in its mailbox."""
+        node: NodeRole = "ggk" if message.properties.headers.get("origin-node") == "vecozo" else "vecozo"
+        await self.tracking.add_event(
+            TrackingEvent(
+                message.tracking_id, "in-mailbox", node, datetime.now(UTC), {"mailbox": message.recipient}
+            )
         )

@@ -36,20 +36,21 @@ def example(name: str) -> bytes:
     data = example_path(name).read_bytes()
     if name == "JW315":
         data = data.replace(b"2027-06-31", b"2027-06-30")
-    if name == "JW318" and b"RetourCodes>" not in data.split(b"</jw318:Header>")[0]:
+    if name == "JW318":
         data = _mend_jw318(data)
     return data
 
 
 def _mend_jw318(data: bytes) -> bytes:
+    """Drop any RetourCode that stands outside a RetourCodes wrapper (the official example's fault)."""
     root = etree.fromstring(data)
-    for code in root.iter("{*}RetourCode"):
+    stray = [c for c in root.iter("{*}RetourCode") if etree.QName(c.getparent()).localname != "RetourCodes"]
+    if not stray:
+        return data
+    for code in stray:
         parent = code.getparent()
         assert parent is not None
-        if etree.QName(parent).localname != "RetourCodes":
-            wrapper = etree.Element(etree.QName(parent, "RetourCodes").text)
-            parent.replace(code, wrapper)
-            wrapper.append(code)
+        parent.remove(code)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

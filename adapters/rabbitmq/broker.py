@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Protocol
 
 from adapters.rabbitmq.declare import declare_mailboxes, declare_topology, provision_mailbox
-from adapters.rabbitmq.link import LinkCallback, LinkConsumer, accept_all
+from adapters.rabbitmq.link import LinkCallback, LinkConsumer, accept_all, ignore_delivered
 from adapters.rabbitmq.mailbox import MailboxMissing, RabbitMailboxReader
 from adapters.rabbitmq.management import ManagementApi
 from adapters.rabbitmq.publisher import RabbitPublisher
@@ -49,6 +49,7 @@ class RabbitBroker:
 
     ``on_link_message`` is called for every message that crossed the link into one of ``nodes``, before it
     is delivered to the mailbox: raise a Rejection to dead-letter it, anything else to retry it later.
+    ``on_delivered`` is called once the message is confirmed in the mailbox (for track & trace).
     """
 
     def __init__(
@@ -57,6 +58,7 @@ class RabbitBroker:
         *,
         nodes: Iterable[NodeRole] = NODES,
         on_link_message: LinkCallback = accept_all,
+        on_delivered: LinkCallback = ignore_delivered,
     ) -> None:
         self.settings = settings
         self.nodes = tuple(nodes)
@@ -64,7 +66,10 @@ class RabbitBroker:
         self.api = ManagementApi(settings)
         self._publisher = RabbitPublisher(self.sessions)
         self._reader = RabbitMailboxReader(self.sessions)
-        self._links = [LinkConsumer(self.sessions, settings, node, on_link_message) for node in self.nodes]
+        self._links = [
+            LinkConsumer(self.sessions, settings, node, on_link_message, on_delivered=on_delivered)
+            for node in self.nodes
+        ]
 
     def __repr__(self) -> str:
         return f"RabbitBroker(nodes={self.nodes!r}, vhost_prefix={self.settings.vhost_prefix!r})"

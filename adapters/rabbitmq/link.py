@@ -31,6 +31,10 @@ async def accept_all(message: LinkMessage) -> None:
     """A link callback that checks nothing (tests of the broker alone)."""
 
 
+async def ignore_delivered(message: LinkMessage) -> None:
+    """An after-delivery callback that records nothing."""
+
+
 class LinkConsumer:
     """Consumes one node's incoming link queue until :meth:`stop`."""
 
@@ -41,12 +45,14 @@ class LinkConsumer:
         node: NodeRole,
         on_link_message: LinkCallback,
         *,
+        on_delivered: LinkCallback = ignore_delivered,
         stop_timeout: float = 10.0,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
         self.node = node
         self._callback = on_link_message
+        self._delivered = on_delivered
         self._stop_timeout = stop_timeout
         self._channel: AbstractChannel | None = None
         self._tag: str | None = None
@@ -110,6 +116,11 @@ class LinkConsumer:
             link.check_intact()
             await self._callback(link)
             await self._deliver(link)
+        if result.outcome == "acked" and link is not None:
+            try:
+                await self._delivered(link)
+            except Exception as exc:  # the message is in the mailbox: a failed record must not undo that
+                log.warning("link.after_delivery_failed", node=self.node, error=type(exc).__name__)
         tracking_id = link.tracking_id if link is not None else (message.message_id or "")
         if result.outcome == "acked":
             log.info("link.delivered", node=self.node, tracking_id=tracking_id, settled=result.settled)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from adapters.rabbitmq.declare import participant_user
-from adapters.rabbitmq.link import LinkCallback, accept_all
+from adapters.rabbitmq.link import LinkCallback, accept_all, ignore_delivered
 from adapters.rabbitmq.mailbox import MailboxMissing
 from adapters.rabbitmq.properties import LinkMessage, MessageProperties
 from adapters.rabbitmq.settings import BrokerSettings
@@ -54,10 +54,12 @@ class FakeBroker:
         *,
         nodes: Iterable[NodeRole] = NODES,
         on_link_message: LinkCallback = accept_all,
+        on_delivered: LinkCallback = ignore_delivered,
     ) -> None:
         self.settings = settings or BrokerSettings()
         self.nodes = tuple(nodes)
         self.on_link_message = on_link_message
+        self.on_delivered = on_delivered
         self.down = False
         self.published: list[Delivery] = []
         self._mailboxes: dict[tuple[NodeRole, str], deque[StoredMessage]] = {}
@@ -149,6 +151,7 @@ class FakeBroker:
             except Exception:
                 continue
             queue.append(stored)
+            await self.on_delivered(link)
             return
         self._dlq[node].append(stored)
 
