@@ -13,7 +13,6 @@ from tests.broker.conftest import Cleanup, broker_cleanup
 from tests.db.conftest import PostgresServer, postgres_server
 from tests.harness import GatewayUnderTest, gateway_under_test
 
-
 __all__ = ["broker_cleanup", "postgres_server"]  # fixtures shared with the broker and database suites
 
 
