@@ -207,7 +207,9 @@ class Leased:
 class MailboxReader(Protocol):
     """HTTP access to a participant's mailbox: lease a batch, ack each message."""
 
-    async def lease(self, node: NodeRole, code: str, max_messages: int, lease_seconds: int) -> list[Leased]: ...
+    async def lease(
+        self, node: NodeRole, code: str, max_messages: int, lease_seconds: int
+    ) -> list[Leased]: ...
 
     async def ack(self, node: NodeRole, code: str, lease_id: str) -> str | None:
         """The acked message's tracking id when the lease was still held (it is now removed), else None."""

@@ -47,7 +47,9 @@ def test_heen_message_travels_from_afzender_to_ontvanger() -> None:
 
 def test_retour_travels_back_to_the_header_afzender() -> None:
     """A retour keeps its original's header, so it is sent by the Ontvanger to the Afzender."""
-    assert Parties("0384", "42420001") == parties(header("42420001", "0384", True), K("JW316", "gemeente", True))
+    assert Parties("0384", "42420001") == parties(
+        header("42420001", "0384", True), K("JW316", "gemeente", True)
+    )
 
 
 def test_sending_for_another_party_is_refused() -> None:
@@ -63,7 +65,9 @@ def test_registered_submitter_may_send_for_its_party() -> None:
 
 def test_route_goes_to_the_recipients_home_node() -> None:
     """The route's target is the node that serves the recipient."""
-    decided = route(K("JW315", "aanbieder"), Parties("42420001", "0384"), AANBIEDER, GEMEENTE, "vecozo", TODAY)
+    decided = route(
+        K("JW315", "aanbieder"), Parties("42420001", "0384"), AANBIEDER, GEMEENTE, "vecozo", TODAY
+    )
     assert ("vecozo", "ggk") == (decided.origin_node, decided.target_node)
 
 
@@ -94,7 +98,9 @@ def test_wrong_direction_is_ib234() -> None:
 def test_provider_to_provider_is_refused() -> None:
     """A message never travels between two parties of the same kind."""
     with pytest.raises(WrongDirection):
-        route(K("JW315", "aanbieder"), Parties("42420001", "65656055"), AANBIEDER, AANBIEDER_2, "vecozo", TODAY)
+        route(
+            K("JW315", "aanbieder"), Parties("42420001", "65656055"), AANBIEDER, AANBIEDER_2, "vecozo", TODAY
+        )
 
 
 def test_sender_on_the_other_node_has_no_route() -> None:
