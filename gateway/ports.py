@@ -191,6 +191,10 @@ class Tracking(Protocol):
         self, tracking_id: str, aanbieder: str, referenties: tuple[str, ...]
     ) -> None: ...
 
+    async def conversation(self, conversation_id: str) -> list[MessageRecord]:
+        """Every message of one conversation, oldest first."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Leased:

@@ -88,6 +88,21 @@ async def trace(tracking_id: str, request: Request, svc: Services) -> dict[str, 
             status=record.status,
             answers=record.answers,
         )
+    if record is not None:
+        # the conversation as this party may see it: the messages it sent or received
+        members = await svc.tracking.conversation(record.conversation_id)
+        out["conversation"] = [
+            {
+                "trackingId": m.tracking_id,
+                "message": m.message,
+                "sender": m.afzender,
+                "recipient": m.ontvanger,
+                "receivedAt": m.received_at.isoformat(),
+                "answers": m.answers,
+            }
+            for m in members
+            if m.status == "accepted" and (operator or party in (m.afzender, m.ontvanger, m.submitter))
+        ]
     out["events"] = [
         {"event": e.event, "node": e.node, "at": e.at.isoformat(), "detail": dict(e.detail)} for e in events
     ]

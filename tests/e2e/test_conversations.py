@@ -57,6 +57,8 @@ async def test_request_gets_retour_and_answer_in_one_conversation(
     assert [conversation, conversation] == [ack["conversationId"], answered["conversationId"]]
     trace = await gw.trace(AANBIEDER, ack["trackingId"])
     assert first_answer["trackingId"] == trace["answers"]
+    members = [m["trackingId"] for m in trace["conversation"]]
+    assert [first_answer["trackingId"], ack["trackingId"], answered["trackingId"]] == members
 
 
 @pytest.mark.parametrize(
