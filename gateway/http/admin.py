@@ -147,3 +147,18 @@ async def add_submitter(body: SubmitterIn, svc: Services, _: Operator) -> dict[s
     except RegistryError as exc:
         raise _refused(exc) from None
     return {"submitter": relation.submitter, "party": relation.party}
+
+
+@router.post(
+    "/participants/{code}/broker-credential",
+    status_code=201,
+    summary="(Re)issue the participant's own broker user: it may read its mailbox queue and nothing else",
+)
+async def broker_credential(code: str, svc: Services, _: Operator) -> dict[str, Any]:
+    participant = await _admin(svc).participant(code)
+    if participant is None:
+        raise AdminNotFound(f"participant {code} is not registered")
+    password = await svc.broker.provision_mailbox(participant.home_node, code, rotate=True)
+    settings = getattr(svc.broker, "settings", None)
+    vhost = settings.vhost(participant.home_node) if settings is not None else participant.home_node
+    return {"user": f"p-{code}", "password": password, "vhost": vhost, "queue": f"mailbox.{code}"}
