@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 from collections.abc import Generator
 
 import typer
@@ -23,10 +24,22 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def run(settings: Settings, banner: bool = False) -> None:
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound with SO_REUSEPORT: several processes of one node share its port, the kernel spreads
+    connections over them (one process per core; a process that dies leaves the others serving)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+async def run(settings: Settings, banner: bool = False, reuse_port: bool = False) -> None:
     """Start the runtime and serve every node until SIGINT/SIGTERM; in-flight requests finish first."""
     runtime = await Runtime.start(settings)
     servers = []
+    sockets: list[list[socket.socket] | None] = []
     for node, app in runtime.apps.items():
         config = uvicorn.Config(
             app,
@@ -36,8 +49,10 @@ async def run(settings: Settings, banner: bool = False) -> None:
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=30,
+            backlog=4096,
         )
         servers.append(_Server(config))
+        sockets.append([_listening_socket(settings.host, settings.port(node))] if reuse_port else None)
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
@@ -49,7 +64,7 @@ async def run(settings: Settings, banner: bool = False) -> None:
     if banner:
         _banner(settings)
     try:
-        await asyncio.gather(*(server.serve() for server in servers))
+        await asyncio.gather(*(server.serve(sockets=s) for server, s in zip(servers, sockets, strict=True)))
     finally:
         await runtime.close()
 
@@ -65,6 +80,11 @@ def _banner(settings: Settings) -> None:
 def serve(
     node: str = typer.Option("", "--node", help="ggk or vecozo; default both in one process"),
     banner: bool = typer.Option(False, "--banner", help="print where the nodes listen"),
+    reuse_port: bool = typer.Option(
+        False,
+        "--reuse-port",
+        help="share the node's port with other processes of the same node (SO_REUSEPORT)",
+    ),
 ) -> None:
     """Serve the gateway nodes."""
     env = dict(os.environ)
@@ -74,9 +94,9 @@ def serve(
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        asyncio.run(run(settings, banner))
+        asyncio.run(run(settings, banner, reuse_port))
     else:
-        uvloop.run(run(settings, banner))
+        uvloop.run(run(settings, banner, reuse_port))
 
 
 def register(app: typer.Typer) -> None:
