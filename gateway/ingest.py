@@ -55,6 +55,10 @@ class Checker(Protocol):
     def kind_of(self, header: Header) -> Kind: ...
 
 
+# an interface's own check of the message against its envelope (raises a Rejection)
+Expectation = Callable[[Header, Kind], None]
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
     """The answer to an accepted submission (or to a resubmission of the same bytes)."""
@@ -103,18 +107,29 @@ class Ingest:
             return await asyncio.to_thread(self.checker.check, data)
         return self.checker.check(data)
 
-    async def submit(self, data: bytes, principal: str) -> Accepted:
+    async def submit(self, data: bytes, principal: str, expect: Expectation | None = None) -> Accepted:
+        """``expect`` (optional) sees the checked header before anything is claimed or published and may
+        raise a Rejection: an interface's envelope checks against the message it carries."""
         received_at = self.clock()
         tracking_id = self.new_id()
         try:
-            return await self._submit(data, principal, tracking_id, received_at)
+            return await self._submit(data, principal, tracking_id, received_at, expect)
         except Rejection as exc:
             await self._refused(tracking_id, principal, exc, received_at)
             raise
 
-    async def _submit(self, data: bytes, principal: str, tracking_id: str, received_at: datetime) -> Accepted:
+    async def _submit(
+        self,
+        data: bytes,
+        principal: str,
+        tracking_id: str,
+        received_at: datetime,
+        expect: Expectation | None = None,
+    ) -> Accepted:
         header = await self.check(data)
         kind = self.checker.kind_of(header)
+        if expect is not None:
+            expect(header, kind)
         who = parties(header, kind)
         today: date = received_at.date()
         may_submit = principal == who.sender or await self.registry.may_submit_for(
