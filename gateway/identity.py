@@ -15,6 +15,7 @@ class Credentials:
 
     bearer: str | None = field(default=None, repr=False)
     certificate_party: str | None = None
+    peer_certificate: bytes | None = field(default=None, repr=False)  # DER, from the TLS connection
 
 
 class Identity(Protocol):
