@@ -44,6 +44,7 @@ ROUTER_MODULES = (
     "gateway.http.mailbox",
     "gateway.http.health",
     "gateway.http.admin",
+    "gateway.http.stuf",
 )
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from gateway.errors import GatewayError
 from gateway.http.deps import Caller, Services
+from gateway.http.stuf import envelop_leased
 from gateway.ports import TrackingEvent
 
 router = APIRouter(prefix="/v1/mailbox", tags=["mailbox"])
@@ -29,6 +30,7 @@ async def lease(
 ) -> dict[str, Any]:
     seconds = lease_seconds or svc.lease_seconds
     leased = await svc.reader.lease(svc.node, party, max, seconds)
+    leased = await envelop_leased(svc, party, leased)  # Di01/Du01 for a municipality receiving StUF
     now = datetime.now(UTC)
     for item in leased:
         await svc.tracking.add_event(

@@ -1,0 +1,253 @@
+"""StUF-GGk ggk0210 on the municipal node: ``Di01``/``Du01`` envelopes in, ``Bv03``/``Fo01`` out.
+
+- ``POST /stuf/ggk0210``: the envelope itself as the body; the answer is a ``Bv03`` (200) or a ``Fo01``
+  with the refusal's HTTP status;
+- ``POST /soap/ggk0210``: the envelope as the SOAP 1.1 Body of the ``OntvangAsynchroon`` operations
+  ``ggk_Di01``/``ggk_Du01`` (dispatched by the body element, the SOAPAction header is not needed); the
+  answer is a ``Bv03`` in the SOAP Body (200) or a SOAP fault (500) whose detail is the ``Fo01``.
+
+The envelope is checked (:mod:`gateway.interfaces.stufenvelope`, :mod:`gateway.interfaces.stufcheck`), its
+``referentienummer`` claimed for the sender (IB216), and its payload submitted through the same ingest as
+REST, with the envelope's expectation of the payload (IB240). Also here: :func:`envelop_leased`, which the
+HTTP mailbox calls to hand a municipality with ``delivery_format == "stuf"`` its messages as Di01/Du01.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import structlog
+from fastapi import APIRouter, Request, Response
+from lxml import etree
+
+from gateway.checker import EngineChecker
+from gateway.errors import GatewayError, NodeRole, NotUnique, Rejection, TooLarge, Unavailable
+from gateway.http.deps import NodeServices, Services, caller, xml_body
+from gateway.ingest import THREAD_THRESHOLD, Accepted
+from gateway.interfaces import soap
+from gateway.interfaces.errors import WrongNode
+from gateway.interfaces.stufanswer import Addressing, bv03_element, fo01_element, serialise
+from gateway.interfaces.stufcheck import Kind, check_envelope, expectation, functies
+from gateway.interfaces.stufdelivery import envelop, is_retour, wrapping_for
+from gateway.interfaces.stufenvelope import Envelope, Stuurgegevens, read_envelope, stuurgegevens_of
+from gateway.interfaces.stufschema import stuf_schema
+from gateway.interfaces.xmlparse import parse_envelope
+from gateway.ports import Leased, MessageRecord, TrackingEvent
+from gateway.routing import authorise
+
+log = structlog.get_logger("gateway.http.stuf")
+router = APIRouter(tags=["stuf-ggk"])
+
+MEDIA_TYPE: Final = "text/xml; charset=utf-8"
+CLAIM_MESSAGE: Final = "ggk0210"  # the uniqueness key of a referentienummer: (zender, "ggk0210", ref)
+ENVELOPED: Final = "enveloped"  # tracking event: which envelope carried a message in or out
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A StUF-GGk ggk0210 Di01 or Du01 envelope (bare, or as the body of a SOAP 1.1 envelope).",
+        "content": {
+            "text/xml": {"schema": {"type": "string"}},
+            "application/xml": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+def envelope_limit(max_bytes: int) -> int:
+    """The largest request that can carry a ``max_bytes`` payload in base64, with room for the envelope."""
+    return max_bytes * 4 // 3 + 64 * 1024
+
+
+def _read(data: bytes, in_soap: bool) -> tuple[Stuurgegevens, Envelope | Rejection]:
+    """Parse and read the envelope (pure, may run in a worker thread): what was readable, and the result."""
+    root = parse_envelope(data)
+    element = soap.unwrap(root).body if in_soap else root
+    sg = stuurgegevens_of(element)
+    try:
+        return sg, read_envelope(element, stuf_schema())
+    except Rejection as exc:
+        return sg, exc
+
+
+def _known(svc: NodeServices) -> dict[str, Kind]:
+    checker = svc.ingest.checker
+    if isinstance(checker, EngineChecker):
+        return functies(checker.engine.catalog)
+    return {}
+
+
+async def _accept(svc: NodeServices, party: str, env: Envelope, now: datetime) -> Accepted:
+    today = now.date()
+    zender = await svc.registry.participant(env.zender.organisatie)
+    ontvanger = await svc.registry.participant(env.ontvanger.organisatie)
+    check_envelope(env, zender, ontvanger, _known(svc), today)
+    may = party == env.zender.organisatie or await svc.registry.may_submit_for(
+        party, env.zender.organisatie, today
+    )
+    authorise(party, env.zender.organisatie, may)
+    if env.size > svc.max_bytes:
+        raise TooLarge(f"the carried message is {env.size} bytes; the limit is {svc.max_bytes} bytes")
+    claim_id = str(uuid.uuid4())
+    record = MessageRecord(
+        tracking_id=claim_id,
+        conversation_id=claim_id,
+        standard="stuf-ggk",
+        release="0210",
+        message=CLAIM_MESSAGE,
+        afzender=env.zender.organisatie,
+        ontvanger=env.ontvanger.organisatie,
+        submitter=party,
+        reference=env.referentienummer,
+        identificatie=env.referentienummer,
+        sha256=hashlib.sha256(env.payload).hexdigest(),
+        size=env.size,
+        received_at=now,
+        status="pending",
+    )
+    claim = await svc.tracking.claim(record)
+    if claim.outcome == "conflict":
+        raise NotUnique(f"{env.zender.organisatie} already used this referentienummer for another message")
+    try:
+        accepted = await svc.ingest.submit(env.payload, party, expect=expectation(env))
+    except GatewayError:
+        if claim.outcome == "new":
+            await svc.tracking.release(claim_id)
+        raise
+    if claim.outcome == "new":
+        await svc.tracking.confirm(claim_id)
+    if not accepted.duplicate:
+        detail = {"interface": "stuf", "envelope": env.kind, "referentienummer": env.referentienummer}
+        if env.cross_refnummer:
+            detail["crossRefnummer"] = env.cross_refnummer
+        await svc.tracking.add_event(TrackingEvent(accepted.tracking_id, ENVELOPED, svc.node, now, detail))
+    return accepted
+
+
+async def _handle(request: Request, svc: NodeServices, in_soap: bool) -> Response:
+    now = datetime.now(UTC)
+    sg = Stuurgegevens()
+    party: str | None = None
+    try:
+        if svc.node != "ggk":
+            raise WrongNode("StUF-GGk envelopes are accepted by the municipal node")
+        party = await caller(request, svc)
+        data = await xml_body(request, envelope_limit(svc.max_bytes))
+        if len(data) > THREAD_THRESHOLD:
+            sg, result = await asyncio.to_thread(_read, data, in_soap)
+        else:
+            sg, result = _read(data, in_soap)
+        if isinstance(result, Rejection):
+            raise result
+        accepted = await _accept(svc, party, result, now)
+    except GatewayError as exc:
+        return _refused(exc, svc.node, Addressing.answering(sg, party), now, in_soap)
+    answer = bv03_element(Addressing.answering(sg, party), now)
+    headers = {"X-Tracking-Id": accepted.tracking_id, "X-Conversation-Id": accepted.conversation_id}
+    content = soap.envelope(answer) if in_soap else serialise(answer)
+    return Response(content, status_code=200, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _refused(exc: GatewayError, node: NodeRole, to: Addressing, now: datetime, in_soap: bool) -> Response:
+    fo01 = fo01_element(exc, node, to, now)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else {}
+    if exc.tracking_id is not None:
+        headers["X-Tracking-Id"] = exc.tracking_id
+    if in_soap:
+        client = not (exc.transient or exc.status >= 500)
+        content = soap.fault(client, exc.detail, fo01)
+        return Response(content, status_code=500, media_type=MEDIA_TYPE, headers=headers)
+    return Response(serialise(fo01), status_code=exc.status, media_type=MEDIA_TYPE, headers=headers)
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Bv03: the carried message is accepted (the broker confirmed it)"},
+    400: {"description": "Fo01: unreadable envelope, IB009 reference not UUID v4"},
+    401: {"description": "Fo01 IB002: no valid credential"},
+    409: {"description": "Fo01 IB216: referentienummer or message id already used with other content"},
+    413: {"description": "Fo01 IB007: larger than 25 MB"},
+    422: {"description": "Fo01: StUF055, IB210, IB213, IB240"},
+    503: {"description": "Fo01 IB103: broker or database unavailable (Retry-After)"},
+}
+
+
+@router.post(
+    "/stuf/ggk0210",
+    openapi_extra=_BODY,
+    responses=_RESPONSES,
+    summary="Submit a StUF-GGk Di01/Du01 envelope; answer Bv03 or Fo01",
+)
+async def stuf_envelope(request: Request, svc: Services) -> Response:
+    return await _handle(request, svc, in_soap=False)
+
+
+@router.post(
+    "/soap/ggk0210",
+    openapi_extra=_BODY,
+    responses={
+        200: {"description": "SOAP Body with the Bv03"},
+        500: {"description": "SOAP fault whose detail is the Fo01"},
+    },
+    summary="OntvangAsynchroon ggk_Di01 / ggk_Du01 (SOAP 1.1); answer Bv03 or a fault with a Fo01",
+)
+async def soap_envelope(request: Request, svc: Services) -> Response:
+    return await _handle(request, svc, in_soap=True)
+
+
+# --- delivery in envelopes ------------------------------------------------------------------------------
+
+
+async def _cross_refnummer(svc: NodeServices, item: Leased) -> str | None:
+    """The referentienummer of the message a retour answers: its sender's own if it came in an
+    envelope, else its tracking id (the referentienummer it was, or would have been, delivered under)."""
+    record = await svc.tracking.record(item.tracking_id)
+    if record is None or record.answers is None:
+        return None
+    for event in await svc.tracking.events(record.answers):
+        if event.event == ENVELOPED and event.detail.get("referentienummer"):
+            return event.detail["referentienummer"]
+    return record.answers
+
+
+async def envelop_leased(svc: NodeServices, party: str, leased: list[Leased]) -> list[Leased]:
+    """``leased`` as ``party`` receives it: wrapped in Di01/Du01 envelopes when its delivery format is
+    ``stuf``, else unchanged. The headers gain ``format``, ``envelope`` and the envelope's references."""
+    if not leased:
+        return leased
+    participant = await svc.registry.participant(party)
+    if participant is None or participant.delivery_format != "stuf":
+        return leased
+    out: list[Leased] = []
+    for item in leased:
+        cross = await _cross_refnummer(svc, item) if is_retour(item.headers) else None
+        wrapping = wrapping_for(item.headers, item.tracking_id, cross)
+        headers = {
+            **item.headers,
+            "format": "stuf",
+            "envelope": wrapping.kind,
+            "referentienummer": wrapping.referentienummer,
+        }
+        if wrapping.cross_refnummer is not None:
+            headers["crossRefnummer"] = wrapping.cross_refnummer
+        out.append(dataclasses.replace(item, body=envelop(wrapping, item.body), headers=headers))
+    return out
+
+
+def parse_answer(content: bytes) -> etree._Element:
+    """The Bv03/Fo01 element of an answer, bare or inside a SOAP response or fault (tests, clients)."""
+    root = parse_envelope(content)
+    if root.tag != f"{{{soap.SOAP11}}}Envelope":
+        return root
+    body = root.find(f"{{{soap.SOAP11}}}Body")
+    assert body is not None
+    fault = body.find(f"{{{soap.SOAP11}}}Fault")
+    if fault is not None:
+        _, _, detail = soap.read_fault(root)
+        assert detail is not None
+        return detail
+    return body[0]
