@@ -9,9 +9,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from gateway.errors import NodeRole, NotAuthenticated, TooLarge, UnsupportedMediaType
+from gateway.http.limits import Limits
 from gateway.identity import Credentials, Identity
 from gateway.ingest import Ingest
 from gateway.ports import MailboxReader, Registry, Tracking
+from gateway.security.audit import AuditLog
+from gateway.security.receipts import ReceiptSigner
+from gateway.security.tls import peer_certificate_der
 
 XML_TYPES = ("application/xml", "text/xml")
 
@@ -31,6 +35,11 @@ class NodeServices:
     operator_token: str | None = None
     admin: Any = None  # the registry's management interface (adapters.db.admin.RegistryAdmin)
     broker: Any = None  # the broker (adapters.rabbitmq.Broker): mailbox provisioning, depths
+    ops: Any = None  # gateway.ops.operations.Operations: metrics, dashboard, dead letters
+    # security (issue 5): receipt signing, per-party rate limit, the audit trail for operator actions
+    receipts: ReceiptSigner | None = None
+    limits: Limits | None = None
+    audit: AuditLog | None = None
 
     def __repr__(self) -> str:
         return f"NodeServices(node={self.node!r})"
@@ -48,12 +57,15 @@ def credentials(request: Request) -> Credentials:
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
     bearer = token.strip() if scheme.lower() == "bearer" else None
-    return Credentials(bearer=bearer or None)
+    return Credentials(bearer=bearer or None, peer_certificate=peer_certificate_der(request.scope))
 
 
 async def caller(request: Request, svc: Services) -> str:
-    """The authenticated party code of the caller (401 otherwise)."""
-    return await svc.identity.party(credentials(request))
+    """The authenticated party code of the caller (401 otherwise; 429 over its rate limit)."""
+    party = await svc.identity.party(credentials(request))
+    if svc.limits is not None:
+        svc.limits.check(svc.node, party)
+    return party
 
 
 Caller = Annotated[str, Depends(caller)]

@@ -1,0 +1,197 @@
+"""Abuse limits at the HTTP edge: a token bucket per party and node, and deadlines for slow clients.
+
+The rate limit is checked once the caller is authenticated (so only registered parties hold a bucket);
+too many requests get ``429`` with ``Retry-After`` and problem+json (IB103: temporarily unavailable for
+this party). Slow clients are bounded in the HTTP protocol itself (:class:`GuardedHttpToolsProtocol`): the
+request line and headers must arrive within ``header_timeout`` and be at most ``max_header_bytes``, the body
+within ``body_timeout``; otherwise the connection gets ``408`` (or ``431``) and is closed, so an idle or
+trickling connection never keeps a request task, a body buffer or a database connection waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.errors import NodeRole, Unavailable
+from gateway.security.tls import PeerCertHttpToolsProtocol
+
+MAX_HEADER_BYTES = 64 * 1024
+
+
+class RateLimited(Unavailable):
+    """More requests from one party than its rate allows; ``retry_after`` says when a token is free."""
+
+    status, reason = 429, "rate-limited"
+    title = "Too many requests from this party; retry after the Retry-After seconds"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after  # type: ignore[misc]  # per refusal, not per class
+
+
+@dataclass
+class TokenBucket:
+    """``rate`` tokens per second up to ``burst``, one bucket per key; a request takes one token."""
+
+    rate: float
+    burst: int
+    clock: Callable[[], float] = time.monotonic
+    _buckets: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict, repr=False)
+
+    def take(self, key: tuple[str, str]) -> float:
+        """0 when a token was taken; otherwise the seconds until one is free (nothing taken)."""
+        now = self.clock()
+        tokens, last = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= 1.0:
+            self._buckets[key] = (tokens - 1.0, now)
+            return 0.0
+        self._buckets[key] = (tokens, now)
+        return (1.0 - tokens) / self.rate
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits of one node's HTTP edge (``NodeServices.limits``)."""
+
+    bucket: TokenBucket | None = None
+
+    @classmethod
+    def of(cls, rate: float, burst: int) -> Limits:
+        """``rate`` requests per second per party (0: no rate limit), bursts of up to ``burst``."""
+        return cls(TokenBucket(rate, burst) if rate > 0 else None)
+
+    def check(self, node: NodeRole, party: str) -> None:
+        """Raise :class:`RateLimited` when ``party`` has used up its tokens on ``node``."""
+        if self.bucket is None:
+            return
+        wait = self.bucket.take((node, party))
+        if wait > 0:
+            raise RateLimited(
+                f"party {party} sent more than {self.bucket.rate:g} requests per second",
+                max(1, math.ceil(wait)),
+            )
+
+    def __repr__(self) -> str:
+        if self.bucket is None:
+            return "Limits(rate=None)"
+        return f"Limits(rate={self.bucket.rate:g}, burst={self.bucket.burst})"
+
+
+# --- slow clients ---------------------------------------------------------------------------------------
+
+
+def _problem(status: int, phrase: str, reason: str, detail: str) -> bytes:
+    body = json.dumps(
+        {
+            "type": f"urn:gegevensknooppunt:problem:{reason}",
+            "title": phrase,
+            "status": status,
+            "detail": detail,
+            "code": "IB103",
+            "errors": [{"code": "IB103", "line": None, "path": None, "text": detail}],
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {phrase}\r\ncontent-type: application/problem+json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+@dataclass(frozen=True)
+class SlowClientLimits:
+    """Deadlines of one connection; 0 switches a deadline off."""
+
+    header_timeout: float = 10.0
+    body_timeout: float = 120.0
+    max_header_bytes: int = MAX_HEADER_BYTES
+
+
+class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
+    """uvicorn's httptools protocol (with the client certificate for the app) plus deadlines.
+
+    Use :func:`guarded_protocol` to bind the limits: uvicorn builds the protocol with its own arguments.
+    """
+
+    limits = SlowClientLimits()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._head_bytes = 0
+        self._in_head = True
+
+    def _arm(self, seconds: float, phase: str) -> None:
+        self._disarm()
+        if seconds > 0:
+            self._deadline = self.loop.call_later(seconds, self._too_slow, phase)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _refuse(self, data: bytes) -> None:
+        self._disarm()
+        transport = self.transport
+        if not transport.is_closing():
+            transport.write(data)
+            transport.close()
+
+    def _too_slow(self, phase: str) -> None:
+        self._deadline = None
+        cycle = self.cycle
+        if cycle is not None and cycle.response_started:
+            return  # the app already answers; let it finish
+        seconds = self.limits.header_timeout if phase == "headers" else self.limits.body_timeout
+        self._refuse(
+            _problem(
+                408, "Request Timeout", "slow-client", f"the request {phase} took longer than {seconds:g} s"
+            )
+        )
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self.limits.header_timeout, "headers")
+
+    def data_received(self, data: bytes) -> None:
+        if self._in_head:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        limit = self.limits.max_header_bytes
+        if self._in_head and limit and self._head_bytes > limit:
+            self._refuse(
+                _problem(431, "Request Header Fields Too Large", "headers-too-large", f"over {limit} bytes")
+            )
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._head_bytes = 0
+        if self._deadline is None:
+            self._arm(self.limits.header_timeout, "headers")
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._arm(self.limits.body_timeout, "body")
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+
+def guarded_protocol(limits: SlowClientLimits) -> type[GuardedHttpToolsProtocol]:
+    """A protocol class for uvicorn's ``http=`` with these deadlines."""
+    return type("GuardedHttpTools", (GuardedHttpToolsProtocol,), {"limits": limits})
