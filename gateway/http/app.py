@@ -45,6 +45,7 @@ ROUTER_MODULES = (
     "gateway.http.health",
     "gateway.http.admin",
     "gateway.http.stuf",
+    "gateway.http.vsp",
 )
 
 
