@@ -22,14 +22,17 @@ from gateway.errors import NodeRole, Rejection, UnknownReceiver
 from gateway.http.app import create_app
 from gateway.http.deps import NodeServices
 from gateway.identity import ApiKeyIdentity
-from gateway.ingest import THREAD_THRESHOLD, Ingest
+from gateway.ingest import THREAD_THRESHOLD
+from gateway.metrics import GatewayMetrics
+from gateway.ops.observe import LinkCallbacks, MeasuredLink, MeasuredPublisher, ObservedIngest
+from gateway.ops.operations import Operations, OpsSettings
 from gateway.ports import NODES, Participant, Registry, Tracking, TrackingEvent
 from gateway.routing import parties
 from gateway.standard.engine import Engine
 
 log = structlog.get_logger("gateway.runtime")
 
-BrokerFactory = Callable[[BrokerSettings, tuple[NodeRole, ...], "LinkCheck"], Broker]
+BrokerFactory = Callable[[BrokerSettings, tuple[NodeRole, ...], LinkCallbacks], Broker]
 
 
 class LinkMismatch(Rejection):
@@ -37,7 +40,7 @@ class LinkMismatch(Rejection):
     title = "Message on the node link does not match what its headers say"
 
 
-def rabbit_broker(settings: BrokerSettings, nodes: tuple[NodeRole, ...], link: LinkCheck) -> Broker:
+def rabbit_broker(settings: BrokerSettings, nodes: tuple[NodeRole, ...], link: LinkCallbacks) -> Broker:
     return RabbitBroker(settings, nodes=nodes, on_link_message=link, on_delivered=link.delivered)
 
 
@@ -51,6 +54,7 @@ class Runtime:
     broker: Broker
     services: dict[NodeRole, NodeServices] = field(default_factory=dict)
     apps: dict[NodeRole, FastAPI] = field(default_factory=dict)
+    ops: Operations | None = None  # metrics, dashboard, dead letters (gateway/ops)
 
     @classmethod
     async def start(
@@ -67,7 +71,9 @@ class Runtime:
             engine = await asyncio.to_thread(Engine.load, list(settings.schema_dirs))
         checker = EngineChecker(engine)
         db = await Database.connect(settings.database_url)
-        link = LinkCheck(checker, db.registry, db.tracking)
+        # --- operations: metrics fed by wrappers around the link check, the publisher and ingest ---
+        metrics = GatewayMetrics(settings.nodes, known_messages=(m.name for m in engine.catalog))
+        link = MeasuredLink(LinkCheck(checker, db.registry, db.tracking), metrics)
         broker = broker_factory(broker_settings, settings.nodes, link)
         try:
             await broker.start(_mailboxes(await db.registry.participants()))
@@ -75,10 +81,16 @@ class Runtime:
             await db.close()
             raise
         runtime = cls(settings, engine, db, broker)
+        try:
+            runtime.ops = await Operations.start(settings.nodes, metrics, db, broker, OpsSettings.from_env(env))
+        except BaseException:
+            await runtime.close()
+            raise
+        publisher = MeasuredPublisher(broker.publisher, metrics)
         for node in settings.nodes:
             svc = NodeServices(
                 node=node,
-                ingest=Ingest(node, checker, db.registry, db.tracking, broker.publisher),
+                ingest=ObservedIngest(node, checker, db.registry, db.tracking, publisher, metrics=metrics),
                 identity=ApiKeyIdentity(db.registry),
                 registry=db.registry,
                 tracking=db.tracking,
@@ -88,6 +100,7 @@ class Runtime:
                 operator_token=settings.operator_token,
                 admin=db.registry,
                 broker=broker,
+                ops=runtime.ops,
             )
             runtime.services[node] = svc
             runtime.apps[node] = create_app(svc)
@@ -95,6 +108,8 @@ class Runtime:
         return runtime
 
     async def close(self) -> None:
+        if self.ops is not None:
+            await self.ops.close()
         try:
             await self.broker.close()
         finally:

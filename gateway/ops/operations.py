@@ -1,0 +1,266 @@
+"""Everything operators see and do, built once per runtime: metrics, broker snapshot, track & trace,
+dead-letter workbench and audit trail; plus the one summary the dashboard and ``gateway status`` show."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import Histogram
+
+from adapters.audit import SqlAuditLog
+from gateway.errors import NodeRole
+from gateway.metrics import GatewayMetrics
+from gateway.ops.collector import SnapshotCollector
+from gateway.ops.deadletters import DeadLetters
+from gateway.ops.snapshot import ManagementReader, Snapshot, SnapshotCache, SnapshotReader
+from gateway.ops.trace import ConversationTracking, Tracer
+from gateway.ports import NODES
+from gateway.security.audit import AuditLog
+
+CERT_WARN_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class OpsSettings:
+    """``GATEWAY_PKI_DIR`` (default ``var/pki``) and ``GATEWAY_BROKER_STATS_SECONDS`` (default 5)."""
+
+    pki_dir: Path = Path("var/pki")
+    snapshot_max_age: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OpsSettings:
+        env = os.environ if env is None else env
+        raw = env.get("GATEWAY_BROKER_STATS_SECONDS") or "5"
+        try:
+            age = float(raw)
+            if age <= 0:
+                raise ValueError("must be positive")
+        except ValueError as exc:
+            from gateway.config import ConfigError
+
+            raise ConfigError(f"GATEWAY_BROKER_STATS_SECONDS: cannot use {raw!r} ({exc})") from None
+        return cls(pki_dir=Path(env.get("GATEWAY_PKI_DIR") or "var/pki"), snapshot_max_age=age)
+
+
+def _link_names() -> dict[NodeRole, str]:
+    from adapters.rabbitmq.topology import shovel_name
+
+    return {node: shovel_name(node) for node in NODES}
+
+
+@dataclass
+class Operations:
+    """The operator side of one gateway process."""
+
+    nodes: tuple[NodeRole, ...]
+    metrics: GatewayMetrics
+    snapshot: SnapshotCache
+    tracer: Tracer
+    audit: AuditLog | None = None
+    dead_letters: DeadLetters | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    _management: ManagementReader | None = None
+
+    def __repr__(self) -> str:
+        return f"Operations(nodes={self.nodes!r}, dead_letters={self.dead_letters is not None})"
+
+    @classmethod
+    async def start(
+        cls,
+        nodes: Iterable[NodeRole],
+        metrics: GatewayMetrics,
+        db: Any,
+        broker: Any,
+        settings: OpsSettings | None = None,
+    ) -> Operations:
+        """Wire the operator side onto the runtime's database and broker (real or fake)."""
+        settings = settings or OpsSettings()
+        nodes = tuple(nodes)
+        management: ManagementReader | None = None
+        broker_settings = getattr(broker, "settings", None)
+        if hasattr(broker, "api") and broker_settings is not None:  # a RabbitBroker
+            management = ManagementReader(
+                broker_settings.management_base,
+                broker_settings.management_credentials,
+                {node: broker_settings.vhost(node) for node in NODES},
+            )
+        reader = SnapshotReader(
+            db.registry.participants,
+            management=management,
+            depths=None if management is not None else broker,
+            pki_dir=settings.pki_dir,
+            link_names=_link_names(),
+        )
+        cache = SnapshotCache(reader, max_age=settings.snapshot_max_age)
+        links = _link_names()
+        for node, node_metrics in metrics.nodes.items():
+            node_metrics.registry.register(SnapshotCollector(cache, node, links[node]))
+        audit: AuditLog | None = None
+        engine = getattr(db, "engine", None)
+        if engine is not None:
+            sql_audit = SqlAuditLog(engine)
+            await sql_audit.create_schema()
+            audit = sql_audit
+        dead_letters = None
+        if audit is not None and hasattr(broker, "sessions"):
+            dead_letters = DeadLetters(broker.sessions, audit, db.tracking)
+        tracking: ConversationTracking = db.tracking
+        tracer = Tracer(tracking, sorted(metrics.known))
+        return cls(nodes, metrics, cache, tracer, audit, dead_letters, _management=management)
+
+    async def close(self) -> None:
+        await self.snapshot.close()
+        if self._management is not None:
+            await self._management.aclose()
+
+    # --- the summary ---------------------------------------------------------------------------------
+
+    async def summary(self, *, fresh: bool = False) -> dict[str, Any]:
+        """Throughput, refusals, latencies, mailboxes, DLQs, links and certificates, as plain JSON."""
+        snap = await (self.snapshot.fresh() if fresh else self.snapshot.get())
+        m = self.metrics
+        starts, series = m.accepted_window.series()
+        by_message: dict[str, list[int]] = {}
+        for key, counts in series.items():
+            assert isinstance(key, tuple)
+            message = str(key[1])
+            row = by_message.setdefault(message, [0] * len(counts))
+            for i, n in enumerate(counts):
+                row[i] += n
+        accepted_15 = sum(sum(v) for v in by_message.values())
+        refused = m.refused_window.totals()
+        refused_15 = sum(refused.values())
+        reasons: dict[tuple[str, str], int] = {}
+        for key, n in refused.items():
+            assert isinstance(key, tuple)
+            code, reason = str(key[1]), str(key[2])
+            reasons[(code, reason)] = reasons.get((code, reason), 0) + n
+        top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+        last_minute = sum(m.accepted_window.totals(60).values())
+        total = accepted_15 + refused_15
+        return {
+            "generatedAt": datetime.now(UTC).isoformat(),
+            "startedAt": self.started_at.isoformat(),
+            "nodes": list(self.nodes),
+            "throughput": {
+                "bucketSeconds": m.accepted_window.bucket_seconds,
+                "starts": starts,
+                "series": dict(sorted(by_message.items())),
+            },
+            "window": {
+                "accepted": accepted_15,
+                "refused": refused_15,
+                "refusalRate": round(refused_15 / total, 4) if total else 0.0,
+                "acceptedLastMinute": last_minute,
+            },
+            "topRefusals": [{"code": c, "reason": r, "count": n} for (c, r), n in top],
+            "totals": self._totals(),
+            "latency": self._latency(),
+            **_broker_part(snap, self.snapshot.age()),
+        }
+
+    def _totals(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for node, nm in self.metrics.nodes.items():
+            out[node] = {
+                "received": _sum(nm.received),
+                "accepted": _sum(nm.accepted),
+                "resubmitted": _sum(nm.resubmitted),
+                "refused": _sum(nm.refused),
+                "unavailable": _sum(nm.unavailable),
+                "linkRefused": _sum(nm.link_refused),
+            }
+        return out
+
+    def _latency(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for node, nm in self.metrics.nodes.items():
+            out[node] = {
+                "confirm": _quantiles(nm.confirm_seconds),
+                "mailbox": _quantiles(nm.mailbox_seconds),
+                "linkLag": _quantiles(nm.link_lag_seconds),
+            }
+        return out
+
+
+def _sum(metric: Any) -> float:
+    total = 0.0
+    for family in metric.collect():
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                total += sample.value
+    return total
+
+
+def _quantiles(histogram: Histogram) -> dict[str, float | None]:
+    """Count, mean and p50/p95 (interpolated within the buckets, seconds) over all label sets."""
+    buckets: dict[float, float] = {}
+    count = total = 0.0
+    for family in histogram.collect():
+        for s in family.samples:
+            if s.name.endswith("_bucket"):
+                le = float(s.labels["le"])
+                buckets[le] = buckets.get(le, 0.0) + s.value
+            elif s.name.endswith("_count"):
+                count += s.value
+            elif s.name.endswith("_sum"):
+                total += s.value
+    out: dict[str, float | None] = {"count": count, "mean": (total / count) if count else None}
+    bounds = sorted(buckets.items())
+    for name, q in (("p50", 0.5), ("p95", 0.95)):
+        out[name] = _quantile(bounds, count, q)
+    return out
+
+
+def _quantile(bounds: list[tuple[float, float]], count: float, q: float) -> float | None:
+    if not count:
+        return None
+    rank = q * count
+    lower, below = 0.0, 0.0
+    for le, cumulative in bounds:
+        if cumulative >= rank:
+            if le == float("inf"):
+                return lower
+            inside = cumulative - below
+            return lower + (le - lower) * ((rank - below) / inside if inside else 1.0)
+        lower, below = le, cumulative
+    return lower
+
+
+def _broker_part(snap: Snapshot | None, age: float | None) -> dict[str, Any]:
+    if snap is None:
+        return {"broker": {"read": False, "age": None, "errors": ["no broker figures yet"]}}
+    certificates = sorted(snap.certificates, key=lambda c: c.days_left)
+    return {
+        "broker": {
+            "read": True,
+            "takenAt": snap.taken_at.isoformat(),
+            "age": None if age is None else round(age, 1),
+            "errors": list(snap.errors),
+        },
+        "mailboxes": [
+            {"node": node, "party": party, "messages": depth}
+            for (node, party), depth in sorted(snap.mailboxes.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "dlq": dict(snap.dlq),
+        "links": [
+            {"name": name, "state": state, "up": state == "running"} for name, state in snap.links.items()
+        ],
+        "linkQueues": [
+            {"node": node, "queue": queue, "messages": depth}
+            for (node, queue), depth in sorted(snap.link_queues.items())
+        ],
+        "certificates": [
+            {
+                "certificate": c.name,
+                "daysLeft": round(c.days_left, 1),
+                "warn": c.days_left < CERT_WARN_DAYS,
+            }
+            for c in certificates
+        ],
+    }

@@ -1,0 +1,372 @@
+"""The project's own message templates for the simulated counterparts: every iJw and iWmo 3.2 message.
+
+One template per message number serves both standards (their structures agree; only namespaces, BerichtCodes
+and a few code lists differ). Values are made up by :mod:`gateway.simulate.cases` (test BSNs, fictional
+names); nothing here is read from elsewhere at run time but the project's own ``schemas/catalog.toml``.
+
+A retour (302, 306, 308, 316, 318, 320) follows the standard's retour rule: it repeats the header of the
+message it answers, adds its own IdentificatieRetour and DagtekeningRetour, and when the answered message
+holds no errors it is header-only with RetourCode 0200; a message refused on content gets 0001.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+from gateway.config import DEFAULT_SCHEMA_DIR
+from gateway.standard.catalog import Catalog, MessageType
+
+ACCEPTED = "0200"  # no remark
+REJECTED = "0001"  # refused for technical reasons (content)
+
+_PRODUCT = {  # (categorie, code) per standard: a youth-care and a Wmo support product
+    "ijw": ("45", "45A48"),
+    "iwmo": ("02", "02A01"),
+}
+
+
+@cache
+def catalog() -> Catalog:
+    return Catalog.load(DEFAULT_SCHEMA_DIR / "catalog.toml")
+
+
+def message_type(standard: str, number: str) -> MessageType:
+    """The catalogue entry of ``number`` (``"315"``) in ``standard`` (``ijw``/``iwmo``) release 3.2."""
+    prefix = "JW" if standard == "ijw" else "WMO"
+    found = catalog().get(standard, "3.2", f"{prefix}{number}")
+    if found is None:
+        raise KeyError(f"{prefix}{number} is not in the catalogue")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A made-up client: a BSN that passes the eleven-test, a birth date, a fictional name."""
+
+    bsn: str
+    geboortedatum: date
+    geslacht: str
+    achternaam: str
+
+    def __repr__(self) -> str:
+        return "Client(<test data>)"
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The header values of a heen-message."""
+
+    afzender: str
+    ontvanger: str
+    identificatie: str
+    dagtekening: date
+
+
+def _header(kind: MessageType, head: Head, extra: str = "") -> str:
+    return f"""  <m:Header>
+    <m:BerichtCode>{kind.code}</m:BerichtCode>
+    <m:BerichtVersie>{kind.versie}</m:BerichtVersie>
+    <m:BerichtSubversie>{kind.subversie}</m:BerichtSubversie>
+    <m:Afzender>{head.afzender}</m:Afzender>
+    <m:Ontvanger>{head.ontvanger}</m:Ontvanger>
+    <m:BerichtIdentificatie>
+      <b:Identificatie>{head.identificatie}</b:Identificatie>
+      <b:Dagtekening>{head.dagtekening.isoformat()}</b:Dagtekening>
+    </m:BerichtIdentificatie>
+    <m:XsdVersie>
+      <b:BasisschemaXsdVersie>1.0.0</b:BasisschemaXsdVersie>
+      <b:BerichtXsdVersie>1.0.0</b:BerichtXsdVersie>
+    </m:XsdVersie>
+{extra}  </m:Header>
+"""
+
+
+def _document(kind: MessageType, header: str, body: str = "") -> bytes:
+    basis = kind.namespace.rsplit("/", 2)[0] + "/basisschema/schema"
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<m:Bericht xmlns:m="{kind.namespace}" xmlns:b="{basis}">\n{header}{body}</m:Bericht>\n'
+    )
+    return text.encode("utf-8")
+
+
+def _client(c: Client, inner: str, full_name: bool = False) -> str:
+    """The client part; ``full_name`` for the 301, whose name also states how it is used (NaamGebruik)."""
+    naam_gebruik = "      <b:NaamGebruik>1</b:NaamGebruik>\n" if full_name else ""
+    return f"""  <m:Client>
+    <m:Bsn>{c.bsn}</m:Bsn>
+    <m:Geboortedatum>
+      <b:Datum>{c.geboortedatum.isoformat()}</b:Datum>
+    </m:Geboortedatum>
+    <m:Geslacht>{c.geslacht}</m:Geslacht>
+    <m:Naam>
+      <b:Geslachtsnaam>
+        <b:Achternaam>{c.achternaam}</b:Achternaam>
+      </b:Geslachtsnaam>
+{naam_gebruik}    </m:Naam>
+{inner}  </m:Client>
+"""
+
+
+def _product(standard: str, indent: str) -> str:
+    categorie, code = _PRODUCT[standard]
+    return (
+        f"{indent}<m:Product>\n{indent}  <b:Categorie>{categorie}</b:Categorie>\n"
+        f"{indent}  <b:Code>{code}</b:Code>\n{indent}</m:Product>\n"
+    )
+
+
+def _omvang(indent: str) -> str:
+    return (
+        f"{indent}<m:Omvang>\n{indent}  <b:Volume>4</b:Volume>\n{indent}  <b:Eenheid>04</b:Eenheid>\n"
+        f"{indent}  <b:Frequentie>2</b:Frequentie>\n{indent}</m:Omvang>\n"
+    )
+
+
+# --- heen-messages ----------------------------------------------------------------------------------------
+
+
+def toewijzing(
+    standard: str, head: Head, client: Client, toewijzingnummer: int, start: date, referentie: str | None
+) -> bytes:
+    """301: the municipality assigns a product to the provider (answering a 315 through ReferentieAanbieder)."""
+    kind = message_type(standard, "301")
+    ref = f"        <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>\n" if referentie else ""
+    inner = f"""    <m:Contactgegevens>
+      <m:Contact>
+        <m:Soort>01</m:Soort>
+        <m:Adres>
+          <b:Huis>
+            <b:Huisnummer>12</b:Huisnummer>
+          </b:Huis>
+          <b:Postcode>1111AA</b:Postcode>
+          <b:Straatnaam>Teststraat</b:Straatnaam>
+          <b:Plaatsnaam>Testdorp</b:Plaatsnaam>
+        </m:Adres>
+      </m:Contact>
+    </m:Contactgegevens>
+    <m:ToegewezenProducten>
+      <m:ToegewezenProduct>
+        <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
+{ref}{_product(standard, "        ")}        <m:Toewijzingsdatum>{head.dagtekening.isoformat()}</m:Toewijzingsdatum>
+        <m:Toewijzingstijd>09:30:00</m:Toewijzingstijd>
+        <m:Ingangsdatum>{start.isoformat()}</m:Ingangsdatum>
+{_omvang("        ")}      </m:ToegewezenProduct>
+    </m:ToegewezenProducten>
+"""
+    return _document(kind, _header(kind, head), _client(client, inner, full_name=True))
+
+
+def start_zorg(standard: str, head: Head, client: Client, toewijzingnummer: int, start: date) -> bytes:
+    """305: the provider reports the start of care."""
+    kind = message_type(standard, "305")
+    inner = f"""    <m:StartProducten>
+      <m:StartProduct>
+        <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
+{_product(standard, "        ")}        <m:Begindatum>{start.isoformat()}</m:Begindatum>
+        <m:StatusAanlevering>1</m:StatusAanlevering>
+      </m:StartProduct>
+    </m:StartProducten>
+"""
+    return _document(kind, _header(kind, head), _client(client, inner))
+
+
+def stop_zorg(
+    standard: str, head: Head, client: Client, toewijzingnummer: int, start: date, end: date
+) -> bytes:
+    """307: the provider reports the end of care."""
+    kind = message_type(standard, "307")
+    inner = f"""    <m:StopProducten>
+      <m:StopProduct>
+        <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
+{_product(standard, "        ")}        <m:Begindatum>{start.isoformat()}</m:Begindatum>
+        <m:RedenBeeindiging>02</m:RedenBeeindiging>
+        <m:Einddatum>{end.isoformat()}</m:Einddatum>
+        <m:StatusAanlevering>1</m:StatusAanlevering>
+      </m:StopProduct>
+    </m:StopProducten>
+"""
+    return _document(kind, _header(kind, head), _client(client, inner))
+
+
+def verzoek_toewijzing(standard: str, head: Head, client: Client, referentie: str, start: date) -> bytes:
+    """315: the provider asks the municipality for an assignment."""
+    kind = message_type(standard, "315")
+    inner = f"""    <m:AangevraagdeProducten>
+      <m:AangevraagdProduct>
+        <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>
+{_product(standard, "        ")}        <m:ToewijzingIngangsdatum>{start.isoformat()}</m:ToewijzingIngangsdatum>
+{_omvang("        ")}        <m:Verwijzer>
+          <b:Type>01</b:Type>
+        </m:Verwijzer>
+      </m:AangevraagdProduct>
+    </m:AangevraagdeProducten>
+"""
+    return _document(kind, _header(kind, head), _client(client, inner))
+
+
+def verzoek_wijziging(
+    standard: str, head: Head, client: Client, referentie: str, toewijzingnummer: int, start: date
+) -> bytes:
+    """317: the provider asks to change an assignment."""
+    kind = message_type(standard, "317")
+    body = f"""  <m:Client>
+    <m:Bsn>{client.bsn}</m:Bsn>
+    <m:Verzoek>
+      <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>
+      <m:RedenVerzoek>1</m:RedenVerzoek>
+      <m:TeWijzigenProducten>
+        <m:TeWijzigenProduct>
+          <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
+          <m:GewensteIngangsdatum>{start.isoformat()}</m:GewensteIngangsdatum>
+{_omvang("          ")}        </m:TeWijzigenProduct>
+      </m:TeWijzigenProducten>
+    </m:Verzoek>
+  </m:Client>
+"""
+    return _document(kind, _header(kind, head), body)
+
+
+def antwoord(standard: str, head: Head, referentie: str, granted: bool) -> bytes:
+    """319: the municipality answers a 315/317 (1 = granted, 2 = refused, with a reason)."""
+    kind = message_type(standard, "319")
+    reason = "" if granted else "    <m:RedenAfwijzingVerzoek>1</m:RedenAfwijzingVerzoek>\n"
+    body = f"""  <m:Antwoord>
+    <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>
+    <m:VerzoekAntwoord>{1 if granted else 2}</m:VerzoekAntwoord>
+{reason}  </m:Antwoord>
+"""
+    return _document(kind, _header(kind, head), body)
+
+
+@dataclass(frozen=True, slots=True)
+class Prestatie:
+    """One line of a declaration."""
+
+    referentienummer: str
+    toewijzingnummer: int
+    begin: date
+    end: date
+    volume: int
+    bedrag: int  # euro cents
+
+
+def declaratie(standard: str, head: Head, client: Client, nummer: str, lines: tuple[Prestatie, ...]) -> bytes:
+    """323: the provider declares delivered care for one period."""
+    kind = message_type(standard, "323")
+    categorie, code = _PRODUCT[standard]
+    begin = min(p.begin for p in lines)
+    end = max(p.end for p in lines)
+    prestaties = "".join(
+        f"""          <m:Prestatie>
+            <m:ProductReferentie>
+              <b:ReferentieNummer>{p.referentienummer}</b:ReferentieNummer>
+            </m:ProductReferentie>
+            <m:ToewijzingNummer>{p.toewijzingnummer}</m:ToewijzingNummer>
+            <m:ProductCategorie>{categorie}</m:ProductCategorie>
+            <m:ProductCode>{code}</m:ProductCode>
+            <m:ProductPeriode>
+              <b:Begindatum>{p.begin.isoformat()}</b:Begindatum>
+              <b:Einddatum>{p.end.isoformat()}</b:Einddatum>
+            </m:ProductPeriode>
+            <m:GeleverdVolume>{p.volume}</m:GeleverdVolume>
+            <m:Eenheid>04</m:Eenheid>
+            <m:IngediendBedrag>
+              <b:Bedrag>{p.bedrag}</b:Bedrag>
+              <b:DebetCredit>D</b:DebetCredit>
+            </m:IngediendBedrag>
+          </m:Prestatie>
+"""
+        for p in lines
+    )
+    body = f"""  <m:Declaratie>
+    <m:DeclaratieNummer>{nummer}</m:DeclaratieNummer>
+    <m:DeclaratiePeriode>
+      <b:Begindatum>{begin.isoformat()}</b:Begindatum>
+      <b:Einddatum>{end.isoformat()}</b:Einddatum>
+    </m:DeclaratiePeriode>
+    <m:DeclaratieDagtekening>{head.dagtekening.isoformat()}</m:DeclaratieDagtekening>
+    <m:TotaalIngediendBedrag>
+      <b:TotaalBedrag>{sum(p.bedrag for p in lines)}</b:TotaalBedrag>
+      <b:DebetCredit>D</b:DebetCredit>
+    </m:TotaalIngediendBedrag>
+    <m:Clienten>
+      <m:Client>
+        <m:Bsn>{client.bsn}</m:Bsn>
+        <m:Prestaties>
+{prestaties}        </m:Prestaties>
+      </m:Client>
+    </m:Clienten>
+  </m:Declaratie>
+"""
+    return _document(kind, _header(kind, head), body)
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """What a 325 needs of the 323 it answers."""
+
+    identificatie: str
+    dagtekening: date
+    nummer: str
+    totaal: int
+    debet_credit: str = "D"
+
+
+def declaratie_antwoord(standard: str, head: Head, declared: Declared, code: str = ACCEPTED) -> bytes:
+    """325: the municipality answers a 323; accepted in full, or refused whole (no DeclaratieAntwoord part)."""
+    kind = message_type(standard, "325")
+    extra = f"""    <m:DeclaratieIdentificatie>
+      <b:Identificatie>{declared.identificatie}</b:Identificatie>
+      <b:Dagtekening>{declared.dagtekening.isoformat()}</b:Dagtekening>
+    </m:DeclaratieIdentificatie>
+    <m:XsdVersieDeclaratie>
+      <b:BasisschemaXsdVersie>1.0.0</b:BasisschemaXsdVersie>
+      <b:BerichtXsdVersie>1.0.0</b:BerichtXsdVersie>
+    </m:XsdVersieDeclaratie>
+    <m:RetourCodes>
+      <m:RetourCode>{code}</m:RetourCode>
+    </m:RetourCodes>
+"""
+    body = ""
+    if code == ACCEPTED:
+        total = f"""      <b:TotaalBedrag>{declared.totaal}</b:TotaalBedrag>
+      <b:DebetCredit>{declared.debet_credit}</b:DebetCredit>
+"""
+        body = f"""  <m:DeclaratieAntwoord>
+    <m:DeclaratieNummer>{declared.nummer}</m:DeclaratieNummer>
+    <m:TotaalIngediendBedrag>
+{total}    </m:TotaalIngediendBedrag>
+    <m:TotaalToegekendBedrag>
+{total}    </m:TotaalToegekendBedrag>
+    <m:RetourCodes>
+      <m:RetourCode>{ACCEPTED}</m:RetourCode>
+    </m:RetourCodes>
+  </m:DeclaratieAntwoord>
+"""
+    return _document(kind, _header(kind, head, extra), body)
+
+
+# --- retours --------------------------------------------------------------------------------------------
+
+RETOUR_OF = {"301": "302", "305": "306", "307": "308", "315": "316", "317": "318", "319": "320"}
+
+
+def retour(
+    standard: str, answered: Head, number: str, identificatie_retour: str, dagtekening: date, code: str
+) -> bytes:
+    """A header-only retour: the answered message's header, the retour's own id and date, one RetourCode."""
+    kind = message_type(standard, number)
+    extra = f"""    <m:IdentificatieRetour>{identificatie_retour}</m:IdentificatieRetour>
+    <m:DagtekeningRetour>{dagtekening.isoformat()}</m:DagtekeningRetour>
+    <m:XsdVersieRetour>
+      <b:BasisschemaXsdVersie>1.0.0</b:BasisschemaXsdVersie>
+      <b:BerichtXsdVersie>1.0.0</b:BerichtXsdVersie>
+    </m:XsdVersieRetour>
+    <m:RetourCodes>
+      <m:RetourCode>{code}</m:RetourCode>
+    </m:RetourCodes>
+"""
+    return _document(kind, _header(kind, answered, extra))
