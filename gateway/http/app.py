@@ -46,6 +46,7 @@ ROUTER_MODULES = (
     "gateway.http.admin",
     "gateway.http.stuf",
     "gateway.http.vsp",
+    "gateway.http.metrics",
 )
 
 

@@ -1,0 +1,56 @@
+"""Fixtures for the operations tests: a whole gateway on the in-memory broker (fast), and the e2e fixtures
+on the real broker for the tests that are about the broker."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.db import Database
+from adapters.db.seed import apply_seed, demo_tokens, load_seed
+from adapters.rabbitmq.testing import FakeBroker
+from gateway.config import Settings
+from gateway.errors import NodeRole
+from gateway.ops.observe import LinkCallbacks
+from gateway.runtime import Runtime
+from tests.e2e.conftest import broker_cleanup, e2e_broker_settings, gw, postgres_server, sqlite_url
+from tests.harness import DEMO_SEED, OPERATOR_TOKEN, GatewayUnderTest, shared_engine
+
+__all__ = ["broker_cleanup", "e2e_broker_settings", "gw", "postgres_server", "sqlite_url"]
+
+
+def fake_broker(settings: object, nodes: tuple[NodeRole, ...], link: LinkCallbacks) -> FakeBroker:
+    return FakeBroker(nodes=nodes, on_link_message=link, on_delivered=link.delivered)
+
+
+@pytest.fixture
+async def fake_gw(tmp_path: Path) -> AsyncIterator[GatewayUnderTest]:
+    """Both nodes on the in-memory broker and a fresh SQLite database, with the demo participants."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    db = await Database.connect(url)
+    try:
+        await apply_seed(db.registry, load_seed(DEMO_SEED))
+        tokens = await demo_tokens(db.registry, [p.code for p in await db.registry.participants()], {})
+    finally:
+        await db.close()
+    settings = dataclasses.replace(Settings(), database_url=url, operator_token=OPERATOR_TOKEN)
+    runtime = await Runtime.start(
+        settings,
+        env={"GATEWAY_PKI_DIR": str(tmp_path / "pki")},
+        broker_factory=fake_broker,
+        engine=shared_engine(),
+    )
+    gut = GatewayUnderTest(runtime, tokens)
+    try:
+        for node, app in runtime.apps.items():
+            transport = httpx.ASGITransport(app=app)
+            gut.clients[node] = httpx.AsyncClient(transport=transport, base_url=f"http://{node}.test")
+        yield gut
+    finally:
+        for client in gut.clients.values():
+            await client.aclose()
+        await runtime.close()

@@ -1,0 +1,119 @@
+"""Prometheus metrics: after a known set of messages the counters and histograms hold the expected counts."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from gateway.errors import NodeRole
+from tests.harness import GatewayUnderTest
+from tests.ops.messages import AANBIEDER, GEMEENTE, invalid_request, request, start_care
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def scrape(gw: GatewayUnderTest, node: NodeRole) -> Samples:
+    response = await gw.clients[node].get("/metrics")
+    assert 200 == response.status_code
+    out: Samples = {}
+    for family in text_string_to_metric_families(response.text):
+        for s in family.samples:
+            out[(s.name, frozenset(s.labels.items()))] = s.value
+    return out
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+async def submit_known_set(gw: GatewayUnderTest) -> None:
+    """Two WMO315 and one JW305 accepted, one resubmission, one schema-invalid WMO315, one non-XML body."""
+    first = request("iwmo")
+    for data in (first, request("iwmo"), start_care("ijw")):
+        assert 202 == (await gw.submit(AANBIEDER, data)).status_code
+    assert 202 == (await gw.submit(AANBIEDER, first)).status_code
+    assert 422 == (await gw.submit(AANBIEDER, invalid_request())).status_code
+    assert 400 == (await gw.submit(AANBIEDER, b"not xml at all")).status_code
+
+
+async def test_counters_after_a_known_set(fake_gw: GatewayUnderTest) -> None:
+    """Received, accepted, resubmitted and refused counters count each submission once, by type and code."""
+    await submit_known_set(fake_gw)
+    s = await scrape(fake_gw, "vecozo")
+    wmo = {"node": "vecozo", "standard": "iwmo", "message": "WMO315"}
+    unknown = {"node": "vecozo", "standard": "unknown", "message": "unknown"}
+    assert {
+        "received WMO315": 4.0,
+        "accepted WMO315": 2.0,
+        "resubmitted WMO315": 1.0,
+        "refused WMO315 CC02": 1.0,
+        "accepted JW305": 1.0,
+        "refused unknown CC02": 1.0,
+        "received unknown": 1.0,
+    } == {
+        "received WMO315": value(s, "gateway_messages_received_total", **wmo),
+        "accepted WMO315": value(s, "gateway_messages_accepted_total", **wmo),
+        "resubmitted WMO315": value(s, "gateway_messages_resubmitted_total", **wmo),
+        "refused WMO315 CC02": value(s, "gateway_messages_refused_total", **wmo, code="CC02"),
+        "accepted JW305": value(
+            s, "gateway_messages_accepted_total", node="vecozo", standard="ijw", message="JW305"
+        ),
+        "refused unknown CC02": value(s, "gateway_messages_refused_total", **unknown, code="CC02"),
+        "received unknown": value(s, "gateway_messages_received_total", **unknown),
+    }
+
+
+async def test_histograms_after_a_known_set(fake_gw: GatewayUnderTest) -> None:
+    """Each accepted message is timed once to the confirm (sending node), over the link and into the mailbox."""
+    await submit_known_set(fake_gw)
+    sender = await scrape(fake_gw, "vecozo")
+    receiver = await scrape(fake_gw, "ggk")
+    assert (3.0, 3.0, 3.0, 0.0) == (
+        value(sender, "gateway_receipt_to_confirm_seconds_count", node="vecozo"),
+        value(receiver, "gateway_link_lag_seconds_count", node="ggk"),
+        value(receiver, "gateway_receipt_to_mailbox_seconds_count", node="ggk"),
+        value(receiver, "gateway_receipt_to_confirm_seconds_count", node="ggk"),
+    )
+
+
+async def test_each_node_serves_only_its_own_series(fake_gw: GatewayUnderTest) -> None:
+    """The municipal node's /metrics holds no series of the provider node."""
+    await submit_known_set(fake_gw)
+    s = await scrape(fake_gw, "ggk")
+    assert set() == {name for name, labels in s if ("node", "vecozo") in labels}
+
+
+async def test_mailbox_and_dlq_gauges_from_the_snapshot(fake_gw: GatewayUnderTest) -> None:
+    """The mailbox gauge shows the three waiting messages; the DLQ gauge is zero."""
+    await submit_known_set(fake_gw)
+    s = await scrape(fake_gw, "ggk")
+    assert (3.0, 0.0) == (
+        value(s, "gateway_mailbox_messages", node="ggk", party=GEMEENTE),
+        value(s, "gateway_dlq_messages", node="ggk"),
+    )
+
+
+async def test_a_scrape_storm_reads_the_broker_once(fake_gw: GatewayUnderTest) -> None:
+    """Fifty concurrent scrapes share one broker snapshot."""
+    ops = fake_gw.runtime.ops
+    assert ops is not None
+    await asyncio.gather(*(fake_gw.clients["ggk"].get("/metrics") for _ in range(50)))
+    assert 1 == ops.snapshot.reads
+
+
+async def test_no_label_holds_a_tracking_id(fake_gw: GatewayUnderTest) -> None:
+    """No label value of any series is a tracking id of an accepted message."""
+    response = await fake_gw.submit(AANBIEDER, request())
+    tracking_id = response.json()["trackingId"]
+    s = await scrape(fake_gw, "vecozo") | await scrape(fake_gw, "ggk")
+    assert [] == [labels for _, labels in s if any(tracking_id in v for _, v in labels)]
+
+
+@pytest.mark.parametrize("node", ["ggk", "vecozo"])
+async def test_metrics_is_prometheus_text(fake_gw: GatewayUnderTest, node: NodeRole) -> None:
+    """/metrics answers in the Prometheus text format."""
+    response: httpx.Response = await fake_gw.clients[node].get("/metrics")
+    assert "text/plain" == response.headers["content-type"].split(";")[0]
