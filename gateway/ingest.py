@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -59,6 +59,49 @@ class Checker(Protocol):
 Expectation = Callable[[Header, Kind], None]
 
 
+# --- decisions: what the audit trail and the privacy index are told (issue 5) ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One routing decision: ``accepted``, ``duplicate`` (the same bytes again) or ``refused``.
+
+    Ids, party codes, chain codes and the body digest; ``header`` (which carries the client's BSN for the
+    privacy index) is kept out of the repr. Parties and message are None when the refusal came first.
+    """
+
+    node: NodeRole
+    decision: str
+    tracking_id: str
+    principal: str
+    at: datetime
+    sha256: str
+    sender: str | None = None
+    recipient: str | None = None
+    message: str | None = None
+    code: str | None = None
+    reason: str | None = None
+    header: Header | None = field(default=None, repr=False)
+
+
+class DecisionSink(Protocol):
+    async def decided(self, decision: Decision) -> None: ...
+
+
+class _Seen:
+    """How far a submission got: filled in by ``_submit`` for the decision on a refusal."""
+
+    __slots__ = ("header", "recipient", "sender")
+
+    def __init__(self) -> None:
+        self.header: Header | None = None
+        self.sender: str | None = None
+        self.recipient: str | None = None
+
+
+# --- end decisions ---------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
     """The answer to an accepted submission (or to a resubmission of the same bytes)."""
@@ -71,6 +114,7 @@ class Accepted:
     target_node: NodeRole
     received_at: datetime
     duplicate: bool = False
+    sha256: str = ""
 
 
 def _now() -> datetime:
@@ -93,7 +137,9 @@ class Ingest:
         publisher: Publisher,
         clock: Callable[[], datetime] = _now,
         new_id: Callable[[], str] = _new_id,
+        decisions: DecisionSink | None = None,
     ) -> None:
+        self.decisions = decisions
         self.node = node
         self.checker = checker
         self.registry = registry
@@ -112,11 +158,52 @@ class Ingest:
         raise a Rejection: an interface's envelope checks against the message it carries."""
         received_at = self.clock()
         tracking_id = self.new_id()
+        seen = _Seen()
         try:
-            return await self._submit(data, principal, tracking_id, received_at, expect)
+            accepted = await self._submit(data, principal, tracking_id, received_at, expect, seen)
         except Rejection as exc:
             await self._refused(tracking_id, principal, exc, received_at)
+            await self._decided_refusal(tracking_id, principal, exc, received_at, data, seen)
             raise
+        if self.decisions is not None:
+            await self.decisions.decided(
+                Decision(
+                    node=self.node,
+                    decision="duplicate" if accepted.duplicate else "accepted",
+                    tracking_id=accepted.tracking_id,
+                    principal=principal,
+                    at=received_at,
+                    sha256=accepted.sha256,
+                    sender=accepted.sender,
+                    recipient=accepted.recipient,
+                    message=accepted.message,
+                    header=seen.header,
+                )
+            )
+        return accepted
+
+    async def _decided_refusal(
+        self, tracking_id: str, principal: str, exc: Rejection, at: datetime, data: bytes, seen: _Seen
+    ) -> None:
+        if self.decisions is None:
+            return
+        decision = Decision(
+            node=self.node,
+            decision="refused",
+            tracking_id=tracking_id,
+            principal=principal,
+            at=at,
+            sha256=_sha256(data),
+            sender=seen.sender,
+            recipient=seen.recipient,
+            message=seen.header.message if seen.header is not None else None,
+            code=exc.code_for(self.node),
+            reason=exc.reason,
+        )
+        try:
+            await self.decisions.decided(decision)
+        except Exception as err:  # recording a refusal must not hide the refusal itself
+            log.warning("refusal.not_audited", tracking_id=tracking_id, error=type(err).__name__)
 
     async def _submit(
         self,
@@ -125,12 +212,17 @@ class Ingest:
         tracking_id: str,
         received_at: datetime,
         expect: Expectation | None = None,
+        seen: _Seen | None = None,
     ) -> Accepted:
         header = await self.check(data)
+        if seen is not None:
+            seen.header = header
         kind = self.checker.kind_of(header)
         if expect is not None:
             expect(header, kind)
         who = parties(header, kind)
+        if seen is not None:
+            seen.sender, seen.recipient = who.sender, who.recipient
         today: date = received_at.date()
         may_submit = principal == who.sender or await self.registry.may_submit_for(
             principal, who.sender, today
@@ -178,6 +270,7 @@ class Ingest:
                 target_node=decided.target_node,
                 received_at=previous.received_at,
                 duplicate=True,
+                sha256=previous.sha256,
             )
 
         delivery = Delivery(
@@ -219,6 +312,7 @@ class Ingest:
             recipient=who.recipient,
             target_node=decided.target_node,
             received_at=received_at,
+            sha256=record.sha256,
         )
 
     async def _conversation(
