@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 
 @dataclass(frozen=True, slots=True)
 class Header:
-    """What a valid standard message says about itself: safe to log (codes and ids, no personal data).
+    """What a valid standard message says about itself: its repr is safe to log (codes and ids only).
 
     ``message`` is the catalogue name (``JW301``, ``WMO315``); ``code`` the BerichtCode (``436``).
     For a retour (302, 306, 308, 316, 318, 320), ``identificatie``/``dagtekening`` are those of the message it answers (as the standard
@@ -30,6 +30,9 @@ class Header:
     # DeclaratieIdentificatie by which a 325 answers a 323.
     referenties_aanbieder: tuple[str, ...] = ()
     declaratie_identificatie: str | None = None
+    # personal data, for the keyed BSN index only (gateway.privacy): out of the repr and comparisons,
+    # never logged, never stored in clear
+    client_bsns: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def is_retour(self) -> bool:

@@ -195,6 +195,11 @@ def read_header(root: etree._Element, known: Known, head: HeaderView | None = No
         if "ReferentieAanbieder" in declared
         else {}
     )
+    bsns = (  # Client/Bsn, the only Bsn element of iJw/iWmo 3.2 (one per client of a 323/325)
+        tuple(dict.fromkeys((e.text or "").strip() for e in root.iter(f"{{{schema.namespace}}}Bsn")))
+        if "Bsn" in declared
+        else ()
+    )
     return Header(
         standard=known.type.standard,
         release=known.type.release,
@@ -214,4 +219,5 @@ def read_header(root: etree._Element, known: Known, head: HeaderView | None = No
         declaratie_identificatie=(declaratie["Identificatie"].text or "")
         if "Identificatie" in declaratie
         else None,
+        client_bsns=bsns,
     )
