@@ -17,6 +17,8 @@ _COMMAND_MODULES = (
     "gateway.cli.pki",
     "gateway.cli.audit",
     "gateway.cli.serve",
+    "gateway.cli.simulate",
+    "gateway.cli.status",
 )
 
 

@@ -1,0 +1,146 @@
+"""``gateway simulate``: simulated municipalities and providers that answer like real software, and traffic.
+
+Every party with a token in ``var/demo-tokens.json`` gets a counterpart that reads its mailbox and
+answers; the traffic generator starts new exchanges at ``--rate`` messages a second. Stop with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from datetime import date
+from pathlib import Path
+
+import httpx
+import typer
+
+from adapters.db.seed import read_tokens
+from gateway.config import Settings
+from gateway.errors import NodeRole
+from gateway.simulate.counterpart import Stats
+from gateway.simulate.run import Simulation, active_parties
+from gateway.simulate.traffic import Faults
+
+
+def _summary(stats: Stats) -> str:
+    sent = sum(stats.sent.values())
+    received = sum(stats.received.values())
+    refused = ", ".join(f"{code} {n}" for code, n in stats.refused.most_common(4)) or "none"
+    top = ", ".join(f"{name} {n}" for name, n in stats.sent.most_common(6))
+    return f"sent {sent} ({top}); received {received}; refused: {refused}"
+
+
+async def _wait_ready(clients: dict[NodeRole, httpx.AsyncClient], seconds: float) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        try:
+            answers = [await c.get("/healthz") for c in clients.values()]
+            if all(a.status_code == 200 for a in answers):
+                return True
+        except httpx.HTTPError:
+            pass
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.5)
+
+
+async def _run(
+    sim: Simulation,
+    clients: dict[NodeRole, httpx.AsyncClient],
+    duration: float,
+    count: int,
+    wait: float,
+    quiet: bool,
+    operator_token: str | None,
+) -> int:
+    if not await _wait_ready(clients, wait):
+        typer.echo("the gateway does not answer on /healthz", err=True)
+        return 2
+    active = None
+    if operator_token:
+        active = await active_parties(clients["ggk"], operator_token, date.today())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if duration > 0:
+        loop.call_later(duration, stop.set)
+    task = asyncio.create_task(sim.run(stop, active=active, count=count or None))
+    try:
+        while not task.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), 10)
+            if not quiet:
+                typer.echo(_summary(sim.stats))
+    finally:
+        stop.set()
+        await task
+    return 0
+
+
+def simulate(
+    rate: float = typer.Option(2.0, "--rate", help="new exchanges started per second (0: only answer)"),
+    duration: float = typer.Option(
+        0.0, "--duration", help="stop after this many seconds (0: run until Ctrl-C)"
+    ),
+    count: int = typer.Option(0, "--count", help="start this many exchanges, then only answer"),
+    tokens: Path = typer.Option(
+        Path("var/demo-tokens.json"), "--tokens", help="party code -> API token (JSON)"
+    ),
+    parties: str = typer.Option(
+        "", "--parties", help="comma-separated party codes to simulate (default: all)"
+    ),
+    ggk_url: str = typer.Option(
+        "", "--ggk-url", help="municipal node (default from GATEWAY_HOST/GATEWAY_GGK_PORT)"
+    ),
+    vecozo_url: str = typer.Option(
+        "", "--vecozo-url", help="provider node (default from GATEWAY_VECOZO_PORT)"
+    ),
+    answer: bool = typer.Option(True, "--answer/--no-answer", help="answer what arrives in the mailboxes"),
+    faults: bool = typer.Option(True, "--faults/--no-faults", help="send a small share of faulty messages"),
+    seed: int | None = typer.Option(None, "--seed", help="repeatable values"),
+    wait: float = typer.Option(60.0, "--wait", help="seconds to wait for the gateway to come up"),
+    quiet: bool = typer.Option(False, "--quiet", help="no summary lines"),
+) -> None:
+    """Simulated counterparts and demo traffic against a running gateway."""
+    settings = Settings.from_env()
+    if not tokens.exists():
+        typer.echo(
+            f"no token file {tokens}: run `gateway participants seed ... --demo-tokens {tokens}`", err=True
+        )
+        raise typer.Exit(2)
+    urls: dict[NodeRole, str] = {
+        "ggk": ggk_url or f"http://{settings.host}:{settings.ggk_port}",
+        "vecozo": vecozo_url or f"http://{settings.host}:{settings.vecozo_port}",
+    }
+
+    async def main() -> int:
+        limits = httpx.Limits(max_connections=64)
+        clients: dict[NodeRole, httpx.AsyncClient] = {
+            node: httpx.AsyncClient(base_url=url, timeout=30, limits=limits) for node, url in urls.items()
+        }
+        try:
+            sim = Simulation(
+                clients,
+                read_tokens(tokens),
+                rate=rate,
+                answer=answer,
+                seed=seed,
+                faults=Faults() if faults else Faults(0, 0, 0),
+                only=[p.strip() for p in parties.split(",") if p.strip()] or None,
+            )
+            return await _run(
+                sim, clients, duration, count, wait, quiet, os.environ.get("GATEWAY_OPERATOR_TOKEN")
+            )
+        finally:
+            for client in clients.values():
+                await client.aclose()
+
+    raise typer.Exit(asyncio.run(main()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate)
