@@ -58,6 +58,11 @@ class Connections:
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
         return self.statement(write=False)
 
+    @property
+    def writer_lock(self) -> asyncio.Lock | None:
+        """The turn writers of this process take on SQLite (None on PostgreSQL), for stores beside these."""
+        return self._writer
+
     def _writing(self, write: bool) -> AbstractAsyncContextManager[object]:
         if write and self._writer is not None:
             return self._writer
