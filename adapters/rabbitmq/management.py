@@ -24,7 +24,7 @@ class ManagementError(RuntimeError):
 class ManagementApi:
     """A thin async client. Broker unreachable -> :class:`Unavailable`; refused request -> ManagementError."""
 
-    def __init__(self, settings: BrokerSettings, *, timeout: float = 10.0) -> None:
+    def __init__(self, settings: BrokerSettings, *, timeout: float = 30.0) -> None:
         self._client = httpx.AsyncClient(
             base_url=settings.management_base + "/api",
             auth=settings.management_credentials,

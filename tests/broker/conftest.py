@@ -19,11 +19,12 @@ import httpx
 import pytest
 
 from adapters.rabbitmq.broker import Broker, RabbitBroker
+from adapters.rabbitmq.management import ManagementApi
 from adapters.rabbitmq.properties import LinkMessage
 from adapters.rabbitmq.settings import BrokerSettings
 from adapters.rabbitmq.testing import FakeBroker
 from gateway.errors import NodeRole
-from gateway.ports import Delivery, Leased, MailboxReader
+from gateway.ports import NODES, Delivery, Leased, MailboxReader
 from gateway.standard.header import Header
 
 T = TypeVar("T")
@@ -140,9 +141,14 @@ def rabbit_settings(broker_cleanup: Cleanup) -> BrokerSettings:
 @pytest.fixture
 async def rabbit(rabbit_settings: BrokerSettings, link_policy: LinkPolicy) -> AsyncIterator[RabbitBroker]:
     broker = RabbitBroker(rabbit_settings, on_link_message=link_policy)
-    await broker.start()
-    yield broker
-    await broker.close()
+    try:
+        await broker.start()
+        yield broker
+    finally:
+        await broker.close()
+        async with ManagementApi(rabbit_settings) as api:  # few quorum queues alive at any time
+            for node in NODES:
+                await api.delete_vhost(rabbit_settings.vhost(node))
 
 
 @pytest.fixture

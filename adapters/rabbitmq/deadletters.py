@@ -1,0 +1,150 @@
+"""Who sees dead letters: a watch queue beside the DLQ, and the TTL of unfetched mailbox messages.
+
+Every queue of a node dead-letters to the fanout exchange ``dlx``, which feeds ``dlq`` (where dead letters
+stay for the operators). :class:`DeadLetterWatcher` binds a queue of its own, ``dlq.watch``, to the same
+exchange, so it receives a copy of every dead letter and reports it (track & trace records a
+``dead-lettered`` event) without taking anything out of ``dlq``. The copy is acked once reported; a report
+that fails is retried, and a copy that keeps failing is dropped after its delivery limit (the original stays
+in ``dlq``).
+
+:func:`apply_mailbox_ttl` puts the ``mailbox-ttl`` policy on a node's vhost: a message left unfetched in a
+mailbox longer than the TTL expires and dead-letters (quorum queues support message TTL from RabbitMQ 3.10
+on). A policy, not a queue argument, so existing mailboxes get it without being declared anew and the TTL
+can change at any time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+
+from adapters.rabbitmq.management import ManagementApi
+from adapters.rabbitmq.session import Sessions
+from adapters.rabbitmq.settings import BrokerSettings
+from adapters.rabbitmq.settle import settle
+from adapters.rabbitmq.topology import DLX
+from gateway.errors import NodeRole
+
+log = structlog.get_logger("adapters.rabbitmq")
+
+WATCH_QUEUE = "dlq.watch"
+WATCH_DELIVERY_LIMIT = 20
+MAILBOX_TTL_POLICY = "mailbox-ttl"
+MAILBOX_PATTERN = r"^mailbox\."
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message that was dead-lettered: its tracking id, from which queue, why (``expired``,
+    ``delivery_limit``, ``rejected``, ``maxlen``), on which node, and when it was seen."""
+
+    tracking_id: str
+    node: NodeRole
+    queue: str
+    reason: str
+    at: datetime
+
+
+DeadLetterCallback = Callable[[DeadLetter], Awaitable[None]]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def dead_letter_of(
+    node: NodeRole, message_id: str | None, headers: Mapping[str, Any], at: datetime
+) -> DeadLetter:
+    """Read where and why a message died from the broker's headers (``x-first-death-*``, else ``x-death``)."""
+    reason, queue = _text(headers.get("x-first-death-reason")), _text(headers.get("x-first-death-queue"))
+    deaths = headers.get("x-death")
+    if (not reason or not queue) and isinstance(deaths, list) and deaths and isinstance(deaths[0], Mapping):
+        reason = reason or _text(deaths[0].get("reason"))
+        queue = queue or _text(deaths[0].get("queue"))
+    return DeadLetter(message_id or "", node, queue or "unknown", reason or "unknown", at)
+
+
+async def apply_mailbox_ttl(api: ManagementApi, settings: BrokerSettings, node: NodeRole, ttl: int) -> None:
+    """Mailbox messages of ``node`` expire after ``ttl`` seconds unfetched.
+
+    ``ttl`` 0 puts no policy (one put before stays until ``rabbitmqctl clear_policy mailbox-ttl``).
+    """
+    if ttl > 0:
+        await api.put_policy(
+            settings.vhost(node), MAILBOX_TTL_POLICY, MAILBOX_PATTERN, {"message-ttl": ttl * 1000}
+        )
+
+
+class DeadLetterWatcher:
+    """Reports every dead letter of one node to ``callback`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: BrokerSettings,
+        node: NodeRole,
+        callback: DeadLetterCallback,
+        *,
+        sessions: Sessions | None = None,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.node = node
+        self._callback = callback
+        self._own_sessions = sessions is None
+        self._sessions = sessions or Sessions(settings, purpose="dead-letter-watch")
+        self._retry_delay = retry_delay
+        self._channel: AbstractChannel | None = None
+        self._tag: str | None = None
+
+    def __repr__(self) -> str:
+        return f"DeadLetterWatcher(node={self.node!r}, running={self._tag is not None})"
+
+    async def start(self) -> None:
+        """Declare ``dlq.watch`` (bound to ``dlx``) and consume it; Unavailable when the broker is away."""
+        if self._tag is not None:
+            return
+        channel = await self._sessions[self.node].channel(prefetch=32)
+        try:
+            queue = await channel.declare_queue(
+                WATCH_QUEUE,
+                durable=True,
+                arguments={"x-queue-type": "quorum", "x-delivery-limit": WATCH_DELIVERY_LIMIT},
+            )
+            await queue.bind(DLX, routing_key="")
+            self._tag = await queue.consume(self._on_message)
+        except Exception:
+            await channel.close()
+            raise
+        self._channel = channel
+        log.info("dead_letters.watching", node=self.node, queue=WATCH_QUEUE)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        dead = dead_letter_of(self.node, message.message_id, message.headers or {}, datetime.now(UTC))
+        async with settle(message, retry_delay=self._retry_delay) as result:
+            await self._callback(dead)
+        if result.outcome != "acked":
+            log.warning(
+                "dead_letter.not_reported", node=self.node, outcome=result.outcome, error=result.reason
+            )
+
+    async def stop(self) -> None:
+        channel, self._channel = self._channel, None
+        tag, self._tag = self._tag, None
+        if channel is not None and not channel.is_closed:
+            try:
+                if tag is not None:
+                    queue = await channel.get_queue(WATCH_QUEUE, ensure=False)
+                    await queue.cancel(tag)
+            except Exception as exc:  # the channel may be gone with the broker: nothing left to cancel
+                log.debug("dead_letters.cancel_failed", error=type(exc).__name__)
+            await asyncio.shield(channel.close())
+        if self._own_sessions:
+            await self._sessions.close()
