@@ -47,6 +47,7 @@ ROUTER_MODULES = (
     "gateway.http.stuf",
     "gateway.http.vsp",
     "gateway.http.metrics",
+    "gateway.http.dashboard",
 )
 
 
