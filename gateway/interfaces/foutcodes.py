@@ -33,9 +33,19 @@ OMSCHRIJVING: Final = {
 }
 
 
+# refusals that share a code with others but deserve their own description
+BY_REASON: Final = {
+    "envelope-mismatch": "De envelop of routering komt niet overeen met het bericht.",
+    "not-an-envelope": "De envelop is onjuist of onvolledig.",
+    "zip-bomb": "ZIP-bestand pakt verder uit dan toegestaan.",
+    "wrong-node": "Dit koppelvlak wordt door het andere knooppunt aangeboden.",
+}
+
+
 def omschrijving(exc: GatewayError, node: NodeRole) -> str:
     """The description of ``exc`` as it is answered on ``node`` (at most 200 characters)."""
-    return OMSCHRIJVING.get(exc.code_for(node), exc.title)[:200]
+    text = BY_REASON.get(exc.reason) or OMSCHRIJVING.get(exc.code_for(node), exc.title)
+    return text[:200]
 
 
 def plek(exc: GatewayError) -> str:
