@@ -9,9 +9,7 @@ StUF055 for anything else not conform the schema, a ``tijdstipBericht`` that is 
 
 from __future__ import annotations
 
-import base64
 import binascii
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +30,7 @@ EnvelopeKind = Literal["Di01", "Du01"]
 ROOTS: Final[dict[str, EnvelopeKind]] = {DI01: "Di01", DU01: "Du01"}
 
 _TIJDSTIP_FORMATS: Final = {8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
-_BASE64_SPACE: Final = re.compile(rb"[ \t\r\n]+")
+_BASE64_SPACE: Final = (b" ", b"\t", b"\r", b"\n")
 
 
 def _s(name: str) -> str:
@@ -152,10 +150,13 @@ def decode_base64(text: str | None) -> bytes | None:
     """Strict base64 (line breaks and spaces allowed, as xs:base64Binary allows them), or None."""
     if text is None:
         return None
-    compact = _BASE64_SPACE.sub(b"", text.encode("ascii", errors="replace"))
     try:
-        return base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
+        compact = text.encode("ascii")
+        for space in _BASE64_SPACE:  # a few memchr scans: far cheaper than a regex or translate
+            if space in compact:
+                compact = compact.replace(space, b"")
+        return binascii.a2b_base64(compact, strict_mode=True)
+    except (UnicodeEncodeError, binascii.Error, ValueError):
         return None
 
 
