@@ -157,7 +157,9 @@ async def test_reused_identificatie_is_cc08(gw: GatewayUnderTest) -> None:
     earlier = message("JW315")
     assert 202 == (await gw.submit(AANBIEDER, earlier)).status_code
     await gw.receive(GEMEENTE)
-    reused = set_all(set_header(earlier, Identificatie=_identificatie(earlier)), "ReferentieAanbieder", new_id())
+    reused = set_all(
+        set_header(earlier, Identificatie=_identificatie(earlier)), "ReferentieAanbieder", new_id()
+    )
     data = submission([("a.xml", message("JW323")), ("b.xml", reused)], ["JW315", "JW323"])
     assert (500, "soap:Client", "CC08") == await fault_code(gw, data)
     await only_marker_arrives(gw)
