@@ -77,8 +77,12 @@ class Operations:
         db: Any,
         broker: Any,
         settings: OpsSettings | None = None,
+        audit: AuditLog | None = None,
     ) -> Operations:
-        """Wire the operator side onto the runtime's database and broker (real or fake)."""
+        """Wire the operator side onto the runtime's database and broker (real or fake).
+
+        ``audit``: the process's audit trail when one is wired already; else one on the database's engine.
+        """
         settings = settings or OpsSettings()
         nodes = tuple(nodes)
         management: ManagementReader | None = None
@@ -100,9 +104,8 @@ class Operations:
         links = _link_names()
         for node, node_metrics in metrics.nodes.items():
             node_metrics.registry.register(SnapshotCollector(cache, node, links[node]))
-        audit: AuditLog | None = None
         engine = getattr(db, "engine", None)
-        if engine is not None:
+        if audit is None and engine is not None:
             sql_audit = SqlAuditLog(engine)
             await sql_audit.create_schema()
             audit = sql_audit
