@@ -70,7 +70,8 @@
       });
       if (i % 18 === 0 || i === n - 1) {
         var d = new Date(t.starts[i] * 1000);
-        el("text", { x: L + i * bw, y: H - 6, "font-size": 11, fill: "#6b7787" }, svg).textContent =
+        var anchor = i === n - 1 ? "end" : "start";
+        el("text", { x: L + (i === n - 1 ? n : i) * bw, y: H - 6, "font-size": 11, fill: "#6b7787", "text-anchor": anchor }, svg).textContent =
           d.toTimeString().slice(0, 5);
       }
     }
