@@ -131,7 +131,7 @@ async def _claim(
     claim_id = str(uuid.uuid4())
     record = MessageRecord(
         tracking_id=claim_id,
-        conversation_id=routering.conversatie_id,
+        conversation_id=claim_id,
         standard="vsp",
         release="1",
         message=CLAIM_MESSAGE,
