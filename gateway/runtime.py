@@ -21,13 +21,14 @@ from gateway.config import Settings
 from gateway.errors import NodeRole, Rejection, UnknownReceiver
 from gateway.http.app import create_app
 from gateway.http.deps import NodeServices
-from gateway.identity import ApiKeyIdentity
 from gateway.ingest import THREAD_THRESHOLD
 from gateway.metrics import GatewayMetrics
 from gateway.ops.observe import LinkCallbacks, MeasuredLink, MeasuredPublisher, ObservedIngest
 from gateway.ops.operations import Operations, OpsSettings
 from gateway.ports import NODES, Participant, Registry, Tracking, TrackingEvent
 from gateway.routing import parties
+from gateway.security import keys_api
+from gateway.security.protection import Protection
 from gateway.standard.engine import Engine
 
 log = structlog.get_logger("gateway.runtime")
@@ -55,6 +56,7 @@ class Runtime:
     services: dict[NodeRole, NodeServices] = field(default_factory=dict)
     apps: dict[NodeRole, FastAPI] = field(default_factory=dict)
     ops: Operations | None = None  # metrics, dashboard, dead letters (gateway/ops)
+    protection: Protection | None = None  # TLS identity, audit, BSN index, receipts, limits, retention
 
     @classmethod
     async def start(
@@ -82,7 +84,14 @@ class Runtime:
             raise
         runtime = cls(settings, engine, db, broker)
         try:
-            runtime.ops = await Operations.start(settings.nodes, metrics, db, broker, OpsSettings.from_env(env))
+            runtime.ops = await Operations.start(
+                settings.nodes, metrics, db, broker, OpsSettings.from_env(env)
+            )
+        except BaseException:
+            await runtime.close()
+            raise
+        try:  # security and privacy (gateway/security/protection.py)
+            runtime.protection = protection = await Protection.start(settings, db, broker, broker_settings)
         except BaseException:
             await runtime.close()
             raise
@@ -90,8 +99,16 @@ class Runtime:
         for node in settings.nodes:
             svc = NodeServices(
                 node=node,
-                ingest=ObservedIngest(node, checker, db.registry, db.tracking, publisher, metrics=metrics),
-                identity=ApiKeyIdentity(db.registry),
+                ingest=ObservedIngest(
+                    node,
+                    checker,
+                    db.registry,
+                    db.tracking,
+                    publisher,
+                    metrics=metrics,
+                    decisions=protection.decisions,
+                ),
+                identity=protection.identity(db.registry),
                 registry=db.registry,
                 tracking=db.tracking,
                 reader=broker.reader,
@@ -101,13 +118,18 @@ class Runtime:
                 admin=db.registry,
                 broker=broker,
                 ops=runtime.ops,
+                receipts=protection.signer,
+                limits=protection.limits,
+                audit=protection.audit,
             )
             runtime.services[node] = svc
-            runtime.apps[node] = create_app(svc)
+            runtime.apps[node] = create_app(svc, extra_routers=(keys_api.router,))
         log.info("runtime.started", nodes=list(settings.nodes), releases=sorted(engine.registry.releases))
         return runtime
 
     async def close(self) -> None:
+        if self.protection is not None:
+            await self.protection.close()
         if self.ops is not None:
             await self.ops.close()
         try:

@@ -23,6 +23,15 @@ class MemoryAuditLog:
             self.recorded_head = Head(entry.seq, entry.hash)
         return entry
 
+    async def append_many(self, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+        return [await self.append(event) for event in events]
+
+    async def record(self, event: AuditEvent) -> None:
+        await self.append(event)
+
+    async def flush(self) -> None:
+        return None
+
     async def entries(self, after: int = 0, limit: int | None = None) -> Sequence[AuditEntry]:
         selected = [e for e in self.chain if e.seq > after]
         return selected if limit is None else selected[:limit]

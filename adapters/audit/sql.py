@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from adapters.audit.schema import audit, audit_head, metadata
+from adapters.db.batch import Batcher
 from gateway.errors import Unavailable
 from gateway.security.audit import AuditEntry, AuditEvent, Head, seal
 
@@ -75,10 +76,13 @@ def _check_lengths(entry: AuditEntry) -> None:
 class SqlAuditLog:
     """``AuditLog`` on one engine (the node's database; the lead's ``Database.engine`` will do)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, turn: asyncio.Lock | None = None) -> None:
+        """``turn``: on SQLite, the lock the other writers of this process take (the tracking store's), so
+        the audit queues with them instead of polling the database's file lock."""
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._turn = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._turn = (turn or asyncio.Lock()) if self.dialect == "sqlite" else None
+        self._batch = Batcher(self._append_rows)
 
     @classmethod
     async def connect(cls, url: str = DEFAULT_URL, *, create_schema: bool = True) -> SqlAuditLog:
@@ -92,6 +96,7 @@ class SqlAuditLog:
         return log
 
     async def close(self) -> None:
+        await self.flush()
         await self.engine.dispose()
 
     def __repr__(self) -> str:
@@ -135,14 +140,37 @@ class SqlAuditLog:
         return Head(int(row.seq), str(row.hash))
 
     async def append(self, event: AuditEvent) -> AuditEntry:
+        return (await self.append_many([event]))[0]
+
+    async def append_many(self, events: Sequence[AuditEvent]) -> list[AuditEntry]:
+        """Seal and store ``events`` in this order, in one transaction."""
+        if not events:
+            return []
         async with self._write() as conn:
-            entry = seal(event, await self._locked_head(conn))
-            _check_lengths(entry)
-            await conn.execute(insert(audit).values(entry.as_dict()))
+            head = await self._locked_head(conn)
+            entries = []
+            for event in events:
+                entry = seal(event, head)
+                _check_lengths(entry)
+                entries.append(entry)
+                head = Head(entry.seq, entry.hash)
+            await conn.execute(insert(audit), [e.as_dict() for e in entries])
             await conn.execute(
-                update(audit_head).where(audit_head.c.id == 1).values(seq=entry.seq, hash=entry.hash)
+                update(audit_head).where(audit_head.c.id == 1).values(seq=head.seq, hash=head.hash)
             )
-        return entry
+        return entries
+
+    async def record(self, event: AuditEvent) -> None:
+        """Append ``event``; returns once it is stored. Concurrent calls share one transaction (group
+        commit), so recording every routing decision costs one commit per batch, not per message."""
+        await self._batch.add({"event": event})
+
+    async def _append_rows(self, rows: list[dict[str, Any]]) -> None:
+        await self.append_many([row["event"] for row in rows])
+
+    async def flush(self) -> None:
+        """Wait until every event handed to :meth:`record` so far is stored."""
+        await self._batch.wait()
 
     async def entries(self, after: int = 0, limit: int | None = None) -> Sequence[AuditEntry]:
         """Entries with ``seq > after`` in sequence order, at most ``limit`` of them."""

@@ -14,6 +14,7 @@ import uvicorn
 
 from gateway.config import Settings
 from gateway.runtime import Runtime
+from gateway.security.serving import node_server_config, scheme
 
 
 class _Server(uvicorn.Server):
@@ -41,16 +42,7 @@ async def run(settings: Settings, banner: bool = False, reuse_port: bool = False
     servers = []
     sockets: list[list[socket.socket] | None] = []
     for node, app in runtime.apps.items():
-        config = uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port(node),
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=30,
-            backlog=4096,
-        )
+        config = node_server_config(app, settings, node)  # TLS when configured, time and size limits
         servers.append(_Server(config))
         sockets.append([_listening_socket(settings.host, settings.port(node))] if reuse_port else None)
     loop = asyncio.get_running_loop()
@@ -72,8 +64,14 @@ async def run(settings: Settings, banner: bool = False, reuse_port: bool = False
 def _banner(settings: Settings) -> None:
     names = {"ggk": "municipal node (GGk role)", "vecozo": "provider node (VECOZO role)"}
     for node in settings.nodes:
-        url = f"http://{settings.host}:{settings.port(node)}"
+        url = f"{scheme(settings)}://{settings.host}:{settings.port(node)}"
         typer.echo(f"{names[node]:<30} {url}   (OpenAPI: {url}/docs)")
+    if settings.security.tls_dir is not None:
+        pki = settings.security.tls_dir
+        typer.echo(
+            f"Mutual TLS: CA {pki / 'ca.pem'}, client certificates in {pki / 'clients'} "
+            f"({settings.security.client_certs})."
+        )
     typer.echo("First message: see 'A first exchange' in README.md (tokens in var/demo-tokens.json).")
 
 

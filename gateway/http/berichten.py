@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from gateway.errors import GatewayError
 from gateway.http.deps import Caller, Services, caller, is_operator, xml_body
+from gateway.security.receipts import Receipt
 
 router = APIRouter(prefix="/v1/berichten", tags=["berichten"])
 
@@ -57,6 +58,18 @@ async def submit(request: Request, svc: Services, party: Caller) -> JSONResponse
         "status": "accepted",
         "duplicate": accepted.duplicate,
     }
+    if svc.receipts is not None:  # the node's signature over what it accepted; key at GET /v1/keys
+        body["receipt"] = svc.receipts.sign(
+            Receipt.of(
+                tracking_id=accepted.tracking_id,
+                sha256=accepted.sha256,
+                sender=accepted.sender,
+                recipient=accepted.recipient,
+                message=accepted.message,
+                received_at=accepted.received_at,
+                node=svc.node,
+            )
+        )
     return JSONResponse(body, status_code=202, headers={"Location": f"/v1/berichten/{accepted.tracking_id}"})
 
 

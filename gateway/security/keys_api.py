@@ -1,7 +1,7 @@
 """``GET /v1/keys``: the public key(s) that sign this node's receipts, as a JWK set with PEM beside.
 
-Mounted by the node app; the signer is ``request.app.state.receipt_signer`` (a
-:class:`gateway.security.receipts.ReceiptSigner`).
+Mounted by the node app; the signer is the node's ``services.receipts`` (or ``app.state.receipt_signer``),
+a :class:`gateway.security.receipts.ReceiptSigner`. A node without one answers 404.
 """
 
 from __future__ import annotations
@@ -10,9 +10,23 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from gateway.errors import GatewayError
 from gateway.security.receipts import ReceiptSigner
 
 router = APIRouter(tags=["receipts"])
+
+
+class NoReceiptKey(GatewayError):
+    code, vecozo_code, status, reason = "GW404", "GW404", 404, "no-receipt-key"
+    title = "This node signs no receipts"
+
+
+def receipt_signer(request: Request) -> ReceiptSigner:
+    services = getattr(request.app.state, "services", None)
+    signer = getattr(services, "receipts", None) or getattr(request.app.state, "receipt_signer", None)
+    if not isinstance(signer, ReceiptSigner):
+        raise NoReceiptKey()
+    return signer
 
 
 @router.get(
@@ -25,6 +39,6 @@ router = APIRouter(tags=["receipts"])
     ),
 )
 def keys(request: Request, response: Response) -> dict[str, Any]:
-    signer: ReceiptSigner = request.app.state.receipt_signer
+    signer = receipt_signer(request)
     response.headers["cache-control"] = "public, max-age=300"
     return {"keys": [{**signer.public_jwk(), "pem": signer.public_pem()}]}

@@ -25,6 +25,8 @@ from gateway.security.pkidir import PkiDir
 
 ClientCerts = Literal["required", "optional", "none"]
 _VERIFY = {"required": ssl.CERT_REQUIRED, "optional": ssl.CERT_OPTIONAL, "none": ssl.CERT_NONE}
+# OpenSSL's X509_V_FLAG_NO_CHECK_TIME (x509_vfy.h): the handshake leaves validity times to the app
+_NO_CHECK_TIME = 0x200000
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -39,11 +41,15 @@ def server_context(
     *,
     client_certs: ClientCerts = "required",
     crl_file: Path | str | None = None,
+    check_time: bool = True,
 ) -> ssl.SSLContext:
     """A TLS 1.2+ server context asking clients for a certificate issued by ``ca_file``.
 
     ``optional`` lets clients without a certificate in (they then need an API credential); a certificate
     that is presented is always verified. With ``crl_file`` revoked certificates fail the handshake too.
+    ``check_time=False`` leaves the validity period to the app (:class:`CertificateIdentity` checks it), so
+    an expired or not-yet-valid client certificate gets a 401 that says so instead of a bare TLS alert;
+    the signature chain to ``ca_file`` is still checked in the handshake.
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -54,15 +60,21 @@ def server_context(
     if crl_file is not None:
         context.load_verify_locations(cafile=str(crl_file))
         context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    if not check_time:
+        context.verify_flags |= _NO_CHECK_TIME
     return context
 
 
 def node_server_context(
-    pki_dir: PkiDir, node: str, *, client_certs: ClientCerts = "optional"
+    pki_dir: PkiDir, node: str, *, client_certs: ClientCerts = "optional", check_time: bool = True
 ) -> ssl.SSLContext:
     """The server context of ``node`` from the dev PKI directory."""
     return server_context(
-        pki_dir.node_cert(node), pki_dir.node_key(node), pki_dir.ca_cert, client_certs=client_certs
+        pki_dir.node_cert(node),
+        pki_dir.node_key(node),
+        pki_dir.ca_cert,
+        client_certs=client_certs,
+        check_time=check_time,
     )
 
 

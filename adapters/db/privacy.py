@@ -1,0 +1,98 @@
+"""The BSN index on SQLAlchemy: which parties exchanged which message type about one person, and when.
+
+A table of its own (``bsn_index``), in the node's database, holding the client's BSN only as its keyed
+HMAC-SHA256 (the key lives in a file outside the database, see :mod:`gateway.privacy.bsnkey`). Implements
+:class:`gateway.privacy.index.PrivacyIndex`. Adds from concurrent requests share one statement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, MetaData, String, Table, delete, select, text
+
+from adapters.db.batch import Batcher
+from adapters.db.connections import Connections
+from adapters.db.schema import CODE, UUID, UtcDateTime
+from adapters.db.tracking import check_aware
+from gateway.privacy.index import Exchange
+
+HMAC_HEX = 64
+_SCHEMA_LOCK = 0x62736E696E646578  # the PostgreSQL advisory lock held while the table is created
+
+metadata = MetaData(naming_convention={"ix": "ix_%(table_name)s_%(column_0_N_name)s"})
+
+bsn_index = Table(
+    "bsn_index",
+    metadata,
+    Column("bsn_hmac", String(HMAC_HEX), nullable=False),
+    Column("tracking_id", String(UUID), nullable=False),
+    Column("message", String(16), nullable=False),
+    Column("afzender", String(CODE), nullable=False),
+    Column("ontvanger", String(CODE), nullable=False),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Index(None, "bsn_hmac", "at"),
+)
+
+_COLUMNS = ("bsn_hmac", "tracking_id", "message", "afzender", "ontvanger", "at")
+
+
+def _row(exchange: Exchange) -> dict[str, Any]:
+    check_aware(exchange.at)
+    return {name: getattr(exchange, name) for name in _COLUMNS}
+
+
+class SqlPrivacyIndex:
+    """The BSN index in the database the tracking store uses (same connections, same writer turn)."""
+
+    def __init__(self, connections: Connections) -> None:
+        self._db = connections
+        self._batch = Batcher(self._write)
+
+    def __repr__(self) -> str:
+        return f"SqlPrivacyIndex(dialect={self._db.dialect!r})"
+
+    async def create_schema(self) -> None:
+        """Create the table when missing; safe to run again and from several processes at once."""
+        async with self._db.transaction() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            else:
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            await conn.run_sync(metadata.create_all)
+
+    async def add(self, rows: Sequence[Exchange]) -> None:
+        await asyncio.gather(*(self._batch.add(_row(exchange)) for exchange in rows))
+
+    async def _write(self, rows: list[dict[str, Any]]) -> None:
+        async with self._db.statement() as conn:
+            await conn.execute(bsn_index.insert(), rows)
+
+    async def flush(self) -> None:
+        await self._batch.wait()
+
+    async def exchanges(
+        self, bsn_hmac: str, since: datetime | None = None, until: datetime | None = None
+    ) -> list[Exchange]:
+        """The exchanges about one person (by digest), oldest first, ``since <= at < until``."""
+        query = select(bsn_index).where(bsn_index.c.bsn_hmac == bsn_hmac)
+        if since is not None:
+            check_aware(since)
+            query = query.where(bsn_index.c.at >= since)
+        if until is not None:
+            check_aware(until)
+            query = query.where(bsn_index.c.at < until)
+        query = query.order_by(bsn_index.c.at, bsn_index.c.tracking_id)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [Exchange(**{name: row[name] for name in _COLUMNS}) for row in rows]
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        """Forget exchanges before ``cutoff`` (retention); how many were removed."""
+        check_aware(cutoff)
+        async with self._db.statement() as conn:
+            gone = await conn.execute(delete(bsn_index).where(bsn_index.c.at < cutoff))
+        return int(gone.rowcount)

@@ -1,0 +1,210 @@
+"""The security and privacy parts of one gateway process, started and closed with the runtime.
+
+:class:`Protection` holds the audit trail, the BSN index and its key, the receipt signer, the node
+identities (mutual TLS when a PKI directory is configured, API credentials beside it), the rate limits, and
+the background work: the retention purge, the CRL reload and the dead-letter watchers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from adapters.audit.sql import SqlAuditLog
+from adapters.db import Database
+from adapters.db.privacy import SqlPrivacyIndex
+from adapters.rabbitmq import BrokerSettings
+from adapters.rabbitmq.deadletters import DeadLetter, DeadLetterWatcher, apply_mailbox_ttl
+from gateway.config import Settings
+from gateway.http.limits import Limits
+from gateway.identity import ApiKeyIdentity, Identity
+from gateway.ingest import Decision, DecisionSink
+from gateway.ports import Registry, Tracking, TrackingEvent
+from gateway.privacy.bsnkey import BsnHasher, load_or_create_key
+from gateway.privacy.retention import Retention
+from gateway.privacy.sink import PrivacySink
+from gateway.security.auditsink import AuditSink
+from gateway.security.identity import CertificateIdentity, CertificateOrApiKey
+from gateway.security.pkidir import PkiDir
+from gateway.security.receipts import ReceiptSigner
+
+log = structlog.get_logger("gateway.security")
+
+CRL_RELOAD_SECONDS = 10.0
+
+
+class Decisions:
+    """Tells every sink about a decision, concurrently (the audit and the BSN index commit in parallel)."""
+
+    def __init__(self, sinks: Sequence[DecisionSink]) -> None:
+        self.sinks = tuple(sinks)
+
+    async def decided(self, decision: Decision) -> None:
+        await asyncio.gather(*(sink.decided(decision) for sink in self.sinks))
+
+    def __repr__(self) -> str:
+        return f"Decisions({', '.join(type(s).__name__ for s in self.sinks)})"
+
+
+class DeadLetterEvents:
+    """Records a ``dead-lettered`` event in track & trace for every dead letter a watcher reports."""
+
+    def __init__(self, tracking: Tracking) -> None:
+        self.tracking = tracking
+
+    async def __call__(self, dead: DeadLetter) -> None:
+        if not dead.tracking_id:
+            return  # not a gateway message: nothing to show in track & trace
+        await self.tracking.add_event(
+            TrackingEvent(
+                dead.tracking_id,
+                "dead-lettered",
+                dead.node,
+                dead.at,
+                {"reason": dead.reason, "queue": dead.queue},
+            )
+        )
+
+
+@dataclass
+class Protection:
+    """Everything issue 5 adds to a runtime; see the module docstring."""
+
+    settings: Settings
+    audit: SqlAuditLog
+    index: SqlPrivacyIndex
+    hasher: BsnHasher
+    signer: ReceiptSigner
+    limits: Limits
+    retention: Retention
+    decisions: Decisions
+    certificates: CertificateIdentity | None = None
+    pki: PkiDir | None = None
+    watchers: list[DeadLetterWatcher] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    async def start(
+        cls,
+        settings: Settings,
+        db: Database,
+        broker: Any = None,
+        broker_settings: BrokerSettings | None = None,
+    ) -> Protection:
+        """Open the stores and keys, start the background work. ``broker`` is the runtime's broker: with a
+        real RabbitMQ broker the mailbox TTL policy is put and the dead-letter watchers run."""
+        sec = settings.security
+        audit = SqlAuditLog(db.engine, turn=db.connections.writer_lock)
+        await audit.create_schema()
+        index = SqlPrivacyIndex(db.connections)
+        await index.create_schema()
+        hasher = BsnHasher(await asyncio.to_thread(load_or_create_key, sec.privacy_key_file))
+        signer = await asyncio.to_thread(PkiDir(sec.receipt_key_dir).receipt_signer)
+        certificates, pki = None, None
+        if sec.tls_dir is not None:
+            pki = PkiDir(sec.tls_dir)
+            certificates = CertificateIdentity(pki.trusted_cas(), pki.load_crl())
+        protection = cls(
+            settings=settings,
+            audit=audit,
+            index=index,
+            hasher=hasher,
+            signer=signer,
+            limits=Limits.of(sec.rate_limit, sec.rate_burst),
+            retention=Retention(sec.retention_days, db.tracking, index),
+            decisions=Decisions([AuditSink(audit), PrivacySink(hasher, index)]),
+            certificates=certificates,
+            pki=pki,
+        )
+        try:
+            await protection._start_background(db, broker, broker_settings)
+        except BaseException:
+            await protection.close()
+            raise
+        log.info(
+            "protection.started",
+            tls=sec.tls_dir is not None,
+            client_certs=sec.client_certs,
+            receipt_key=signer.key_id,
+            retention_days=sec.retention_days,
+            rate_limit=sec.rate_limit,
+        )
+        return protection
+
+    async def _start_background(
+        self, db: Database, broker: Any, broker_settings: BrokerSettings | None
+    ) -> None:
+        sec = self.settings.security
+        if sec.purge_interval > 0:
+            self.tasks.append(asyncio.create_task(self.retention.run(sec.purge_interval)))
+        if self.certificates is not None:
+            self.tasks.append(asyncio.create_task(self._reload_crl()))
+        api = getattr(broker, "api", None)
+        if broker_settings is None or api is None:
+            return  # an in-memory broker: no policies, no dead-letter exchange to watch
+        report = DeadLetterEvents(db.tracking)
+        for node in self.settings.nodes:
+            await apply_mailbox_ttl(api, broker_settings, node, sec.mailbox_ttl)
+            watcher = DeadLetterWatcher(
+                broker_settings, node, report, sessions=getattr(broker, "sessions", None)
+            )
+            await watcher.start()
+            self.watchers.append(watcher)
+
+    async def _reload_crl(self) -> None:
+        """Use a newly published CRL (``gateway pki revoke``) within seconds, without a restart."""
+        assert self.pki is not None and self.certificates is not None
+        seen = _mtime(self.pki)
+        while True:
+            await asyncio.sleep(CRL_RELOAD_SECONDS)
+            now = _mtime(self.pki)
+            if now != seen:
+                try:
+                    self.certificates.update_crl(await asyncio.to_thread(self.pki.load_crl))
+                except (OSError, ValueError) as exc:  # half-written or unreadable: keep the old one
+                    log.warning("crl.not_reloaded", error=type(exc).__name__)
+                    continue
+                seen = now
+                log.info("crl.reloaded")
+
+    def identity(self, registry: Registry) -> Identity:
+        """API credentials; with mutual TLS, the client certificate first (credentials stay an option)."""
+        api_key = ApiKeyIdentity(registry)
+        if self.certificates is None:
+            return api_key
+        return CertificateOrApiKey(self.certificates, api_key)
+
+    async def purge(self, now: datetime | None = None) -> Any:
+        """Purge once now (``gateway privacy purge`` and tests)."""
+        cutoff = (now or datetime.now(UTC)) - self.retention.retention
+        return await self.retention.purge(cutoff)
+
+    async def close(self) -> None:
+        """Stop the background work and write what is pending; the database itself is the runtime's."""
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()
+        for watcher in self.watchers:
+            await watcher.stop()
+        self.watchers.clear()
+        await self.audit.flush()
+        await self.index.flush()
+
+    def __repr__(self) -> str:
+        return f"Protection(tls={self.certificates is not None}, receipt_key={self.signer.key_id!r})"
+
+
+def _mtime(pki: PkiDir) -> float | None:
+    try:
+        return pki.crl.stat().st_mtime
+    except OSError:
+        return None

@@ -1,0 +1,54 @@
+"""How a node is served: the uvicorn configuration with mutual TLS (when configured) and abuse limits.
+
+With ``GATEWAY_TLS_DIR`` (a ``gateway pki init`` directory) the node serves HTTPS with its node certificate
+and asks clients for a certificate of the dev CA (``GATEWAY_CLIENT_CERTS=optional|required``). The
+handshake checks the chain; validity times and the CRL are checked by the app, so an expired, not yet valid
+or revoked certificate is answered ``401`` with the reason. A certificate of another CA fails the handshake.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+import uvicorn
+
+from gateway.config import Settings
+from gateway.errors import NodeRole
+from gateway.http.limits import SlowClientLimits, guarded_protocol
+from gateway.security.pkidir import PkiDir
+from gateway.security.tls import node_server_context
+
+
+def tls_context(settings: Settings, node: NodeRole) -> ssl.SSLContext | None:
+    """The node's server TLS context, or None when TLS is not configured."""
+    sec = settings.security
+    if sec.tls_dir is None:
+        return None
+    return node_server_context(PkiDir(sec.tls_dir), node, client_certs=sec.client_certs, check_time=False)
+
+
+def scheme(settings: Settings) -> str:
+    return "https" if settings.security.tls_dir is not None else "http"
+
+
+def node_server_config(app: Any, settings: Settings, node: NodeRole, **overrides: Any) -> uvicorn.Config:
+    """The uvicorn configuration of one node: address, TLS, timeouts, connection and header limits."""
+    sec = settings.security
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port(node),
+        "lifespan": "off",
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": 30,
+        "backlog": 4096,
+        "timeout_keep_alive": sec.keep_alive,
+        "limit_concurrency": sec.max_connections,
+        "http": guarded_protocol(SlowClientLimits(sec.header_timeout, sec.body_timeout)),
+    }
+    context = tls_context(settings, node)
+    if context is not None:
+        options["ssl_context_factory"] = lambda _config, _default: context
+    options.update(overrides)
+    return uvicorn.Config(app, **options)
