@@ -33,6 +33,10 @@ def create_app(
     )
     app.state.services = services
     problems.install(app, services.node)
+    if services.ops is not None:  # operations: count refusals made before ingest (size, type, credential)
+        from gateway.ops.observe import count_refusals_before_ingest
+
+        count_refusals_before_ingest(app, services.node, services.ops.metrics)
     for router in (*_routers(), *extra_routers):
         app.include_router(router)
     return app

@@ -34,9 +34,11 @@ class ObservedIngest(Ingest):
             accepted = await super().submit(data, principal, *args, **kwargs)
         except Rejection as exc:
             self.metrics.refused(self.node, message_name(data), exc.code_for(self.node), exc.reason)
+            setattr(exc, COUNTED, True)
             raise
-        except Unavailable:
+        except Unavailable as exc:
             self.metrics.unavailable(self.node, message_name(data))
+            setattr(exc, COUNTED, True)
             raise
         self.metrics.accepted(self.node, accepted.message, duplicate=accepted.duplicate)
         return accepted
@@ -110,3 +112,32 @@ class MeasuredLink:
         received_at = _received_at(message)
         if received_at is not None:
             self.metrics.delivered(_receiving(message), _since(received_at))
+
+
+_NOT_SUBMISSIONS = ("/v1/admin", "/v1/mailbox", "/dashboard")
+COUNTED = "_gateway_counted"  # set on an error ingest has counted already
+
+
+def count_refusals_before_ingest(app: Any, node: NodeRole, metrics: GatewayMetrics) -> None:
+    """Count the refusals of a submission made before ingest sees it (size, media type, credential, rate).
+
+    Wraps the app's handler of :class:`gateway.errors.GatewayError`; errors that ingest counted already
+    carry a mark and are passed on unchanged.
+    """
+    from gateway.errors import GatewayError
+
+    inner = app.exception_handlers.get(GatewayError)
+    if inner is None:
+        return
+
+    async def counting(request: Any, exc: Exception) -> Any:
+        path = request.url.path
+        submission = request.method == "POST" and not path.startswith(_NOT_SUBMISSIONS)
+        if submission and not getattr(exc, COUNTED, False):
+            if isinstance(exc, Rejection):
+                metrics.refused(node, None, exc.code_for(node), exc.reason)
+            elif isinstance(exc, Unavailable):
+                metrics.unavailable(node, None)
+        return await inner(request, exc)
+
+    app.exception_handlers[GatewayError] = counting

@@ -117,3 +117,21 @@ async def test_metrics_is_prometheus_text(fake_gw: GatewayUnderTest, node: NodeR
     """/metrics answers in the Prometheus text format."""
     response: httpx.Response = await fake_gw.clients[node].get("/metrics")
     assert "text/plain" == response.headers["content-type"].split(";")[0]
+
+
+async def test_refusals_before_ingest_are_counted_once(fake_gw: GatewayUnderTest) -> None:
+    """A submission refused for its content type or for lacking a credential counts under its code; an
+    unauthenticated mailbox read is no submission and counts nowhere."""
+    client = fake_gw.clients["vecozo"]
+    headers = {**fake_gw.auth(AANBIEDER), "Content-Type": "text/plain"}
+    assert 415 == (await client.post("/v1/berichten", content=request(), headers=headers)).status_code
+    plain = {"Content-Type": "application/xml"}
+    assert 401 == (await client.post("/v1/berichten", content=request(), headers=plain)).status_code
+    assert 401 == (await client.get("/v1/mailbox")).status_code
+    s = await scrape(fake_gw, "vecozo")
+    unknown = {"node": "vecozo", "standard": "unknown", "message": "unknown"}
+    assert (1.0, 1.0, 2.0) == (
+        value(s, "gateway_messages_refused_total", **unknown, code="CC02"),
+        value(s, "gateway_messages_refused_total", **unknown, code="IB002"),
+        value(s, "gateway_messages_received_total", **unknown),
+    )
