@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -91,10 +91,10 @@ class SnapshotCollector(Collector):
                 expiry.add_metric([cert.name], round(cert.days_left, 3))
         yield expiry
 
-    def _concerns(self, name: str, party: str | None, homes: dict[str, NodeRole] | object) -> bool:
+    def _concerns(self, name: str, party: str | None, homes: Mapping[str, NodeRole]) -> bool:
         """The CA, this node's own certificate, and the certificates of parties homed on this node."""
         if name.startswith("nodes/"):
             return name == f"nodes/{self.node}.pem"
-        if party is not None and isinstance(homes, dict) and party in homes:
-            return bool(homes[party] == self.node)
+        if party is not None and party in homes:
+            return homes[party] == self.node
         return True
