@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "gateway.cli.participants",
     "gateway.cli.pki",
     "gateway.cli.audit",
+    "gateway.cli.privacy",
     "gateway.cli.serve",
     "gateway.cli.simulate",
     "gateway.cli.status",

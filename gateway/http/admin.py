@@ -19,6 +19,7 @@ from adapters.db.admin import (
 from gateway.errors import GatewayError
 from gateway.http.deps import Operator, Services
 from gateway.ports import Participant
+from gateway.security.auditsink import audit_operator
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -109,6 +110,7 @@ async def add_participant(body: ParticipantIn, svc: Services, _: Operator) -> di
         raise _refused(exc) from None
     if svc.broker is not None:
         await svc.broker.ensure_mailboxes(home, [body.code])
+    await audit_operator(svc, "participant-added", party=body.code, reason=body.kind)
     return _out(participant)
 
 
@@ -116,9 +118,11 @@ async def add_participant(body: ParticipantIn, svc: Services, _: Operator) -> di
 async def retire(code: str, body: RetireIn, svc: Services, _: Operator) -> dict[str, Any]:
     last_day = body.last_day or (datetime.now(UTC).date() - timedelta(days=1))
     try:
-        return _out(await _admin(svc).retire(code, last_day))
+        retired = await _admin(svc).retire(code, last_day)
     except RegistryError as exc:
         raise _refused(exc) from None
+    await audit_operator(svc, "participant-retired", party=code, reason=f"last-day {last_day.isoformat()}")
+    return _out(retired)
 
 
 @router.post(
@@ -129,6 +133,7 @@ async def issue_credential(code: str, svc: Services, _: Operator) -> dict[str, A
         issued = await _admin(svc).issue_credential(code, label="admin-api")
     except RegistryError as exc:
         raise _refused(exc) from None
+    await audit_operator(svc, "credential-issued", party=code, reason=f"key {issued.key_id}")
     return {"keyId": issued.key_id, "participant": issued.participant, "token": issued.token}
 
 
@@ -136,6 +141,7 @@ async def issue_credential(code: str, svc: Services, _: Operator) -> dict[str, A
 async def revoke_credential(key_id: str, svc: Services, _: Operator) -> None:
     if not await _admin(svc).revoke_credential(key_id):
         raise AdminNotFound(f"no credential {key_id}")
+    await audit_operator(svc, "credential-revoked", reason=f"key {key_id}")
 
 
 @router.post("/submitters", status_code=201, summary="Let a party submit on behalf of another")
@@ -146,6 +152,9 @@ async def add_submitter(body: SubmitterIn, svc: Services, _: Operator) -> dict[s
         await _admin(svc).add_submitter(relation)
     except RegistryError as exc:
         raise _refused(exc) from None
+    await audit_operator(
+        svc, "submitter-added", party=relation.party, reason=f"submitter {relation.submitter}"
+    )
     return {"submitter": relation.submitter, "party": relation.party}
 
 
@@ -159,6 +168,7 @@ async def broker_credential(code: str, svc: Services, _: Operator) -> dict[str, 
     if participant is None:
         raise AdminNotFound(f"participant {code} is not registered")
     password = await svc.broker.provision_mailbox(participant.home_node, code, rotate=True)
+    await audit_operator(svc, "broker-credential-issued", party=code)
     settings = getattr(svc.broker, "settings", None)
     vhost = settings.vhost(participant.home_node) if settings is not None else participant.home_node
     return {"user": f"p-{code}", "password": password, "vhost": vhost, "queue": f"mailbox.{code}"}
