@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 import pytest
@@ -135,3 +136,13 @@ async def test_refusals_before_ingest_are_counted_once(fake_gw: GatewayUnderTest
         value(s, "gateway_messages_refused_total", **unknown, code="IB002"),
         value(s, "gateway_messages_received_total", **unknown),
     )
+
+
+async def test_certificate_expiry_per_node(fake_gw: GatewayUnderTest, tmp_path: Path) -> None:
+    """Each node reports the CA, its own certificate and those of its own parties, in days."""
+    from gateway.security.pkidir import PkiDir
+
+    PkiDir(tmp_path / "pki").init({GEMEENTE: "Diemen", AANBIEDER: "De Linde"})
+    s = await scrape(fake_gw, "ggk")
+    names = {dict(labels)["certificate"] for name, labels in s if name == "gateway_certificate_expiry_days"}
+    assert {"ca.pem", "nodes/ggk.pem", f"clients/{GEMEENTE}.pem"} == names
