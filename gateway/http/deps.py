@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.requests import ClientDisconnect
 
 from gateway.errors import NodeRole, NotAuthenticated, TooLarge, UnsupportedMediaType
-from gateway.http.limits import Limits
+from gateway.http.limits import Limits, RequestAbandoned
 from gateway.identity import Credentials, Identity
 from gateway.ingest import Ingest
 from gateway.ports import MailboxReader, Registry, Tracking
@@ -95,9 +96,12 @@ async def xml_body(request: Request, limit: int) -> bytes:
         raise TooLarge(f"message of {declared} bytes exceeds the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"message exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(f"message exceeds the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or cut off at the body deadline (gateway.http.limits)
+        raise RequestAbandoned("the connection closed before the whole message arrived") from None
     return b"".join(chunks)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.errors import NodeRole, Unavailable
+from gateway.errors import GatewayError, NodeRole, Unavailable
 from gateway.security.tls import PeerCertHttpToolsProtocol
 
 MAX_HEADER_BYTES = 64 * 1024
@@ -33,6 +33,14 @@ class RateLimited(Unavailable):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after  # type: ignore[misc]  # per refusal, not per class
+
+
+class RequestAbandoned(GatewayError):
+    """The connection closed before the request body was complete (nothing was received or recorded)."""
+
+    code, vecozo_code, status, reason = "IB103", "IB103", 408, "request-abandoned"
+    title = "The request was not received completely"
+    transient = True
 
 
 @dataclass
@@ -149,7 +157,9 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
         self._deadline = None
         cycle = self.cycle
         if cycle is not None and cycle.response_started:
-            return  # the app already answers; let it finish
+            if cycle.response_complete:  # answered without the whole body (e.g. 401): do not wait for it
+                self.transport.close()
+            return  # the app is answering; let it finish
         seconds = self.limits.header_timeout if phase == "headers" else self.limits.body_timeout
         self._refuse(
             _problem(
@@ -173,8 +183,6 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._in_head = True
-        self._head_bytes = 0
         if self._deadline is None:
             self._arm(self.limits.header_timeout, "headers")
 
@@ -185,6 +193,7 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._disarm()
+        self._in_head, self._head_bytes = True, 0  # the next request's head starts
         super().on_message_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
