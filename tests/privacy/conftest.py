@@ -93,7 +93,7 @@ async def served(app: Any, settings: Settings, node: NodeRole, **overrides: Any)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = node_server_config(app, settings, node, log_level="critical", **overrides)
+    config = node_server_config(app, settings, node, **{"log_level": "critical", **overrides})
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
