@@ -83,15 +83,15 @@ class Runtime:
             await db.close()
             raise
         runtime = cls(settings, engine, db, broker)
-        try:
-            runtime.ops = await Operations.start(
-                settings.nodes, metrics, db, broker, OpsSettings.from_env(env)
-            )
+        try:  # security and privacy (gateway/security/protection.py)
+            runtime.protection = protection = await Protection.start(settings, db, broker, broker_settings)
         except BaseException:
             await runtime.close()
             raise
-        try:  # security and privacy (gateway/security/protection.py)
-            runtime.protection = protection = await Protection.start(settings, db, broker, broker_settings)
+        try:  # operations (gateway/ops): metrics, dashboard, dead letters; actions go into the same audit trail
+            runtime.ops = await Operations.start(
+                settings.nodes, metrics, db, broker, OpsSettings.from_env(env), audit=protection.audit
+            )
         except BaseException:
             await runtime.close()
             raise
