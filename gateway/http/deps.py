@@ -37,7 +37,6 @@ class NodeServices:
     admin: Any = None  # the registry's management interface (adapters.db.admin.RegistryAdmin)
     broker: Any = None  # the broker (adapters.rabbitmq.Broker): mailbox provisioning, depths
     ops: Any = None  # gateway.ops.operations.Operations: metrics, dashboard, dead letters
-    ops: Any = None  # gateway.ops.operations.Operations: metrics, dashboard, dead letters
     # security (issue 5): receipt signing, per-party rate limit, the audit trail for operator actions
     receipts: ReceiptSigner | None = None
     limits: Limits | None = None
