@@ -1,0 +1,312 @@
+"""The system under measurement: a fresh database, `gateway serve` processes on a vhost prefix of their own.
+
+Everything made here is removed again: the database (dropped, or the SQLite folder deleted), the vhosts of
+the prefix, the processes. The machine's broker is used as it is (only the bench's own vhosts change).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from yarl import URL
+
+from bench import REPO
+
+DEMO_SEED = REPO / "deploy" / "demo" / "participants.toml"
+DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+GATEWAY = [sys.executable, "-m", "gateway"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# --- database -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BenchDatabase:
+    """A database of the bench's own, seeded with the demo participants; ``tokens`` are their API tokens."""
+
+    url: str
+    kind: str
+    tokens: dict[str, str]
+    _drop: Any = field(repr=False, default=None)
+
+    @classmethod
+    def create(cls, kind: str, pg_admin: str | None = None) -> BenchDatabase:
+        if kind == "sqlite":
+            folder = Path(tempfile.mkdtemp(prefix="gw-bench-db-"))
+            url = f"sqlite+aiosqlite:///{folder / 'gateway.db'}"
+
+            def drop() -> None:
+                shutil.rmtree(folder, ignore_errors=True)
+
+        else:
+            admin = URL(pg_admin or os.environ.get("GATEWAY_TEST_POSTGRES_URL") or DEFAULT_PG_ADMIN)
+            name = f"gwbench_{secrets.token_hex(4)}"
+            asyncio.run(_pg(admin, f'CREATE DATABASE "{name}"'))
+            # ssl=disable: asyncpg otherwise tries TLS first on every new connection to localhost
+            url = str(admin.with_scheme("postgresql+asyncpg").with_path("/" + name).with_query(ssl="disable"))
+
+            def drop() -> None:
+                asyncio.run(_pg(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+        try:
+            tokens = asyncio.run(_seed(url))
+        except BaseException:
+            drop()
+            raise
+        return cls(url, kind, tokens, drop)
+
+    def drop(self) -> None:
+        if self._drop is not None:
+            self._drop()
+            self._drop = None
+
+
+async def _pg(admin: URL, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(str(admin.with_scheme("postgresql")))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _seed(url: str) -> dict[str, str]:
+    from adapters.db import Database
+    from adapters.db.seed import apply_seed, demo_tokens, load_seed
+
+    db = await Database.connect(url)
+    try:
+        await apply_seed(db.registry, load_seed(DEMO_SEED))
+        codes = [p.code for p in await db.registry.participants()]
+        tokens: dict[str, str] = await demo_tokens(db.registry, codes, {})
+        return tokens
+    finally:
+        await db.close()
+
+
+# --- broker ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrokerPlace:
+    """Where the broker is (the machine's by default) and the vhost prefix of this run."""
+
+    amqp_url: str
+    management_url: str
+    prefix: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BrokerPlace:
+        env = os.environ if env is None else env
+        return cls(
+            env.get("GATEWAY_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+            env.get("GATEWAY_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672"),
+            f"bench{secrets.token_hex(3)}-",
+        )
+
+    def vhost_url(self, vhost: str) -> str:
+        return str(URL(self.amqp_url).with_path("/" + vhost))
+
+    def api(self) -> httpx.Client:
+        url = URL(self.management_url)
+        return httpx.Client(
+            base_url=str(url.with_user(None)).rstrip("/") + "/api",
+            auth=(url.user or "guest", url.password or "guest"),
+            timeout=60,
+        )
+
+    def put_vhost(self, vhost: str) -> None:
+        with self.api() as api:
+            api.put(f"/vhosts/{vhost}").raise_for_status()
+            user = URL(self.amqp_url).user or "guest"
+            api.put(
+                f"/permissions/{vhost}/{user}", json={"configure": ".*", "write": ".*", "read": ".*"}
+            ).raise_for_status()
+
+    def delete_shovel(self, vhost: str, name: str) -> None:
+        with self.api() as api:
+            api.delete(f"/parameters/shovel/{vhost}/{name}")
+
+    def purge(self, vhost: str, queue: str) -> None:
+        with self.api() as api:
+            api.delete(f"/queues/{vhost}/{queue}/contents")
+
+    def remove_all(self) -> None:
+        """Delete every vhost of this run's prefix."""
+        with self.api() as api:
+            for vhost in api.get("/vhosts").json():
+                if vhost["name"].startswith(self.prefix):
+                    api.delete(f"/vhosts/{vhost['name']}")
+
+    def broker_pid(self) -> int | None:
+        """The OS pid of the broker node (for its CPU time), when the management API tells it."""
+        with self.api() as api:
+            try:
+                nodes = api.get("/nodes").json()
+                return int(nodes[0]["os_pid"])
+            except (httpx.HTTPError, KeyError, IndexError, ValueError):
+                return None
+
+
+# --- gateway processes ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Gateway:
+    """``gateway serve`` processes: per node role, ``workers`` processes sharing the node's port."""
+
+    processes: dict[str, list[subprocess.Popen[bytes]]]
+    ports: dict[str, int]
+    log_dir: Path
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for ps in self.processes.values() for p in ps]
+
+    def url(self, node: str) -> str:
+        return f"http://127.0.0.1:{self.ports[node]}"
+
+    def stop(self, timeout: float = 40.0) -> None:
+        every = [p for ps in self.processes.values() for p in ps]
+        for p in every:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for p in every:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                p.wait(max(0.1, deadline - time.monotonic()))
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def gateway_env(place: BrokerPlace, db: BenchDatabase, ports: Mapping[str, int]) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "GATEWAY_AMQP_URL": place.amqp_url,
+        "GATEWAY_MANAGEMENT_URL": place.management_url,
+        "GATEWAY_VHOST_PREFIX": place.prefix,
+        "GATEWAY_DATABASE_URL": db.url,
+        "GATEWAY_GGK_PORT": str(ports.get("ggk", free_port())),
+        "GATEWAY_VECOZO_PORT": str(ports.get("vecozo", free_port())),
+        "PYTHONUNBUFFERED": "1",
+        # the per-party rate limit (abuse protection, default 200/s per party and process) would measure
+        # itself: every request of the benchmark comes from one party
+        "GATEWAY_RATE_LIMIT": "0",
+    }
+    return env
+
+
+def start_gateway(
+    place: BrokerPlace,
+    db: BenchDatabase,
+    nodes: Sequence[str] = ("ggk", "vecozo"),
+    workers: int = 1,
+    combined: bool = False,
+    extra_env: Mapping[str, str] | None = None,
+    timeout: float = 90.0,
+) -> Gateway:
+    """Start the nodes; ``combined``: each process serves both nodes (as ``gateway serve`` does by default).
+
+    With ``workers`` > 1 the processes of one node share its port (``--reuse-port``); the kernel spreads
+    connections over them.
+    """
+    ports = {node: free_port() for node in ("ggk", "vecozo")}
+    env = {**gateway_env(place, db, ports), **(extra_env or {})}
+    log_dir = Path(tempfile.mkdtemp(prefix="gw-bench-logs-"))
+    processes: dict[str, list[subprocess.Popen[bytes]]] = {}
+    groups = [(",".join(nodes), nodes)] if combined else [(n, (n,)) for n in nodes]
+    first = True
+    for label, _ in groups:
+        for i in range(workers):
+            args = [*GATEWAY, "serve", "--node", label]
+            if workers > 1:
+                args.append("--reuse-port")
+            log = (log_dir / f"{label.replace(',', '+')}-{i}.log").open("wb")
+            proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            processes.setdefault(label, []).append(proc)
+            if first:  # the first process declares the topology alone: no races between declarations
+                _wait_ready([ports[n] for n in groups[0][1]], [proc], timeout, log_dir)
+                first = False
+    gateway = Gateway(processes, {n: ports[n] for n in nodes}, log_dir)
+    try:
+        _wait_ready(
+            list(gateway.ports.values()), [p for ps in processes.values() for p in ps], timeout, log_dir
+        )
+        # every worker is up when each answered; give each process a few readiness probes of its own
+        time.sleep(1.0)
+    except BaseException:
+        gateway.stop()
+        raise
+    return gateway
+
+
+def _wait_ready(ports: list[int], procs: list[subprocess.Popen[bytes]], timeout: float, logs: Path) -> None:
+    deadline = time.monotonic() + timeout
+    pending = set(ports)
+    while pending:
+        for p in procs:
+            if p.poll() is not None:
+                raise RuntimeError(f"a gateway process exited with {p.returncode}; logs in {logs}")
+        for port in list(pending):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    pending.discard(port)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gateway not ready within {timeout} s; logs in {logs}")
+        time.sleep(0.3)
+
+
+# --- CPU and memory of processes ------------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU seconds used so far by these processes (those still alive)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total
+
+
+def rss_bytes(pid: int) -> int:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+@contextlib.contextmanager
+def cpu_meter(pids: Sequence[int]) -> Iterator[list[float]]:
+    """Yields a list that holds, after the block, the CPU seconds these processes used in it."""
+    out: list[float] = []
+    before = cpu_seconds(pids)
+    yield out
+    out.append(cpu_seconds(pids) - before)

@@ -1,0 +1,370 @@
+"""The measurements of the ingest, end-to-end and baseline sections, each one function over a prepared stack.
+
+(a) :func:`baseline`: raw aio-pika publish, persistent, confirms, to a quorum queue (closed and open loop);
+(b) :func:`ingest`: ``gateway serve`` of the provider node, HTTP POST to 202 with every check, uniqueness,
+    tracking and the publish with confirm; the node link is paused (its shovel removed), so the figures are
+    the node's own work up to the confirm in its outbound queue, as (a) is the broker's;
+(c) :func:`end_to_end`: both nodes; from POST on the provider node to the message consumed over AMQP from
+    the municipality's mailbox on the municipal node (shovel, link consumer, second check, mailbox publish);
+(d) :func:`validation_alone`: the engine's check of the same bytes on one core (the full comparison with
+    bare lxml is ``python -m bench validate``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bench import RESULTS_DIR, SHARED, calibrate, measure, one_core
+from bench._figures import Figures, finish_generator, from_samples, percentile, run_generator, start_generator
+from bench._stack import BenchDatabase, BrokerPlace, Gateway, cpu_seconds, start_gateway
+from bench._wrk import run_wrk
+
+SENDER, RECIPIENT = "42420001", "0384"
+DEFAULT_MESSAGE = SHARED / "iwmo-3.2" / "examples" / "WMO315.xml"  # 3.3 KB, provider -> municipality
+
+
+@dataclass
+class Stack:
+    """The broker place (vhost prefix) and the database of one bench run; removed by :meth:`close`."""
+
+    place: BrokerPlace
+    db: BenchDatabase | None = None
+    gateways: list[Gateway] = field(default_factory=list)
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, database: str | None) -> Iterator[Stack]:
+        stack = cls(BrokerPlace.from_env())
+        try:
+            if database is not None:
+                stack.db = BenchDatabase.create(database)
+            yield stack
+        finally:
+            for gw in stack.gateways:
+                gw.stop()
+            stack.place.remove_all()
+            if stack.db is not None:
+                stack.db.drop()
+
+    @property
+    def broker_pids(self) -> list[int]:
+        pid = self.place.broker_pid()
+        return [pid] if pid else []
+
+    def token(self, party: str) -> str:
+        assert self.db is not None
+        return self.db.tokens[party]
+
+
+def _metered(fig: Figures, gateway_cpu: float | None, broker_cpu: float | None) -> Figures:
+    n = max(fig.ok, 1)
+    return replace(
+        fig,
+        cpu_gateway_ms=None if gateway_cpu is None else gateway_cpu / n * 1000,
+        cpu_broker_ms=None if broker_cpu is None else broker_cpu / n * 1000,
+    )
+
+
+@contextlib.contextmanager
+def meter(gateway: Sequence[int], broker: Sequence[int]) -> Iterator[list[float | None]]:
+    """After the block the list holds the CPU seconds of the gateway and broker processes in it."""
+    out: list[float | None] = []
+    g0, b0 = cpu_seconds(gateway), cpu_seconds(broker)
+    yield out
+    out.append(cpu_seconds(gateway) - g0 if gateway else None)
+    out.append(cpu_seconds(broker) - b0 if broker else None)
+
+
+# --- (d) ------------------------------------------------------------------------------------------------
+
+
+def validation_alone(message: Path) -> Figures:
+    from gateway.standard.engine import Engine
+
+    engine = Engine.load()
+    data = message.read_bytes()
+    check = engine.check
+    with one_core():
+        number = calibrate(lambda: check(data), target_s=0.1)
+        timing = measure(lambda: check(data), number=number, repeat=9)
+    per_call = timing.per_call
+    return Figures("validation alone, one core", None, None, number, number, per_call * number, 0, 0, 0)
+
+
+# --- (a) ------------------------------------------------------------------------------------------------
+
+
+def baseline(
+    stack: Stack,
+    message: Path,
+    concurrencies: Sequence[int],
+    seconds: float,
+    loop: str = "asyncio",
+    rate: float = 0.0,
+) -> list[Figures]:
+    """Raw publishing at each concurrency (closed loop), or at ``rate`` per second (open loop)."""
+    vhost = f"{stack.place.prefix}raw"
+    stack.place.put_vhost(vhost)
+    broker = stack.broker_pids
+    out = []
+    for c in concurrencies:
+        spec = {
+            "url": stack.place.vhost_url(vhost),
+            "queue": f"raw-{c}-{int(rate)}",
+            "message": str(message),
+            "seconds": seconds,
+            "concurrency": c,
+            "rate": rate,
+            "loop": loop,
+        }
+        with meter([], broker) as cpu:
+            raw = run_generator("publish", spec)
+        label = f"raw publish+confirm ({loop})"
+        fig = from_samples(label, raw, None if rate else c, rate or None)
+        out.append(_metered(fig, None, cpu[1]))
+    return out
+
+
+# --- (b) ------------------------------------------------------------------------------------------------
+
+
+def ingest(
+    stack: Stack,
+    message: Path,
+    concurrencies: Sequence[int],
+    seconds: float,
+    workers: int,
+    open_rate: float = 0.0,
+    profile_at: int | None = None,
+) -> tuple[list[Figures], Figures | None, dict[str, Any]]:
+    """wrk at each concurrency against the provider node (link paused), then the open-loop run."""
+    assert stack.db is not None
+    gw = start_gateway(stack.place, stack.db, nodes=("vecozo",), workers=workers)
+    stack.gateways.append(gw)
+    vhost = f"{stack.place.prefix}vecozo"
+    stack.place.delete_shovel(vhost, "link-vecozo-to-ggk")
+    url, token = gw.url("vecozo"), stack.token(SENDER)
+    run_wrk(url, message, token, "w", 64, 3)  # warm-up: connections, statement caches, JIT of nothing
+    stack.place.purge(vhost, "link.to-ggk")
+    out: list[Figures] = []
+    profile: dict[str, Any] = {}
+    for c, tag in zip(concurrencies, "abcdefgh", strict=False):
+        spy = _py_spy(gw.pids[0], seconds) if c == profile_at else None
+        with meter(gw.pids, stack.broker_pids) as cpu:
+            result = run_wrk(url, message, token, tag, c, seconds)
+        if spy is not None:
+            profile = _profile_summary(*spy)
+        fig = Figures(
+            "gateway ingest (wrk)",
+            c,
+            None,
+            result.requests - result.not_202,
+            result.requests,
+            result.seconds,
+            result.p50_ms,
+            result.p99_ms,
+            result.max_ms,
+            result.not_202 + result.socket_errors,
+        )
+        out.append(_metered(fig, cpu[0], cpu[1]))
+        stack.place.purge(vhost, "link.to-ggk")
+    opened = None
+    if open_rate:
+        opened = _http_open(stack, gw, message, open_rate, seconds, "ox", "gateway ingest (open loop)")
+        stack.place.purge(vhost, "link.to-ggk")
+    gw.stop()
+    stack.gateways.remove(gw)
+    return out, opened, profile
+
+
+def _http_spec(stack: Stack, gw: Gateway, message: Path, seconds: float, tag: str) -> dict[str, Any]:
+    return {
+        "host": "127.0.0.1",
+        "port": gw.ports["vecozo"],
+        "token": stack.token(SENDER),
+        "message": str(message),
+        "tag": tag,
+        "seconds": seconds,
+    }
+
+
+def _http_open(
+    stack: Stack, gw: Gateway, message: Path, rate: float, seconds: float, tag: str, label: str
+) -> Figures:
+    spec = {**_http_spec(stack, gw, message, seconds, tag), "rate": rate, "concurrency": 512}
+    with meter(gw.pids, stack.broker_pids) as cpu:
+        raw = run_generator("http", spec)
+    fig = from_samples(label, raw, None, rate)
+    if raw["late"]:
+        fig = replace(fig, what=f"{label}, {raw['late']} sent >100 ms late")
+    return _metered(fig, cpu[0], cpu[1])
+
+
+# --- (c) ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndToEnd:
+    figures: Figures
+    accepted: int
+    delivered: int  # distinct accepted tracking ids consumed
+    duplicates: int
+    missing: int
+    foreign: int  # consumed ids that no 202 named
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.figures.as_dict(),
+            "accepted": self.accepted,
+            "delivered": self.delivered,
+            "duplicates": self.duplicates,
+            "missing": self.missing,
+            "foreign": self.foreign,
+        }
+
+
+def end_to_end(
+    stack: Stack,
+    message: Path,
+    seconds: float,
+    workers: int,
+    concurrency: int = 64,
+    rate: float = 0.0,
+    gateway: Gateway | None = None,
+    tag: str = "e",
+) -> EndToEnd:
+    """POST (closed loop at ``concurrency``, or open loop at ``rate``) -> consumed from the mailbox."""
+    assert stack.db is not None
+    gw = gateway or start_gateway(stack.place, stack.db, nodes=("ggk", "vecozo"), workers=workers)
+    if gateway is None:
+        stack.gateways.append(gw)
+    consumer, out = start_generator(
+        "consume",
+        {
+            "url": stack.place.vhost_url(f"{stack.place.prefix}ggk"),
+            "queue": f"mailbox.{RECIPIENT}",
+            "expect": 0,
+            "seconds": seconds + 300,
+            "idle": 10.0,
+        },
+    )
+    spec = {**_http_spec(stack, gw, message, seconds, tag), "record_ids": True, "concurrency": concurrency}
+    if rate:
+        spec.update(rate=rate, concurrency=512)
+    with meter(gw.pids, stack.broker_pids) as cpu:
+        raw = run_generator("http", spec)
+        arrived = finish_generator(consumer, out)["arrived"]
+    label = "end to end, open loop" if rate else "end to end (closed loop)"
+    return _joined(label, raw, arrived, None if rate else concurrency, rate or None, cpu)
+
+
+def _joined(
+    label: str,
+    raw: dict[str, Any],
+    arrived: list[tuple[str, float]],
+    concurrency: int | None,
+    rate: float | None,
+    cpu: list[float | None],
+) -> EndToEnd:
+    first: dict[str, float] = {}
+    seen = Counter(tid for tid, _ in arrived)
+    for tid, at in arrived:
+        first.setdefault(tid, at)
+    sent = {tid: t for tid, t, _ in raw["ids"]}
+    start, end = raw["started"], raw["ended"]
+    latencies = [first[tid] - t for tid, t in sent.items() if tid in first]
+    in_window = sum(1 for at in first.values() if start <= at <= end)
+    fig = Figures(
+        label,
+        concurrency,
+        rate,
+        in_window,
+        len(sent),
+        end - start,
+        percentile(latencies, 0.5) * 1000,
+        percentile(latencies, 0.99) * 1000,
+        max(latencies, default=0.0) * 1000,
+        raw["errors"],
+    )
+    return EndToEnd(
+        figures=_metered(fig, cpu[0], cpu[1]),
+        accepted=len(sent),
+        delivered=sum(1 for tid in sent if tid in first),
+        duplicates=sum(n - 1 for n in seen.values()),
+        missing=sum(1 for tid in sent if tid not in first),
+        foreign=sum(1 for tid in first if tid not in sent),
+    )
+
+
+# --- profile --------------------------------------------------------------------------------------------
+
+
+def _py_spy(pid: int, seconds: float) -> tuple[subprocess.Popen[bytes], Path] | None:
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(exe).exists():
+        print("py-spy not found (pip install py-spy): no profile", file=sys.stderr)
+        return None
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / f"profile-ingest-{time.strftime('%Y%m%dT%H%M%S')}.txt"
+    duration = max(1, int(seconds) - 1)
+    proc = subprocess.Popen(
+        [exe, "record", "-p", str(pid), "-d", str(duration), "-r", "200", "-f", "raw", "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return proc, out
+
+
+_CATEGORIES = (
+    (
+        "database client (SQLAlchemy, asyncpg, aiosqlite)",
+        ("sqlalchemy/", "asyncpg/", "aiosqlite/", "adapters/db/"),
+    ),
+    ("AMQP client (aio-pika, aiormq, pamqp)", ("aio_pika/", "aiormq/", "pamqp/", "adapters/rabbitmq/")),
+    ("XML safe parse + validate + header", ("gateway/standard/", "lxml", "gateway/checker")),
+    (
+        "HTTP (uvicorn, Starlette, FastAPI)",
+        ("uvicorn/", "starlette/", "fastapi/", "httptools", "anyio/", "h11/"),
+    ),
+    ("logging (structlog)", ("structlog/", "logging/")),
+    ("gateway core and wiring", ("gateway/",)),
+)
+
+
+def _category(frames: list[str]) -> str:
+    """The first library the stack meets walking up from the frame on the CPU."""
+    for frame in reversed(frames):
+        for name, keys in _CATEGORIES:
+            if any(k in frame for k in keys):
+                return name
+    return "event loop, asyncio, other"
+
+
+def _profile_summary(proc: subprocess.Popen[bytes], out: Path) -> dict[str, Any]:
+    """Share of the main thread's on-CPU samples per library (by the frame on the CPU)."""
+    proc.wait(120)
+    if not out.exists():
+        return {}
+    shares: Counter[str] = Counter()
+    total = 0
+    for line in out.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        frames = stack.split(";")
+        if not any("Runner.run" in f or "uvloop" in f for f in frames):
+            continue  # idle worker threads
+        total += int(n)
+        shares[_category(frames)] += int(n)
+    return {
+        "file": str(out),
+        "samples": total,
+        "shares": {name: n / total for name, n in shares.most_common()} if total else {},
+    }

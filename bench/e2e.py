@@ -1,0 +1,84 @@
+"""(c) End to end: POST on the provider node -> consumed from the municipality's mailbox on the municipal node.
+
+Both nodes as ``gateway serve`` processes (``--workers`` per node), a fresh database, a vhost prefix of their
+own. The way measured: HTTP ingest with every check, publish with confirm, the shovel to the other node's
+vhost, the link consumer's second check and tracking, the confirmed publish into the quorum mailbox, and an
+AMQP consumer (prefetch 300, ack per message) on that mailbox. Closed loop at ``--concurrency`` (throughput:
+messages consumed per second inside the timed window) and open loop at ``--open-rate`` (latency from each
+request's scheduled send time to its consumption). Every accepted tracking id is checked to arrive.
+Goal (issue 7): end to end >= 1,000 msg/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import Report, Table
+from bench._args import add_gateway_arguments
+from bench._figures import COLUMNS, Figures, row
+from bench._stack import start_gateway
+from bench._steps import EndToEnd, Stack, baseline, end_to_end
+
+TITLE = "End to end: POST -> consumed from the recipient's mailbox on the other node"
+GOAL_RATE = 1000.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_gateway_arguments(parser)
+    parser.set_defaults(concurrency=[64])
+
+
+def run(args: argparse.Namespace) -> Report:
+    with Stack.open(args.database) as stack:
+        raw = baseline(stack, args.message, args.concurrency, args.seconds, args.raw_loop)
+        results = measure(stack, args)
+    return report("e2e", raw, results, args)
+
+
+def measure(stack: Stack, args: argparse.Namespace) -> list[EndToEnd]:
+    assert stack.db is not None
+    gw = start_gateway(stack.place, stack.db, nodes=("ggk", "vecozo"), workers=args.workers)
+    stack.gateways.append(gw)
+    results = []
+    for c, tag in zip(args.concurrency, "pqrs", strict=False):
+        results.append(
+            end_to_end(stack, args.message, args.seconds, args.workers, c, gateway=gw, tag=f"e{tag}")
+        )
+    if args.open_rate:
+        results.append(
+            end_to_end(
+                stack, args.message, args.seconds, args.workers, rate=args.open_rate, gateway=gw, tag="eo"
+            )
+        )
+    gw.stop()
+    stack.gateways.remove(gw)
+    return results
+
+
+def report(section: str, raw: list[Figures], results: list[EndToEnd], args: argparse.Namespace) -> Report:
+    base = {f.concurrency: f for f in raw}
+    rows = [row(f) for f in raw] + [row(r.figures, base.get(r.figures.concurrency)) for r in results]
+    tables = [
+        Table(f"End to end: {args.workers} worker(s) per node, {args.database}", COLUMNS, tuple(rows)),
+        Table(
+            "Every accepted message consumed exactly once?",
+            ("run", "accepted", "delivered", "missing", "duplicates", "not accepted but delivered"),
+            tuple(
+                (
+                    r.figures.what,
+                    str(r.accepted),
+                    str(r.delivered),
+                    str(r.missing),
+                    str(r.duplicates),
+                    str(r.foreign),
+                )
+                for r in results
+            ),
+        ),
+    ]
+    best = max((r.figures.rate for r in results if r.figures.concurrency), default=0.0)
+    notes = [
+        f"goal end to end >= {GOAL_RATE:,.0f} msg/s: best {best:,.0f}/s -> {'MET' if best >= GOAL_RATE else 'NOT MET'}"
+    ]
+    data = {"raw": [f.as_dict() for f in raw], "e2e": [r.as_dict() for r in results], "workers": args.workers}
+    return Report(section, tuple(tables), tuple(notes), data)
