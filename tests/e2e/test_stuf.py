@@ -106,8 +106,9 @@ async def test_di01_is_acknowledged_and_delivered(gw: GatewayUnderTest, soap: bo
     assert (message, response.headers["X-Tracking-Id"]) == (body, item["trackingId"])
 
 
-async def test_retour_reaches_stuf_municipality_as_du01(gw: GatewayUnderTest) -> None:
+async def test_retour_reaches_stuf_municipality_as_du01(gw_any_db: GatewayUnderTest) -> None:
     """The provider's JW302 comes back as a Du01 whose crossRefnummer is the Di01's referentienummer."""
+    gw = gw_any_db
     await receives_stuf(gw, GEMEENTE)
     original = jw301()
     referentienummer = ref()

@@ -58,8 +58,9 @@ async def only_marker_arrives(gw: GatewayUnderTest, recipient: str = GEMEENTE) -
     assert marker == body
 
 
-async def test_zip_of_two_messages_arrives_as_two(gw: GatewayUnderTest) -> None:
+async def test_zip_of_two_messages_arrives_as_two(gw_any_db: GatewayUnderTest) -> None:
     """An IndienenBericht with a ZIP of a JW315 and a JW323 reaches the municipality as two messages."""
+    gw = gw_any_db
     jw315, jw323 = message("JW315"), message("JW323")
     conversatie, traceer = ref(), ref()
     header = routering(
