@@ -181,6 +181,13 @@ async def test_unknown_addressee_is_ib210(gw: GatewayUnderTest) -> None:
     assert (500, "soap:Client", "IB210") == await fault_code(gw, data)
 
 
+async def test_retired_sender_is_ib213(gw: GatewayUnderTest) -> None:
+    """A provider whose registration ended (42420005) cannot submit: IB213."""
+    data = submission([("a.xml", message("JW315", afzender="42420005"))], ["JW315"], agb="42420005")
+    assert (500, "soap:Client", "IB213") == await fault_code(gw, data, party="42420005")
+    await only_marker_arrives(gw)
+
+
 async def test_unauthorised_sender_is_ib002(gw: GatewayUnderTest) -> None:
     """A provider submitting an archive of another provider's messages is IB002."""
     data = submission([("a.xml", message("JW315"))], ["JW315"])
