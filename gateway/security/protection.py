@@ -27,6 +27,7 @@ from gateway.identity import ApiKeyIdentity, Identity
 from gateway.ingest import Decision, DecisionSink
 from gateway.ports import Registry, Tracking, TrackingEvent
 from gateway.privacy.bsnkey import BsnHasher, load_or_create_key
+from gateway.privacy.logguard import guard_library_logs
 from gateway.privacy.retention import Retention
 from gateway.privacy.sink import PrivacySink
 from gateway.security.auditsink import AuditSink
@@ -100,6 +101,7 @@ class Protection:
         """Open the stores and keys, start the background work. ``broker`` is the runtime's broker: with a
         real RabbitMQ broker the mailbox TTL policy is put and the dead-letter watchers run."""
         sec = settings.security
+        guard_library_logs()  # the AMQP client logs message bodies at DEBUG
         audit = SqlAuditLog(db.engine, turn=db.connections.writer_lock)
         await audit.create_schema()
         index = SqlPrivacyIndex(db.connections)
