@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from gateway.http.deps import Services
+from gateway.errors import Unavailable
+from gateway.http.deps import NodeServices, Services
 
 router = APIRouter(tags=["health"])
 
@@ -16,7 +17,22 @@ async def healthz(svc: Services) -> dict[str, Any]:
     return {"status": "ok", "node": svc.node}
 
 
-@router.get("/readyz", summary="The node can take messages (database and broker reachable)")
+@router.get(
+    "/readyz",
+    summary="The node can take messages (database and broker reachable)",
+    responses={503: {"description": "Database or broker not reachable (IB103, with Retry-After)"}},
+)
 async def readyz(svc: Services) -> dict[str, Any]:
+    """503 while the database does not answer or this node's broker connection is down, so a load balancer
+    sends nothing here until the node could answer a submission with anything but 503."""
     await svc.registry.participant("0000")  # touches the database
+    await _broker_connected(svc)
     return {"status": "ready", "node": svc.node}
+
+
+async def _broker_connected(svc: NodeServices) -> None:
+    if getattr(svc.broker, "down", False):  # the in-memory fake broker, switched off by a test
+        raise Unavailable("the broker is not reachable")
+    sessions = getattr(svc.broker, "sessions", None)  # RabbitBroker: one AMQP session per node vhost
+    if sessions is not None:
+        await sessions[svc.node].connection()  # Unavailable while the connection is down or restoring
