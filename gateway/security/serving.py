@@ -17,7 +17,7 @@ from gateway.config import Settings
 from gateway.errors import NodeRole
 from gateway.http.limits import SlowClientLimits, guarded_protocol
 from gateway.security.pkidir import PkiDir
-from gateway.security.tls import node_server_context
+from gateway.security.tls import client_context, node_server_context
 
 
 def tls_context(settings: Settings, node: NodeRole) -> ssl.SSLContext | None:
@@ -30,6 +30,23 @@ def tls_context(settings: Settings, node: NodeRole) -> ssl.SSLContext | None:
 
 def scheme(settings: Settings) -> str:
     return "https" if settings.security.tls_dir is not None else "http"
+
+
+def base_url(settings: Settings, node: NodeRole) -> str:
+    """Where a client reaches ``node`` of this configuration (``https://`` when TLS is on)."""
+    return f"{scheme(settings)}://{settings.host}:{settings.port(node)}"
+
+
+def client_verify(settings: Settings, party: str | None = None) -> ssl.SSLContext | bool:
+    """What an HTTP client (httpx ``verify=``) needs to talk to the nodes: with TLS a context trusting the dev
+    CA and, given ``party``, presenting that participant's certificate; without TLS just ``True``."""
+    sec = settings.security
+    if sec.tls_dir is None:
+        return True
+    pki = PkiDir(sec.tls_dir)
+    if party is None:
+        return client_context(pki.ca_cert)
+    return client_context(pki.ca_cert, pki.client_cert(party), pki.client_key(party))
 
 
 def node_server_config(app: Any, settings: Settings, node: NodeRole, **overrides: Any) -> uvicorn.Config:

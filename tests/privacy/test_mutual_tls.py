@@ -213,3 +213,33 @@ def test_security_settings_are_frozen() -> None:
     sec = security(Path("/tmp"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         sec.rate_limit = 1  # type: ignore[misc]
+
+
+def test_remembered_binding_still_ends_with_the_certificate(pki_copy: PkiDir) -> None:
+    """A certificate accepted once is refused as expired once its time is over (the memory honours it)."""
+    from gateway.security.binding import CertificateRefused
+    from gateway.security.identity import CertificateIdentity
+
+    der = pki_copy.client_cert(AANBIEDER).read_bytes()
+    now = [datetime.now(UTC)]
+    identity = CertificateIdentity(pki_copy.trusted_cas(), pki_copy.load_crl(), clock=lambda: now[0])
+    first = identity.party_from_der(der)
+    now[0] += timedelta(days=400)
+    with pytest.raises(CertificateRefused) as refused:
+        identity.party_from_der(der)
+    assert (AANBIEDER, "expired") == (first, refused.value.cause)
+
+
+def test_new_crl_applies_to_remembered_bindings(pki_copy: PkiDir) -> None:
+    """After a new CRL every certificate is checked again: a revoked one is refused."""
+    from gateway.security.binding import CertificateRefused
+    from gateway.security.identity import CertificateIdentity
+
+    der = pki_copy.client_cert(AANBIEDER).read_bytes()
+    identity = CertificateIdentity(pki_copy.trusted_cas(), pki_copy.load_crl())
+    first = identity.party_from_der(der)
+    pki_copy.revoke(AANBIEDER)
+    identity.update_crl(pki_copy.load_crl())
+    with pytest.raises(CertificateRefused) as refused:
+        identity.party_from_der(der)
+    assert (AANBIEDER, "revoked") == (first, refused.value.cause)
