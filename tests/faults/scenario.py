@@ -35,9 +35,10 @@ class Scenario:
     subscribers: list[Subscriber] = field(default_factory=list)
     load: Load | None = None
 
-    def subscribe(self) -> Subscriber:
+    def subscribe(self, hold: float = 0.02) -> Subscriber:
+        """A subscriber that holds each message ``hold`` s (recorded, not yet acked) before its ack."""
         out = self.workdir / f"received-{len(self.subscribers)}.txt"
-        sub = Subscriber.start(out, self.vhost, MAILBOX, self.subscriber_urls, hold=0.02)
+        sub = Subscriber.start(out, self.vhost, MAILBOX, self.subscriber_urls, hold=hold)
         self.subscribers.append(sub)
         return sub
 
@@ -50,6 +51,7 @@ class Scenario:
         *,
         seconds: float = 14.0,
         fault_after: float = 4.0,
+        hold: float = 0.02,
         rate: float = 40.0,
         give_up: float = 30.0,
         settle_within: float = 90.0,
@@ -57,7 +59,7 @@ class Scenario:
     ) -> Figures:
         """Load for ``seconds``; after ``fault_after`` s ``inject()`` (returns when the fault ended, or None
         for at once); then wait until every accepted message is delivered (or ``settle_within`` s)."""
-        self.subscribe()
+        self.subscribe(hold)
         self.load = load = Load(self.gateway.url("vecozo"), self.token, wmo315, rate=rate, give_up=give_up)
         running = asyncio.create_task(load.run(seconds))
         await asyncio.sleep(fault_after)

@@ -36,7 +36,7 @@ async def consume(out: TextIO, vhost: str, queue_name: str, hold: float, urls: l
         connection.close_callbacks.add(lambda *_, lost=lost: lost.set())
         try:
             channel = await connection.channel()
-            await channel.set_qos(prefetch_count=20)
+            await channel.set_qos(prefetch_count=100)
             channel.close_callbacks.add(lambda *_, lost=lost: lost.set())
             queue = await channel.get_queue(queue_name, ensure=False)
 

@@ -108,7 +108,8 @@ async def test_gateway_process_killed(
 async def test_subscriber_killed_mid_message(
     own_node: OwnNode, tmp_path: Path, prefix: str, seeded: tuple[str, dict[str, str]]
 ) -> None:
-    """(c) The mailbox subscriber is SIGKILLed holding unacked messages; the next one gets them again."""
+    """(c) The mailbox subscriber is SIGKILLed holding unacked messages (it holds each for 0.5 s before its
+    ack, so about 20 are in hand); the next subscriber gets them again, marked redelivered."""
     db_url, tokens = seeded
     gw = _gateway(tmp_path, own_node, db_url, prefix, {"both": ("ggk,vecozo", 1)})
     await asyncio.to_thread(gw.start)
@@ -121,10 +122,11 @@ async def test_subscriber_killed_mid_message(
         return time.time()
 
     try:
-        fig = await scenario.run(kill_subscriber)
+        fig = await scenario.run(kill_subscriber, hold=0.5)
     finally:
         await asyncio.to_thread(gw.stop)
     _check(fig, scenario, in_flight_allowed=False)
+    assert fig.redelivered > 0
 
 
 async def test_node_link_cut(

@@ -1,0 +1,127 @@
+"""The deployment files parse and hang together (Docker and a Kubernetes cluster are not at hand here)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+COMPOSE = DEPLOY / "compose"
+K8S = DEPLOY / "k8s"
+
+
+def _compose() -> dict[str, Any]:
+    found: dict[str, Any] = yaml.safe_load((COMPOSE / "compose.yaml").read_text())
+    return found
+
+
+def _k8s_documents() -> list[dict[str, Any]]:
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    return [
+        doc
+        for name in kustomization["resources"]
+        for doc in yaml.safe_load_all((K8S / name).read_text())
+        if doc is not None
+    ]
+
+
+def test_compose_mounts_only_files_that_exist() -> None:
+    """Every file a compose service mounts from the repository is there."""
+    missing = [
+        (name, volume)
+        for name, service in _compose()["services"].items()
+        for volume in service.get("volumes", [])
+        if volume.startswith(".") and not (COMPOSE / volume.split(":")[0]).exists()
+    ]
+    assert [] == missing
+
+
+def test_compose_required_variables_are_in_the_example_env() -> None:
+    """Every ${VAR:?} the compose file requires is listed in env.example."""
+    required = set(re.findall(r"\$\{(\w+):\?", (COMPOSE / "compose.yaml").read_text()))
+    listed = set(re.findall(r"^#?\s*(\w+)=", (COMPOSE / "env.example").read_text(), re.MULTILINE))
+    assert set() == required - listed
+
+
+def test_compose_runs_several_processes_per_node_role_and_waits_for_in_flight_requests() -> None:
+    """Both roles run more than one process, each `serve --node ROLE`, with a grace period over 30 s."""
+    services = _compose()["services"]
+    shape = {
+        role: (
+            services[f"gateway-{role}"]["command"],
+            services[f"gateway-{role}"]["deploy"]["replicas"] > 1,
+            int(services[f"gateway-{role}"]["stop_grace_period"].rstrip("s")) > 30,
+        )
+        for role in ("ggk", "vecozo")
+    }
+    assert {
+        "ggk": (["serve", "--node", "ggk"], True, True),
+        "vecozo": (["serve", "--node", "vecozo"], True, True),
+    } == shape
+
+
+def test_compose_has_a_three_node_broker_cluster() -> None:
+    """Three RabbitMQ nodes, clustered by the mounted configuration."""
+    services = _compose()["services"]
+    conf = (COMPOSE / "rabbitmq" / "rabbitmq.conf").read_text()
+    nodes = re.findall(r"classic_config\.nodes\.\d+ = rabbit@(\S+)", conf)
+    assert ["rabbitmq-1", "rabbitmq-2", "rabbitmq-3"] == [n for n in nodes if n in services]
+
+
+def test_k8s_documents_name_their_kind() -> None:
+    """Every Kubernetes document has apiVersion, kind and a name."""
+    bad = [
+        d for d in _k8s_documents() if not (d.get("apiVersion") and d.get("kind") and d["metadata"]["name"])
+    ]
+    assert [] == bad
+
+
+def test_k8s_workloads_select_their_own_pods() -> None:
+    """Each Deployment and StatefulSet selects exactly the labels its pod template carries."""
+    mismatched = [
+        d["metadata"]["name"]
+        for d in _k8s_documents()
+        if d["kind"] in ("Deployment", "StatefulSet")
+        and not all(
+            d["spec"]["template"]["metadata"]["labels"].get(k) == v
+            for k, v in d["spec"]["selector"]["matchLabels"].items()
+        )
+    ]
+    assert [] == mismatched
+
+
+def test_k8s_gateway_probes_and_grace() -> None:
+    """Gateway pods: readiness on /readyz, liveness on /healthz, more than 30 s to shut down."""
+    found = {}
+    for d in _k8s_documents():
+        if d["kind"] == "Deployment" and d["metadata"]["name"].startswith("gateway-"):
+            pod = d["spec"]["template"]["spec"]
+            container = pod["containers"][0]
+            found[d["metadata"]["name"]] = (
+                container["readinessProbe"]["httpGet"]["path"],
+                container["livenessProbe"]["httpGet"]["path"],
+                pod["terminationGracePeriodSeconds"] > 30,
+                d["spec"]["replicas"] > 1,
+            )
+    expected = ("/readyz", "/healthz", True, True)
+    assert {"gateway-ggk": expected, "gateway-vecozo": expected} == found
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
+def test_kustomize_build() -> None:
+    """The kustomization builds (offline) into the documents of every file it lists, plus the generated maps."""
+    done = subprocess.run(
+        ["kubectl", "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(K8S)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    built = [d for d in yaml.safe_load_all(done.stdout) if d is not None]
+    assert len(_k8s_documents()) + 2 == len(built)
