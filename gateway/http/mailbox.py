@@ -21,6 +21,18 @@ class LeaseGone(GatewayError):
     title = "Lease unknown or expired: the message went back to the mailbox and will be offered again"
 
 
+class MailboxElsewhere(GatewayError):
+    code, vecozo_code, status, reason = "GW404", "GW404", 404, "mailbox-elsewhere"
+    title = "The caller's mailbox is not on this node"
+
+
+async def _home_check(svc: Any, party: str) -> None:
+    participant = await svc.registry.participant(party)
+    if participant is None or participant.home_node != svc.node:
+        home = participant.home_node if participant is not None else "no"
+        raise MailboxElsewhere(f"the mailbox of {party} is on the {home} node, not on {svc.node}")
+
+
 @router.get("", summary="Lease up to `max` messages from the caller's mailbox")
 async def lease(
     svc: Services,
@@ -29,7 +41,11 @@ async def lease(
     lease_seconds: int | None = Query(None, ge=5, le=3600, description="lease time; default from settings"),
 ) -> dict[str, Any]:
     seconds = lease_seconds or svc.lease_seconds
-    leased = await svc.reader.lease(svc.node, party, max, seconds)
+    await _home_check(svc, party)
+    try:
+        leased = await svc.reader.lease(svc.node, party, max, seconds)
+    except LookupError:  # registered here, but its mailbox queue is gone: say so instead of a 500
+        raise MailboxElsewhere(f"no mailbox for {party} on the {svc.node} node") from None
     leased = await envelop_leased(svc, party, leased)  # Di01/Du01 for a municipality receiving StUF
     now = datetime.now(UTC)
     for item in leased:

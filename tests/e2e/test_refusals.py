@@ -156,3 +156,9 @@ async def test_openapi_is_published(gw: GatewayUnderTest) -> None:
     """Each node publishes its OpenAPI document with the ingest operation."""
     spec = (await gw.clients["ggk"].get("/openapi.json")).json()
     assert "post" in spec["paths"]["/v1/berichten"]
+
+
+async def test_mailbox_on_the_other_node_is_404(gw: GatewayUnderTest) -> None:
+    """A municipality asking the provider node for its mailbox is told where its mailbox is."""
+    response = await gw.clients["vecozo"].get("/v1/mailbox", headers=gw.auth(GEMEENTE))
+    assert (404, "mailbox-elsewhere") == (response.status_code, response.json()["type"].rsplit(":", 1)[-1])

@@ -119,7 +119,6 @@ def test_no_operation_answers_a_server_error(gateway: Running, node: str) -> Non
     assert [] == server_errors(gateway.urls[node], node, gateway.tokens)
 
 
-@pytest.mark.xfail(reason="gateway/http/mailbox.py does not map MailboxMissing (a LookupError) to an answer")
 def test_lease_on_the_other_node_is_not_a_server_error(gateway: Running) -> None:
     """A municipality asking the provider node for its mailbox gets a refusal, not a 500 (found by the fuzzer)."""
     import httpx
