@@ -44,6 +44,8 @@ start_broker() {
         return
     fi
     log "starting the broker"
+    # quorum queues and vhosts hold many file handles; Debian's default of 1024 makes vhost changes stall
+    ulimit -n 65536 2>/dev/null || true
     as_root rabbitmq-server -detached
     # await_startup fails at once while the detached node has not registered yet: retry until the deadline
     local deadline=$((SECONDS + WAIT_SECONDS))
@@ -97,7 +99,19 @@ wait_for_management() {
     log "ready: management API answers at $MANAGEMENT_URL"
 }
 
+raise_handle_limit() {
+    # A broker started with a low open-files limit (about 930 handles) deadlocks vhost deletions once
+    # a few hundred quorum queues exist; raise the broker's own handle budget while it runs.
+    local limit
+    limit="$(as_root rabbitmqctl eval 'file_handle_cache:get_limit().' 2>/dev/null | tr -dc '0-9')"
+    if [ -n "$limit" ] && [ "$limit" -lt 4000 ]; then
+        log "raising the broker's file handle limit from $limit to 4000"
+        as_root rabbitmqctl eval 'file_handle_cache:set_limit(4000).' >/dev/null
+    fi
+}
+
 install_broker
 start_broker
+raise_handle_limit
 enable_plugins
 wait_for_management
