@@ -55,12 +55,12 @@ def from_samples(what: str, raw: dict[str, Any], concurrency: int | None, offere
         concurrency=concurrency,
         offered=offered,
         ok=ok,
-        sent=len(lat) + raw["errors"],
+        sent=len(lat) + raw["errors"] + raw.get("unfinished", 0),
         seconds=raw["ended"] - raw["started"],
         p50_ms=percentile(lat, 0.50) * 1000,
         p99_ms=percentile(lat, 0.99) * 1000,
         max_ms=max(lat, default=0.0) * 1000,
-        errors=raw["errors"] + len(lat) - ok,
+        errors=raw["errors"] + raw.get("unfinished", 0) + len(lat) - ok,
     )
 
 

@@ -106,7 +106,8 @@ class HttpSpec:
     concurrency: int = 16  # closed loop: connections; open loop: most requests in flight
     rate: float = 0.0  # > 0: open loop at this many requests per second
     warmup: float = 1.0
-    record_ids: bool = False  # keep (tracking id, sent, answered) per accepted message
+    record_ids: bool = False  # keep (tracking id, sent, answered) of every 202, inside the window or not
+    drain: float = 30.0  # after the last send, wait this long for answers; what is still open is cut off
 
 
 @dataclass
@@ -120,6 +121,7 @@ class Samples:
     errors: int = 0
     ids: list[tuple[str, float, float]] = field(default_factory=list)
     late: int = 0  # open loop: requests sent more than 100 ms after their scheduled time
+    unfinished: int = 0  # requests still without an answer when the drain time was over
 
     def count(self, status: str) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -133,6 +135,7 @@ class Samples:
             "errors": self.errors,
             "ids": self.ids,
             "late": self.late,
+            "unfinished": self.unfinished,
         }
 
 
@@ -173,11 +176,11 @@ async def run_http(spec: HttpSpec, message: bytes) -> Samples:
             samples.errors += 1
             return await _connect(spec)
         done = time.monotonic()
+        if status == 202 and spec.record_ids:
+            samples.ids.append((_tracking_id(body), sent, done))
         if scheduled >= samples.started and done <= samples.started + spec.seconds:
             samples.latencies.append(done - scheduled)
             samples.count(str(status))
-            if status == 202 and spec.record_ids:
-                samples.ids.append((_tracking_id(body), sent, done))
         return conn
 
     if spec.rate <= 0:
@@ -186,7 +189,9 @@ async def run_http(spec: HttpSpec, message: bytes) -> Samples:
             while loop.time() < stop:
                 conn = await one(conn, time.monotonic())
 
-        await asyncio.gather(*(closed(c) for c in conns))
+        workers = {asyncio.create_task(closed(c)) for c in conns}
+        _, pending = await asyncio.wait(workers, timeout=spec.warmup + spec.seconds + spec.drain)
+        samples.unfinished = _cut(pending)
     else:
         free: asyncio.Queue[_Http] = asyncio.Queue()
         for c in conns:
@@ -211,12 +216,20 @@ async def run_http(spec: HttpSpec, message: bytes) -> Samples:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             i += 1
-        await asyncio.gather(*tasks)
+        if tasks:
+            _, pending = await asyncio.wait(set(tasks), timeout=spec.drain)
+            samples.unfinished = _cut(pending)
     samples.ended = samples.started + spec.seconds
     for c in conns:
         if c.transport is not None:
             c.transport.close()
     return samples
+
+
+def _cut(pending: set[asyncio.Task[Any]]) -> int:
+    for task in pending:
+        task.cancel()
+    return len(pending)
 
 
 # --- AMQP -----------------------------------------------------------------------------------------------

@@ -176,11 +176,11 @@ def ingest(
             result.not_202 + result.socket_errors,
         )
         out.append(_metered(fig, cpu[0], cpu[1]))
+        time.sleep(3)  # requests wrk left in flight are still published
         stack.place.purge(vhost, "link.to-ggk")
     opened = None
     if open_rate:
         opened = _http_open(stack, gw, message, open_rate, seconds, "ox", "gateway ingest (open loop)")
-        stack.place.purge(vhost, "link.to-ggk")
     gw.stop()
     stack.gateways.remove(gw)
     return out, opened, profile
@@ -204,8 +204,8 @@ def _http_open(
     with meter(gw.pids, stack.broker_pids) as cpu:
         raw = run_generator("http", spec)
     fig = from_samples(label, raw, None, rate)
-    if raw["late"]:
-        fig = replace(fig, what=f"{label}, {raw['late']} sent >100 ms late")
+    if raw["late"] or raw["unfinished"]:
+        fig = replace(fig, what=f"{label} ({raw['late']} late, {raw['unfinished']} unanswered)")
     return _metered(fig, cpu[0], cpu[1])
 
 
@@ -247,6 +247,12 @@ def end_to_end(
     gw = gateway or start_gateway(stack.place, stack.db, nodes=("ggk", "vecozo"), workers=workers)
     if gateway is None:
         stack.gateways.append(gw)
+    for vhost, queue in (
+        ("ggk", f"mailbox.{RECIPIENT}"),
+        ("ggk", "link.from-vecozo"),
+        ("vecozo", "link.to-ggk"),
+    ):
+        stack.place.purge(f"{stack.place.prefix}{vhost}", queue)  # what an earlier run left behind
     consumer, out = start_generator(
         "consume",
         {
@@ -281,7 +287,7 @@ def _joined(
         first.setdefault(tid, at)
     sent = {tid: t for tid, t, _ in raw["ids"]}
     start, end = raw["started"], raw["ended"]
-    latencies = [first[tid] - t for tid, t in sent.items() if tid in first]
+    latencies = [first[tid] - t for tid, t in sent.items() if tid in first and start <= t <= end]
     in_window = sum(1 for at in first.values() if start <= at <= end)
     fig = Figures(
         label,

@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[64, 256],
         help="closed-loop connections, end to end",
     )
+    add("--e2e-open-rate", type=float, default=0.0, help="end-to-end open-loop rate (default: half capacity)")
     add("--profile", action="store_true", help="py-spy one ingest worker during the c=64 run")
 
 

@@ -25,6 +25,9 @@ GOAL_RATE = 1000.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_gateway_arguments(parser)
+    parser.add_argument(
+        "--e2e-open-rate", type=float, default=0.0, help="open-loop rate (default: half the closed-loop rate)"
+    )
     parser.set_defaults(concurrency=[64])
 
 
@@ -44,11 +47,12 @@ def measure(stack: Stack, args: argparse.Namespace) -> list[EndToEnd]:
         results.append(
             end_to_end(stack, args.message, args.seconds, args.workers, c, gateway=gw, tag=f"e{tag}")
         )
-    if args.open_rate:
+    # latency at an offered load the gateway sustains: half the best closed-loop rate (or --e2e-open-rate)
+    best = max((r.figures.rate for r in results), default=0.0)
+    rate = getattr(args, "e2e_open_rate", 0.0) or round(best / 2 / 10) * 10
+    if rate:
         results.append(
-            end_to_end(
-                stack, args.message, args.seconds, args.workers, rate=args.open_rate, gateway=gw, tag="eo"
-            )
+            end_to_end(stack, args.message, args.seconds, args.workers, rate=rate, gateway=gw, tag="eo")
         )
     gw.stop()
     stack.gateways.remove(gw)
@@ -62,7 +66,14 @@ def report(section: str, raw: list[Figures], results: list[EndToEnd], args: argp
         Table(f"End to end: {args.workers} worker(s) per node, {args.database}", COLUMNS, tuple(rows)),
         Table(
             "Every accepted message consumed exactly once?",
-            ("run", "accepted", "delivered", "missing", "duplicates", "not accepted but delivered"),
+            (
+                "run",
+                "answered 202",
+                "delivered",
+                "missing",
+                "duplicates",
+                "delivered, 202 not seen by the client",
+            ),
             tuple(
                 (
                     r.figures.what,
@@ -78,7 +89,9 @@ def report(section: str, raw: list[Figures], results: list[EndToEnd], args: argp
     ]
     best = max((r.figures.rate for r in results if r.figures.concurrency), default=0.0)
     notes = [
-        f"goal end to end >= {GOAL_RATE:,.0f} msg/s: best {best:,.0f}/s -> {'MET' if best >= GOAL_RATE else 'NOT MET'}"
+        "delivered without a 202 seen by the client: requests the generator stopped waiting for (the server "
+        "still accepted them) and messages of the run before, in the link at the purge between runs",
+        f"goal end to end >= {GOAL_RATE:,.0f} msg/s: best {best:,.0f}/s -> {'MET' if best >= GOAL_RATE else 'NOT MET'}",
     ]
     data = {"raw": [f.as_dict() for f in raw], "e2e": [r.as_dict() for r in results], "workers": args.workers}
     return Report(section, tuple(tables), tuple(notes), data)

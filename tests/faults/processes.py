@@ -94,7 +94,8 @@ class Gateway:
 
     def wait_ready(self, timeout: float = 90.0, nodes: Sequence[str] | None = None) -> None:
         deadline = time.monotonic() + timeout
-        pending = set(nodes or self.ports)
+        served = {node for nodes_, _ in self.groups.values() for node in nodes_.split(",")}
+        pending = set(nodes or served)
         while pending:
             for label, procs in self.processes.items():
                 for proc in procs:

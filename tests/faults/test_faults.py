@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,58 @@ async def _leader(settings: BrokerSettings, vhost: str) -> str | None:
         except Exception:
             return None
     return None if found is None else found.get("leader")
+
+
+@pytest.fixture(scope="module")
+def second_node() -> Iterator[OwnNode]:
+    """A second RabbitMQ node, not clustered with the first: the other organisation's cluster."""
+    node = OwnNode.create()
+    try:
+        node.start()
+        yield node
+    finally:
+        node.destroy()
+
+
+async def test_two_clusters_destination_restarts(
+    own_node: OwnNode, second_node: OwnNode, tmp_path: Path, prefix: str, seeded: tuple[str, dict[str, str]]
+) -> None:
+    """(f) The municipal node on one broker, the provider node on another, joined by the shovels through
+    GATEWAY_SHOVEL_URI_*; the municipal side's broker stops and starts under load: the provider node goes
+    on accepting, the link catches up, every 202 arrives."""
+    db_url, tokens = seeded
+    shovels = {
+        "GATEWAY_SHOVEL_URI_GGK": own_node.amqp_url.rstrip("/"),
+        "GATEWAY_SHOVEL_URI_VECOZO": second_node.amqp_url.rstrip("/"),
+    }
+    ggk = Gateway.prepare(
+        tmp_path, own_node.amqp_url, own_node.management_url, db_url, prefix, {"ggk": ("ggk", 1)}, shovels
+    )
+    vecozo = Gateway.prepare(
+        tmp_path,
+        second_node.amqp_url,
+        second_node.management_url,
+        db_url,
+        prefix,
+        {"vecozo": ("vecozo", 1)},
+        shovels,
+    )
+    await asyncio.to_thread(ggk.start)
+    await asyncio.to_thread(vecozo.start)
+    scenario = _scenario(
+        "f two clusters: municipal broker restart", vecozo, tokens, prefix, [own_node.amqp_url], tmp_path
+    )
+
+    async def restart_destination() -> float:
+        await asyncio.to_thread(own_node.ctl, "stop_app")
+        await asyncio.sleep(3)
+        await asyncio.to_thread(own_node.start_app)
+        return time.time()
+
+    try:
+        fig = await scenario.run(restart_destination)
+    finally:
+        await asyncio.to_thread(vecozo.stop)
+        await asyncio.to_thread(ggk.stop)
+    _check(fig, scenario, in_flight_allowed=False)
+    assert 0.0 == fig.ingest_recovered_s  # the provider node never stopped answering 202
