@@ -51,6 +51,10 @@ class Template:
 # --- HTTP -----------------------------------------------------------------------------------------------
 
 
+class StaleConnection(ConnectionError):
+    """The server closed the idle connection before a request went out: safe to send it again."""
+
+
 class _Http(asyncio.Protocol):
     """One keep-alive HTTP/1.1 connection; one request at a time."""
 
@@ -89,7 +93,7 @@ class _Http(asyncio.Protocol):
 
     async def request(self, data: bytes) -> tuple[int, bytes]:
         if self.lost or self.transport is None:
-            raise ConnectionError("connection closed")
+            raise StaleConnection("closed before the request was sent (idle keep-alive timeout)")
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(data)
         return await self.waiter
@@ -170,8 +174,13 @@ async def run_http(spec: HttpSpec, message: bytes) -> Samples:
 
     async def one(conn: _Http, scheduled: float) -> _Http:
         sent = time.monotonic()
+        data = _request_bytes(spec, template.next())
         try:
-            status, body = await conn.request(_request_bytes(spec, template.next()))
+            try:
+                status, body = await conn.request(data)
+            except StaleConnection:
+                conn = await _connect(spec)
+                status, body = await conn.request(data)
         except ConnectionError:
             samples.errors += 1
             return await _connect(spec)
@@ -193,7 +202,7 @@ async def run_http(spec: HttpSpec, message: bytes) -> Samples:
         _, pending = await asyncio.wait(workers, timeout=spec.warmup + spec.seconds + spec.drain)
         samples.unfinished = _cut(pending)
     else:
-        free: asyncio.Queue[_Http] = asyncio.Queue()
+        free: asyncio.Queue[_Http] = asyncio.LifoQueue()  # the most recently used first: idle ones expire
         for c in conns:
             free.put_nowait(c)
         tasks: set[asyncio.Task[None]] = set()

@@ -101,7 +101,10 @@ def _report(
                 f"process {i}: {m / mib:,.1f} MiB at half time -> {e / mib:,.1f} MiB at the end ({growth:+.1%})"
             )
     statuses = sent.get("statuses", {})
-    notes.append(f"requests answered: {statuses}; consumed from the mailbox: {len(consumed)}")
+    notes.append(
+        f"requests answered: {statuses}, failed: {sent.get('errors')}, unanswered: {sent.get('unfinished')}; "
+        f"consumed from the mailbox: {len(consumed)}"
+    )
     notes.append(
         f"goal memory flat over the run (second half within {args.tolerance:.0%}): {'MET' if flat else 'NOT MET'}"
     )

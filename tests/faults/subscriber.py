@@ -42,6 +42,8 @@ async def consume(out: TextIO, vhost: str, queue_name: str, hold: float, urls: l
 
             async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
                 ident = (message.headers or {}).get("identificatie", "")
+                if isinstance(ident, bytes):
+                    ident = ident.decode()
                 again = int(bool(message.redelivered))
                 out.write(f"{message.message_id} {ident} {time.time():.6f} {again}\n")
                 out.flush()

@@ -176,6 +176,7 @@ async def test_cluster_mailbox_leader_killed(
         await api.put_permissions(vhost, "guest", ".*", ".*", ".*")
     await _declare_mailbox(second, vhost, settings)
     leader_before = await _leader(settings, vhost)
+    assert leader_before is not None
     gw = _gateway(tmp_path, first, db_url, prefix, {"both": ("ggk,vecozo", 1)})
     await asyncio.to_thread(gw.start)
     scenario = _scenario(
