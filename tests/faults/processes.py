@@ -67,15 +67,20 @@ class Gateway:
         return f"http://127.0.0.1:{self.ports[node]}"
 
     def start(self, timeout: float = 90.0) -> None:
-        """Start every group; the first process alone first, so that it declares the topology alone."""
+        """Start every group; the first process alone first, so that it declares the topology alone.
+        Fails (and stops what it started) when they are not ready within ``timeout`` s."""
         first = True
-        for label, (nodes, count) in self.groups.items():
-            for index in range(count):
-                self._spawn(label, nodes, index, count)
-                if first:
-                    self.wait_ready(timeout, nodes.split(","))
-                    first = False
-        self.wait_ready(timeout)
+        try:
+            for label, (nodes, count) in self.groups.items():
+                for index in range(count):
+                    self._spawn(label, nodes, index, count)
+                    if first:
+                        self.wait_ready(timeout, nodes.split(","))
+                        first = False
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def _spawn(self, label: str, nodes: str, index: int, count: int) -> subprocess.Popen[bytes]:
         args = [sys.executable, "-m", "gateway", "serve", "--node", nodes]

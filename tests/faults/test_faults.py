@@ -261,7 +261,11 @@ async def test_two_clusters_destination_restarts(
         shovels,
     )
     await asyncio.to_thread(ggk.start)
-    await asyncio.to_thread(vecozo.start)
+    try:
+        await asyncio.to_thread(vecozo.start)
+    except BaseException:
+        await asyncio.to_thread(ggk.stop)
+        raise
     scenario = _scenario(
         "f two clusters: municipal broker restart", vecozo, tokens, prefix, [own_node.amqp_url], tmp_path
     )
