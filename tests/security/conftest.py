@@ -6,20 +6,19 @@ PostgreSQL tests carry the ``postgres`` marker and use a database created for th
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
 from adapters.audit import MemoryAuditLog, SqlAuditLog
 from adapters.audit.schema import audit, audit_head
 from gateway.security import pki
+from tests.db.conftest import _admin_sync
 
 from .values import NOW
 
@@ -38,27 +37,6 @@ def ca() -> pki.Issued:
 def foreign_ca() -> pki.Issued:
     """A CA this node does not trust, with the same name as the trusted one."""
     return pki.new_ca(now=NOW)
-
-
-async def _admin(url: URL, sql: str) -> None:
-    conn = await asyncpg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.database or "postgres",
-        timeout=5,
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def _admin_sync(url: URL, sql: str) -> None:
-    """One statement from a thread of its own, away from the event loop of the test."""
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _admin(url, sql)).result()
 
 
 @pytest.fixture(scope="session")
