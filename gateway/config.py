@@ -145,6 +145,10 @@ class Settings:
     delivery_limit: int = 5
     lease_seconds: int = 60
     operator_token: str | None = field(default=None, repr=False)
+    # database pool per process (connections kept open) and how long participants and credentials read
+    # from the registry are reused in memory (0: read every time); see docs/scaling.md
+    db_pool_size: int = 20
+    registry_cache_seconds: float = 5.0
     security: SecuritySettings = field(default_factory=SecuritySettings)  # issue 5
 
     def port(self, node: NodeRole) -> int:
@@ -169,5 +173,9 @@ class Settings:
             delivery_limit=_get(env, "GATEWAY_DELIVERY_LIMIT", d.delivery_limit, _positive),
             lease_seconds=_get(env, "GATEWAY_LEASE_SECONDS", d.lease_seconds, _positive),
             operator_token=_get(env, "GATEWAY_OPERATOR_TOKEN", d.operator_token, str),
+            db_pool_size=_get(env, "GATEWAY_DB_POOL_SIZE", d.db_pool_size, _positive),
+            registry_cache_seconds=_get(
+                env, "GATEWAY_REGISTRY_CACHE_SECONDS", d.registry_cache_seconds, _not_negative
+            ),
             security=SecuritySettings.from_env(env),
         )

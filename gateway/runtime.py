@@ -72,7 +72,11 @@ class Runtime:
         if engine is None:
             engine = await asyncio.to_thread(Engine.load, list(settings.schema_dirs))
         checker = EngineChecker(engine)
-        db = await Database.connect(settings.database_url)
+        db = await Database.connect(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            registry_cache_seconds=settings.registry_cache_seconds,
+        )
         # --- operations: metrics fed by wrappers around the link check, the publisher and ingest ---
         metrics = GatewayMetrics(settings.nodes, known_messages=(m.name for m in engine.catalog))
         link = MeasuredLink(LinkCheck(checker, db.registry, db.tracking), metrics)

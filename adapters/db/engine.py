@@ -57,11 +57,15 @@ class Database:
     """One database: an engine plus the stores that implement ``Registry`` and ``Tracking``."""
 
     def __init__(
-        self, engine: AsyncEngine, autocommit: AsyncEngine | None = None, stale_after: timedelta = STALE_AFTER
+        self,
+        engine: AsyncEngine,
+        autocommit: AsyncEngine | None = None,
+        stale_after: timedelta = STALE_AFTER,
+        registry_cache_seconds: float = 0.0,
     ) -> None:
         self.engine = engine
         self.connections = Connections(engine, autocommit)
-        self.registry = SqlRegistry(self.connections)
+        self.registry = SqlRegistry(self.connections, cache_seconds=registry_cache_seconds)
         self.tracking = SqlTracking(self.connections, stale_after=stale_after)
 
     @property
@@ -85,6 +89,7 @@ class Database:
         sqlite_synchronous: str = "FULL",
         pre_ping: bool = False,
         stale_after: timedelta = STALE_AFTER,
+        registry_cache_seconds: float = 0.0,
     ) -> Database:
         """Open ``url`` (see :func:`database_url`) and, unless told not to, create missing tables.
 
@@ -92,7 +97,8 @@ class Database:
         PostgreSQL: a pool of ``pool_size`` (+ ``max_overflow``) connections. ``pre_ping`` tests each
         connection before use, which costs three round trips (BEGIN, ping, ROLLBACK) per checkout; without
         it a dropped connection fails one call with ``Unavailable`` (a 503 the client retries) and
-        SQLAlchemy then replaces every pooled connection.
+        SQLAlchemy then replaces every pooled connection. ``registry_cache_seconds`` > 0 lets the registry
+        reuse participants and credentials it read for that long (see ``adapters.db.registry.ReadCache``).
         """
         parsed = database_url(url)
         kwargs: dict[str, Any] = {"pool_timeout": pool_timeout}
@@ -121,7 +127,7 @@ class Database:
             )
             engine = create_async_engine(parsed, **kwargs)
             autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")  # same pool
-        db = cls(engine, autocommit, stale_after=stale_after)
+        db = cls(engine, autocommit, stale_after=stale_after, registry_cache_seconds=registry_cache_seconds)
         try:
             if create_schema:
                 await db.create_schema()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db import credentials as creds
 from adapters.db.admin import (
@@ -51,6 +55,49 @@ def _participant_row(p: Participant) -> dict[str, Any]:
     }
 
 
+T = TypeVar("T")
+
+# at most this many entries in the read cache; a full cache is emptied (a flood of unknown key ids must not
+# grow memory)
+CACHE_ENTRIES = 10_000
+
+
+class ReadCache:
+    """Answers of the hot reads (participant, credential row, submitter relation) kept ``seconds`` long.
+
+    Every ingest reads the caller's credential and both parties; these change rarely, so one process reuses
+    what it read for a few seconds. A change made through this process (admin API, CLI in-process) empties
+    the cache at once; one made by another process is seen here within ``seconds``. ``seconds`` 0 turns it
+    off. Only the stored form is kept (participant, salt and digest), never a token: the secret is checked
+    on every request.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._entries: dict[tuple[str, ...], tuple[float, Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"ReadCache(seconds={self.seconds}, entries={len(self._entries)})"
+
+    async def get(self, key: tuple[str, ...], read: Callable[[], Awaitable[T]]) -> T:
+        if self.seconds <= 0:
+            return await read()
+        now = self._clock()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            value: T = hit[1]
+            return value
+        value = await read()
+        if len(self._entries) >= CACHE_ENTRIES:
+            self._entries.clear()
+        self._entries[key] = (now + self.seconds, value)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 def _submitter(row: RowMapping) -> Submitter:
     return Submitter(row["submitter"], row["party"], row["active_from"], row["active_until"])
 
@@ -58,8 +105,9 @@ def _submitter(row: RowMapping) -> Submitter:
 class SqlRegistry:
     """Participants, submitter relations and API credentials (stored as salted hashes)."""
 
-    def __init__(self, connections: Connections) -> None:
+    def __init__(self, connections: Connections, cache_seconds: float = 0.0) -> None:
         self._db = connections
+        self.cache = ReadCache(cache_seconds)
 
     def __repr__(self) -> str:
         return f"SqlRegistry(dialect={self._db.dialect!r})"
@@ -67,11 +115,20 @@ class SqlRegistry:
     # --- gateway.ports.Registry ---------------------------------------------------------------------
 
     async def participant(self, code: str) -> Participant | None:
+        return await self.cache.get(("participant", code), lambda: self._participant(code))
+
+    async def _participant(self, code: str) -> Participant | None:
         async with self._db.read() as conn:
             row = (await conn.execute(select(participants).where(participants.c.code == code))).first()
         return None if row is None else _participant(row._mapping)
 
     async def may_submit_for(self, submitter: str, party: str, day: date) -> bool:
+        return await self.cache.get(
+            ("submitter", submitter, party, day.isoformat()),
+            lambda: self._may_submit_for(submitter, party, day),
+        )
+
+    async def _may_submit_for(self, submitter: str, party: str, day: date) -> bool:
         query = select(submitters.c.submitter).where(
             submitters.c.submitter == submitter,
             submitters.c.party == party,
@@ -85,28 +142,42 @@ class SqlRegistry:
         key_id = creds.key_id_of(credential)
         if key_id is None:
             return None
+        row = await self.cache.get(("credential", key_id), lambda: self._credential(key_id))
+        if row is None or not creds.matches(credential, row[1], row[2]):
+            return None
+        return row[0]
+
+    async def _credential(self, key_id: str) -> tuple[str, str, str] | None:
+        """(participant, salt, digest) of a credential that is not revoked."""
         query = select(credentials.c.participant, credentials.c.salt, credentials.c.digest).where(
             credentials.c.key_id == key_id, credentials.c.revoked.is_(False)
         )
         async with self._db.read() as conn:
             row = (await conn.execute(query)).first()
-        if row is None or not creds.matches(credential, row.salt, row.digest):
-            return None
-        return str(row.participant)
+        return None if row is None else (str(row.participant), str(row.salt), str(row.digest))
 
     # --- management ---------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _changing(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that changes the registry: the read cache is emptied once it is over."""
+        try:
+            async with self._db.transaction() as conn:
+                yield conn
+        finally:
+            self.cache.clear()
 
     async def add_participant(self, participant: Participant) -> None:
         validate_participant(participant)
         try:
-            async with self._db.transaction() as conn:
+            async with self._changing() as conn:
                 await conn.execute(insert(participants).values(_participant_row(participant)))
         except IntegrityError:
             raise DuplicateParticipant(participant.code) from None
 
     async def update_participant(self, participant: Participant) -> None:
         validate_participant(participant)
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             done = await conn.execute(
                 update(participants)
                 .where(participants.c.code == participant.code)
@@ -116,7 +187,7 @@ class SqlRegistry:
                 raise UnknownParticipant(participant.code)
 
     async def retire(self, code: str, last_day: date) -> Participant:
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             row = (await conn.execute(select(participants).where(participants.c.code == code))).first()
             if row is None:
                 raise UnknownParticipant(code)
@@ -146,7 +217,7 @@ class SqlRegistry:
     async def add_submitter(self, submitter: Submitter) -> None:
         validate_submitter(submitter)
         key = and_(submitters.c.submitter == submitter.submitter, submitters.c.party == submitter.party)
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             # write first, so that SQLite takes its write lock before reading
             changed = await conn.execute(
                 update(submitters)
@@ -174,7 +245,7 @@ class SqlRegistry:
             )
 
     async def remove_submitter(self, submitter: str, party: str) -> bool:
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             done = await conn.execute(
                 delete(submitters).where(submitters.c.submitter == submitter, submitters.c.party == party)
             )
@@ -192,7 +263,7 @@ class SqlRegistry:
         if label is not None and len(label) > MAX_LABEL:
             raise InvalidParticipant(f"a credential label has at most {MAX_LABEL} characters")
         token, hashed = creds.new_token()
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             found = await conn.execute(select(participants.c.code).where(participants.c.code == code))
             if found.first() is None:
                 raise UnknownParticipant(code)
@@ -210,7 +281,7 @@ class SqlRegistry:
         return IssuedCredential(hashed.key_id, code, token)
 
     async def revoke_credential(self, key_id: str) -> bool:
-        async with self._db.transaction() as conn:
+        async with self._changing() as conn:
             done = await conn.execute(
                 update(credentials)
                 .where(credentials.c.key_id == key_id, credentials.c.revoked.is_(False))

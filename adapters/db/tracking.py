@@ -9,6 +9,7 @@ is atomic on its own, so they run in autocommit mode.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -75,6 +76,10 @@ class SqlTracking:
         # ones share one statement; each caller still returns only after its own row is committed
         self._confirms = Batcher(self._write_confirms)
         self._events = Batcher(self._write_events)
+        # claims too: concurrent new claims go in as one INSERT .. ON CONFLICT DO NOTHING RETURNING; a row
+        # that was not inserted (its key exists) is then settled on its own, as before
+        self._claims = Batcher(self._write_claims)
+        self._links = Batcher(self._write_links)
 
     def __repr__(self) -> str:
         return f"SqlTracking(dialect={self._db.dialect!r})"
@@ -84,8 +89,8 @@ class SqlTracking:
             return postgresql.insert(messages)
         return sqlite.insert(messages)
 
-    def _claim_statement(self, row: Mapping[str, Any]) -> Insert:
-        stmt = self._insert().values(dict(row))
+    def _claim_statement(self, row: Mapping[str, Any] | None = None) -> Insert:
+        stmt = self._insert() if row is None else self._insert().values(dict(row))
         return stmt.on_conflict_do_nothing(  # type: ignore[no-any-return]
             index_elements=["afzender", "message", "reference"]
         ).returning(messages.c.tracking_id)
@@ -95,6 +100,8 @@ class SqlTracking:
     async def claim(self, record: MessageRecord) -> Claim:
         check_aware(record.received_at)
         row = record_row(record)
+        if await self._claims.add(row):
+            return Claim("new")
         for _ in range(_ATTEMPTS):
             try:
                 claim = await self._try_claim(row, record)
@@ -124,6 +131,18 @@ class SqlTracking:
                 await self._drop_pending(conn, previous.tracking_id)
                 return None
             return Claim("same" if previous.sha256 == record.sha256 else "conflict", previous)
+
+    async def _write_claims(self, rows: list[dict[str, Any]]) -> list[bool]:
+        """Insert the rows whose key is free, in one statement: True for each row inserted. A row whose key
+        exists, or every row of a batch the database refused as a whole, answers False and is settled by
+        its caller alone (which also names a reused tracking id)."""
+        try:
+            async with self._db.statement() as conn:
+                result = await conn.execute(self._claim_statement(), rows)
+                inserted = {r[0] for r in result}
+        except IntegrityError:
+            return [False] * len(rows)
+        return [row["tracking_id"] in inserted for row in rows]
 
     def _stale(self, previous: MessageRecord, record: MessageRecord) -> bool:
         return previous.status == "pending" and record.received_at - previous.received_at > self.stale_after
@@ -218,17 +237,32 @@ class SqlTracking:
             {"aanbieder": aanbieder, "referentie": r, "tracking_id": tracking_id}
             for r in dict.fromkeys(referenties)
         ]
-        insert_ = postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert
-        try:
+        if all(await asyncio.gather(*(self._links.add(row) for row in rows))):
+            return
+        try:  # the batch was refused as a whole: write this message's rows alone to find out why
             async with self._db.statement() as conn:
-                await conn.execute(insert_(links).values(rows).on_conflict_do_nothing())
+                await conn.execute(self._links_statement(), rows)
         except IntegrityError:
             raise ValueError(f"no message {tracking_id} to link referenties to") from None
+
+    def _links_statement(self) -> Any:
+        insert_ = postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert
+        return insert_(links).on_conflict_do_nothing()
+
+    async def _write_links(self, rows: list[dict[str, Any]]) -> list[bool]:
+        try:
+            async with self._db.statement() as conn:
+                await conn.execute(self._links_statement(), rows)
+        except IntegrityError:
+            return [False] * len(rows)
+        return [True] * len(rows)
 
     # --- beyond the port ----------------------------------------------------------------------------
 
     async def flush(self) -> None:
         """Wait until every confirm and event handed in so far is written."""
+        await self._claims.wait()
+        await self._links.wait()
         await self._confirms.wait()
         await self._events.wait()
 

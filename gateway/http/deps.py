@@ -46,7 +46,7 @@ class NodeServices:
         return f"NodeServices(node={self.node!r})"
 
 
-def services(request: Request) -> NodeServices:
+async def services(request: Request) -> NodeServices:
     svc: NodeServices = request.app.state.services
     return svc
 

@@ -1,0 +1,106 @@
+"""The registry's read cache: reused for a few seconds, emptied by a change made through the same process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from adapters.db import Database
+from adapters.db.registry import CACHE_ENTRIES, ReadCache
+from tests.db.values import aanbieder, gemeente
+
+
+@dataclass
+class Clock:
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Pair:
+    """Two processes' view of one database: ``cached`` reuses reads for 5 s, ``other`` makes changes."""
+
+    cached: Database
+    other: Database
+    clock: Clock
+
+
+@pytest.fixture
+async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    cached = await Database.connect(url, registry_cache_seconds=5)
+    other = await Database.connect(url)
+    clock = Clock()
+    cached.registry.cache = ReadCache(5, clock=clock)
+    await other.registry.add_participant(gemeente("0363"))
+    await other.registry.add_participant(aanbieder("42420001"))
+    try:
+        yield Pair(cached, other, clock)
+    finally:
+        await cached.close()
+        await other.close()
+
+
+async def test_another_process_change_is_seen_after_the_cache_time(pair: Pair) -> None:
+    before = await pair.cached.registry.participant("0363")
+    await pair.other.registry.update_participant(gemeente("0363", name="Renamed"))
+    still = await pair.cached.registry.participant("0363")
+    pair.clock.now += 5.1
+    after = await pair.cached.registry.participant("0363")
+    names = [p.name if p else None for p in (before, still, after)]
+    assert names == [gemeente("0363").name, gemeente("0363").name, "Renamed"]
+
+
+async def test_a_revoked_credential_stops_working_within_the_cache_time(pair: Pair) -> None:
+    issued = await pair.other.registry.issue_credential("42420001")
+    first = await pair.cached.registry.authenticate(issued.token)
+    await pair.other.registry.revoke_credential(issued.key_id)
+    pair.clock.now += 5.1
+    assert (first, await pair.cached.registry.authenticate(issued.token)) == ("42420001", None)
+
+
+async def test_a_cached_credential_row_still_checks_the_secret(pair: Pair) -> None:
+    issued = await pair.other.registry.issue_credential("42420001")
+    await pair.cached.registry.authenticate(issued.token)
+    forged = issued.token[:-4] + ("AAAA" if not issued.token.endswith("AAAA") else "BBBB")
+    assert None is await pair.cached.registry.authenticate(forged)
+
+
+async def test_a_change_through_the_same_registry_is_seen_at_once(pair: Pair) -> None:
+    issued = await pair.cached.registry.issue_credential("42420001")
+    first = await pair.cached.registry.authenticate(issued.token)
+    await pair.cached.registry.revoke_credential(issued.key_id)
+    await pair.cached.registry.participant("0363")
+    await pair.cached.registry.update_participant(replace(gemeente("0363"), name="Renamed"))
+    renamed = await pair.cached.registry.participant("0363")
+    assert (first, await pair.cached.registry.authenticate(issued.token), renamed and renamed.name) == (
+        "42420001",
+        None,
+        "Renamed",
+    )
+
+
+async def test_no_cache_reads_every_time(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    async with await Database.connect(url) as plain, await Database.connect(url) as other:
+        await other.registry.add_participant(gemeente("0363"))
+        await plain.registry.participant("0363")
+        await other.registry.update_participant(gemeente("0363", name="Renamed"))
+        renamed = await plain.registry.participant("0363")
+    assert renamed is not None and renamed.name == "Renamed"
+
+
+async def test_a_full_cache_is_emptied_not_grown() -> None:
+    cache = ReadCache(60)
+
+    async def read() -> int:
+        return 1
+
+    for i in range(CACHE_ENTRIES + 10):
+        await cache.get(("k", str(i)), read)
+    assert len(cache._entries) <= CACHE_ENTRIES
