@@ -12,6 +12,7 @@ from collections.abc import Generator
 import typer
 import uvicorn
 
+from gateway import logs
 from gateway.config import Settings
 from gateway.runtime import Runtime
 from gateway.security.serving import node_server_config, scheme
@@ -89,6 +90,10 @@ def serve(
     if node:
         env["GATEWAY_NODES"] = node
     settings = Settings.from_env(env)
+    try:
+        logs.configure(env)
+    except logs.LogConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
