@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -257,6 +257,13 @@ class Ingest:
                 f"{who.sender} already sent a {header.message} with reference {header.reference} "
                 "with other content"
             )
+        if claim.outcome == "resumed":
+            # the first attempt's process died before it confirmed: go on under its ids (see Claim)
+            previous = claim.previous
+            assert previous is not None
+            tracking_id = previous.tracking_id
+            record = replace(record, tracking_id=tracking_id, conversation_id=previous.conversation_id)
+            log.info("claim.resumed", node=self.node, tracking_id=tracking_id)
         if claim.outcome == "same":
             previous = claim.previous
             assert previous is not None

@@ -130,12 +130,24 @@ class MessageRecord:
 class Claim:
     """Result of claiming (sender, message type, reference) for a new submission.
 
-    ``outcome`` is ``new`` (go on and publish), ``same`` (same bytes seen before: answer with ``previous``)
-    or ``conflict`` (same reference, other bytes: refuse with IB216/CC08).
+    ``outcome`` is ``new`` (go on and publish), ``same`` (same bytes seen before: answer with ``previous``),
+    ``conflict`` (same reference, other bytes: refuse with IB216/CC08) or ``resumed``: the same bytes were
+    claimed by a process that died before it confirmed (the claim went stale); go on and publish under
+    ``previous``'s tracking id, so that if the first attempt did reach the broker, the recipient sees the same
+    message id twice and drops the second as a redelivery.
     """
 
-    outcome: Literal["new", "same", "conflict"]
+    outcome: Literal["new", "same", "conflict", "resumed"]
     previous: MessageRecord | None = None
+
+    def owned(self, claimed_as: str) -> str | None:
+        """The tracking id this claimant now holds and must confirm or release (``claimed_as`` for a new
+        claim, the previous id for a resumed one), or None when it holds nothing."""
+        if self.outcome == "new":
+            return claimed_as
+        if self.outcome == "resumed" and self.previous is not None:
+            return self.previous.tracking_id
+        return None
 
 
 # --- ports ----------------------------------------------------------------------------------------------

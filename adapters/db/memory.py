@@ -165,6 +165,11 @@ class MemoryTracking:
             )
             if not stale:
                 return Claim("same" if previous.sha256 == record.sha256 else "conflict", previous)
+            if previous.sha256 == record.sha256:
+                self._records[held] = replace(
+                    previous, received_at=record.received_at, submitter=record.submitter
+                )
+                return Claim("resumed", previous)
             self._forget(held)
         if record.tracking_id in self._records:
             raise ValueError(f"tracking id {record.tracking_id} is already in use")

@@ -28,8 +28,11 @@ from adapters.db.schema import referenties as links
 from gateway.ports import Claim, MessageRecord, TrackingEvent
 
 # a claim still pending this long after it was made belongs to a process that died between claim and
-# confirm/release; a later submission of the same key takes it over instead of waiting forever
-STALE_AFTER = timedelta(minutes=15)
+# confirm/release (a live one settles within the broker's connect + confirm timeouts, 15 s by default);
+# a later submission of the same key takes it over instead of being told to retry for ever: the same bytes
+# resume under the old tracking id (a publish that did happen is then a redelivery the recipient drops),
+# other bytes replace it
+STALE_AFTER = timedelta(seconds=60)
 _ATTEMPTS = 5
 
 _FIELDS = tuple(MessageRecord.__dataclass_fields__)
@@ -128,6 +131,8 @@ class SqlTracking:
                 return None  # released between our insert and our read
             previous = _record(found._mapping)
             if self._stale(previous, record):
+                if previous.sha256 == record.sha256:
+                    return await self._resume(conn, previous, record)
                 await self._drop_pending(conn, previous.tracking_id)
                 return None
             return Claim("same" if previous.sha256 == record.sha256 else "conflict", previous)
@@ -143,6 +148,23 @@ class SqlTracking:
         except IntegrityError:
             return [False] * len(rows)
         return [row["tracking_id"] in inserted for row in rows]
+
+    @staticmethod
+    async def _resume(conn: AsyncConnection, previous: MessageRecord, record: MessageRecord) -> Claim | None:
+        """Take a stale claim of the same bytes over, keeping its tracking and conversation ids; None when
+        another submission took it first (the caller reads the key again)."""
+        done = await conn.execute(
+            update(messages)
+            .where(
+                messages.c.tracking_id == previous.tracking_id,
+                messages.c.status == "pending",
+                messages.c.received_at == previous.received_at,
+            )
+            .values(received_at=record.received_at, submitter=record.submitter)
+        )
+        if done.rowcount != 1:
+            return None
+        return Claim("resumed", previous)
 
     def _stale(self, previous: MessageRecord, record: MessageRecord) -> bool:
         return previous.status == "pending" and record.received_at - previous.received_at > self.stale_after

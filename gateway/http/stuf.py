@@ -113,14 +113,15 @@ async def _accept(svc: NodeServices, party: str, env: Envelope, now: datetime) -
     claim = await svc.tracking.claim(record)
     if claim.outcome == "conflict":
         raise NotUnique(f"{env.zender.organisatie} already used this referentienummer for another message")
+    owned = claim.owned(claim_id)  # the envelope's claim this request settles, if any
     try:
         accepted = await svc.ingest.submit(env.payload, party, expect=expectation(env))
     except GatewayError:
-        if claim.outcome == "new":
-            await svc.tracking.release(claim_id)
+        if owned is not None:
+            await svc.tracking.release(owned)
         raise
-    if claim.outcome == "new":
-        await svc.tracking.confirm(claim_id)
+    if owned is not None:
+        await svc.tracking.confirm(owned)
     if not accepted.duplicate:
         detail = {"interface": "stuf", "envelope": env.kind, "referentienummer": env.referentienummer}
         if env.cross_refnummer:

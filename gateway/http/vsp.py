@@ -148,7 +148,7 @@ async def _claim(
     claim = await svc.tracking.claim(record)
     if claim.outcome == "conflict":
         raise NotUnique(f"{routering.agb_code} already used this TraceerId for another archive")
-    return claim_id if claim.outcome == "new" else None
+    return claim.owned(claim_id)
 
 
 async def _submit_all(

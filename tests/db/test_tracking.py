@@ -81,13 +81,51 @@ async def test_release_never_removes_an_accepted_message(store: Store) -> None:
     assert (await store.tracking.record(r.tracking_id)).status == "accepted"
 
 
-async def test_stale_pending_claim_is_taken_over(store: Store) -> None:
-    """A claim left pending far longer than a publish takes (its process died) yields to a new one."""
+async def test_stale_pending_claim_with_other_bytes_is_replaced(store: Store) -> None:
+    """A claim left pending far longer than a publish takes (its process died) yields to other bytes."""
     abandoned = record()
     await store.tracking.claim(abandoned)
-    retry = record(received_at=T0 + timedelta(hours=1))
+    retry = record(received_at=T0 + timedelta(minutes=2), sha256=sha("other"))
     claim = await store.tracking.claim(retry)
     assert (Claim("new"), None) == (claim, await store.tracking.record(abandoned.tracking_id))
+
+
+async def test_stale_pending_claim_with_the_same_bytes_is_resumed_under_its_ids(store: Store) -> None:
+    """The same bytes again after the claim went stale: resumed, keeping its tracking id, still pending."""
+    abandoned = record()
+    await store.tracking.claim(abandoned)
+    retry = record(received_at=T0 + timedelta(minutes=2), submitter="42420002")
+    claim = await store.tracking.claim(retry)
+    stored = await store.tracking.record(abandoned.tracking_id)
+    assert (claim.outcome, claim.previous and claim.previous.tracking_id) == (
+        "resumed",
+        abandoned.tracking_id,
+    )
+    assert stored is not None and (stored.status, stored.received_at, stored.submitter) == (
+        "pending",
+        retry.received_at,
+        "42420002",
+    )
+
+
+async def test_a_resumed_claim_is_fresh_again_for_the_next_retry(store: Store) -> None:
+    """Two retries after the claim went stale: the first resumes it, the second is told it is in flight."""
+    abandoned = record()
+    await store.tracking.claim(abandoned)
+    first = await store.tracking.claim(record(received_at=T0 + timedelta(minutes=2)))
+    second = await store.tracking.claim(record(received_at=T0 + timedelta(minutes=2, seconds=5)))
+    assert (first.outcome, second.outcome, second.previous and second.previous.status) == (
+        "resumed",
+        "same",
+        "pending",
+    )
+
+
+async def test_a_claim_younger_than_a_minute_is_not_stale(store: Store) -> None:
+    """Within the stale time the claim is someone's publish in flight: the same bytes are 'same'."""
+    await store.tracking.claim(record())
+    claim = await store.tracking.claim(record(received_at=T0 + timedelta(seconds=45)))
+    assert claim.outcome == "same"
 
 
 async def test_old_accepted_message_is_never_taken_over(store: Store) -> None:
