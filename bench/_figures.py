@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,13 @@ class Figures:
     errors: int = 0
     cpu_gateway_ms: float | None = None  # CPU per message, all gateway processes
     cpu_broker_ms: float | None = None
+    cpu_database_ms: float | None = None  # PostgreSQL server processes (None: SQLite, inside the gateway)
+
+    @property
+    def cpu_total_ms(self) -> float | None:
+        """Gateway + broker + database CPU per message: what one message costs the machine."""
+        parts = (self.cpu_gateway_ms, self.cpu_broker_ms, self.cpu_database_ms)
+        return None if self.cpu_gateway_ms is None else sum(p for p in parts if p is not None)
 
     @property
     def rate(self) -> float:
@@ -117,6 +125,7 @@ COLUMNS = (
     "x raw",
     "gw CPU ms/msg",
     "broker CPU ms/msg",
+    "db CPU ms/msg",
     "errors",
 )
 
@@ -133,5 +142,23 @@ def row(fig: Figures, base: Figures | None = None) -> tuple[str, ...]:
         ratio(fig.rate, base.rate if base else None),
         ms(fig.cpu_gateway_ms),
         ms(fig.cpu_broker_ms),
+        ms(fig.cpu_database_ms),
         str(fig.errors),
+    )
+
+
+def capacity_note(what: str, fig: Figures, goal_rate: float) -> str | None:
+    """What one message costs the machine in ``fig`` and what that allows: the CPU ceiling of this machine
+    and the cores the goal's rate needs at that cost (the load generator's own CPU not counted)."""
+    total = fig.cpu_total_ms
+    if not total:
+        return None
+    cores = os.cpu_count() or 1
+    parts = [f"gateway {ms(fig.cpu_gateway_ms)}", f"broker {ms(fig.cpu_broker_ms)}"]
+    if fig.cpu_database_ms is not None:
+        parts.append(f"database {ms(fig.cpu_database_ms)}")
+    return (
+        f"{what}: CPU per message {' + '.join(parts)} = {total:,.1f} ms -> at most {cores * 1000 / total:,.0f} "
+        f"msg/s on this machine's {cores} core(s); {goal_rate:,.0f}/s needs about {goal_rate * total / 1000:,.1f} "
+        "cores at that cost"
     )

@@ -289,9 +289,52 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     """User + system CPU seconds used so far by these processes (those still alive)."""
     total = 0.0
     for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _stat(pid)
+        if fields is not None:
             total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def postmaster_pid() -> int | None:
+    """The local PostgreSQL server's main process (the oldest ``postgres`` process), if there is one."""
+    oldest: tuple[int, int] | None = None
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+        except OSError:
+            continue
+        fields = _stat(int(entry.name))
+        if fields is None:
+            continue
+        started = int(fields[19])
+        if oldest is None or started < oldest[0]:
+            oldest = (started, int(entry.name))
+    return None if oldest is None else oldest[1]
+
+
+def server_cpu_seconds(main_pid: int) -> float:
+    """CPU seconds of a forking server so far: its own, its children's that ended (the kernel adds them to
+    the parent once reaped) and its live children's. A difference of two readings is what the server did in
+    between, also for connections that came and went."""
+    fields = _stat(main_pid)
+    if fields is None:
+        return 0.0
+    total = sum(int(fields[i]) for i in (11, 12, 13, 14)) / _TICK
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            child = _stat(int(entry.name))
+            if child is not None and int(child[1]) == main_pid:
+                total += (int(child[11]) + int(child[12])) / _TICK
     return total
 
 

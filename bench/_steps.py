@@ -25,7 +25,15 @@ from typing import Any
 
 from bench import RESULTS_DIR, SHARED, calibrate, measure, one_core
 from bench._figures import Figures, finish_generator, from_samples, percentile, run_generator, start_generator
-from bench._stack import BenchDatabase, BrokerPlace, Gateway, cpu_seconds, start_gateway
+from bench._stack import (
+    BenchDatabase,
+    BrokerPlace,
+    Gateway,
+    cpu_seconds,
+    postmaster_pid,
+    server_cpu_seconds,
+    start_gateway,
+)
 from bench._wrk import run_wrk
 
 SENDER, RECIPIENT = "42420001", "0384"
@@ -60,28 +68,47 @@ class Stack:
         pid = self.place.broker_pid()
         return [pid] if pid else []
 
+    @property
+    def database_pid(self) -> int | None:
+        """The PostgreSQL server's main process when the bench database is on it (SQLite runs inside the
+        gateway processes, so its CPU is theirs)."""
+        if self.db is None or self.db.kind != "postgres":
+            return None
+        return postmaster_pid()
+
     def token(self, party: str) -> str:
         assert self.db is not None
         return self.db.tokens[party]
 
 
-def _metered(fig: Figures, gateway_cpu: float | None, broker_cpu: float | None) -> Figures:
+def _metered(fig: Figures, cpu: Sequence[float | None]) -> Figures:
+    """``fig`` with CPU per message: gateway, broker, database server (a reading of None stays None)."""
     n = max(fig.ok, 1)
+
+    def per_message(seconds: float | None) -> float | None:
+        return None if seconds is None else seconds / n * 1000
+
     return replace(
         fig,
-        cpu_gateway_ms=None if gateway_cpu is None else gateway_cpu / n * 1000,
-        cpu_broker_ms=None if broker_cpu is None else broker_cpu / n * 1000,
+        cpu_gateway_ms=per_message(cpu[0]),
+        cpu_broker_ms=per_message(cpu[1]),
+        cpu_database_ms=per_message(cpu[2]) if len(cpu) > 2 else None,
     )
 
 
 @contextlib.contextmanager
-def meter(gateway: Sequence[int], broker: Sequence[int]) -> Iterator[list[float | None]]:
-    """After the block the list holds the CPU seconds of the gateway and broker processes in it."""
+def meter(
+    gateway: Sequence[int], broker: Sequence[int], database: int | None = None
+) -> Iterator[list[float | None]]:
+    """After the block the list holds the CPU seconds the gateway processes, the broker and the database
+    server (main process and its connections, when it runs on this machine) used in it."""
     out: list[float | None] = []
     g0, b0 = cpu_seconds(gateway), cpu_seconds(broker)
+    d0 = server_cpu_seconds(database) if database else 0.0
     yield out
     out.append(cpu_seconds(gateway) - g0 if gateway else None)
     out.append(cpu_seconds(broker) - b0 if broker else None)
+    out.append(server_cpu_seconds(database) - d0 if database else None)
 
 
 # --- (d) ------------------------------------------------------------------------------------------------
@@ -130,7 +157,7 @@ def baseline(
             raw = run_generator("publish", spec)
         label = f"raw publish+confirm ({loop})"
         fig = from_samples(label, raw, None if rate else c, rate or None)
-        out.append(_metered(fig, None, cpu[1]))
+        out.append(_metered(fig, cpu))
     return out
 
 
@@ -159,7 +186,7 @@ def ingest(
     profile: dict[str, Any] = {}
     for c, tag in zip(concurrencies, "abcdefgh", strict=False):
         spy = _py_spy(gw.pids[0], seconds) if c == profile_at else None
-        with meter(gw.pids, stack.broker_pids) as cpu:
+        with meter(gw.pids, stack.broker_pids, stack.database_pid) as cpu:
             result = run_wrk(url, message, token, tag, c, seconds)
         if spy is not None:
             profile = _profile_summary(*spy)
@@ -175,7 +202,7 @@ def ingest(
             result.max_ms,
             result.not_202 + result.socket_errors,
         )
-        out.append(_metered(fig, cpu[0], cpu[1]))
+        out.append(_metered(fig, cpu))
         time.sleep(3)  # requests wrk left in flight are still published
         stack.place.purge(vhost, "link.to-ggk")
     opened = None
@@ -201,12 +228,12 @@ def _http_open(
     stack: Stack, gw: Gateway, message: Path, rate: float, seconds: float, tag: str, label: str
 ) -> Figures:
     spec = {**_http_spec(stack, gw, message, seconds, tag), "rate": rate, "concurrency": 512}
-    with meter(gw.pids, stack.broker_pids) as cpu:
+    with meter(gw.pids, stack.broker_pids, stack.database_pid) as cpu:
         raw = run_generator("http", spec)
     fig = from_samples(label, raw, None, rate)
     if raw["late"] or raw["unfinished"]:
         fig = replace(fig, what=f"{label} ({raw['late']} late, {raw['unfinished']} unanswered)")
-    return _metered(fig, cpu[0], cpu[1])
+    return _metered(fig, cpu)
 
 
 # --- (c) ------------------------------------------------------------------------------------------------
@@ -266,7 +293,7 @@ def end_to_end(
     spec = {**_http_spec(stack, gw, message, seconds, tag), "record_ids": True, "concurrency": concurrency}
     if rate:
         spec.update(rate=rate, concurrency=512)
-    with meter(gw.pids, stack.broker_pids) as cpu:
+    with meter(gw.pids, stack.broker_pids, stack.database_pid) as cpu:
         raw = run_generator("http", spec)
         arrived = finish_generator(consumer, out)["arrived"]
     label = "end to end, open loop" if rate else "end to end (closed loop)"
@@ -302,7 +329,7 @@ def _joined(
         raw["errors"],
     )
     return EndToEnd(
-        figures=_metered(fig, cpu[0], cpu[1]),
+        figures=_metered(fig, cpu),
         accepted=len(sent),
         delivered=sum(1 for tid in sent if tid in first),
         duplicates=sum(n - 1 for n in seen.values()),

@@ -15,7 +15,7 @@ import argparse
 
 from bench import Report, Table
 from bench._args import add_gateway_arguments
-from bench._figures import COLUMNS, Figures, row
+from bench._figures import COLUMNS, Figures, capacity_note, row
 from bench._stack import start_gateway
 from bench._steps import EndToEnd, Stack, baseline, end_to_end
 
@@ -93,5 +93,11 @@ def report(section: str, raw: list[Figures], results: list[EndToEnd], args: argp
         "still accepted them) and messages of the run before, in the link at the purge between runs",
         f"goal end to end >= {GOAL_RATE:,.0f} msg/s: best {best:,.0f}/s -> {'MET' if best >= GOAL_RATE else 'NOT MET'}",
     ]
+    closed = [r.figures for r in results if r.figures.concurrency]
+    if closed:
+        fastest = max(closed, key=lambda f: f.rate)
+        capacity = capacity_note(f"end to end at c={fastest.concurrency}", fastest, GOAL_RATE)
+        if capacity:
+            notes.append(capacity)
     data = {"raw": [f.as_dict() for f in raw], "e2e": [r.as_dict() for r in results], "workers": args.workers}
     return Report(section, tuple(tables), tuple(notes), data)

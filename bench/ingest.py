@@ -16,7 +16,7 @@ import argparse
 
 from bench import Report, Table
 from bench._args import add_gateway_arguments
-from bench._figures import COLUMNS, Figures, ms, row
+from bench._figures import COLUMNS, Figures, capacity_note, ms, row
 from bench._steps import Stack, baseline, ingest
 
 TITLE = "Gateway HTTP ingest (wrk) and open-loop latency, against raw publish with confirms"
@@ -98,6 +98,9 @@ def goals(
         f"goal ingest >= {GOAL_RATIO} x raw: best gateway {best_gw.rate:,.0f}/s (c={best_gw.concurrency}) vs best "
         f"raw {best_raw.rate:,.0f}/s (c={best_raw.concurrency}) = {ratio:.2f} -> {'MET' if ratio >= GOAL_RATIO else 'NOT MET'}"
     )
+    capacity = capacity_note(f"ingest at c={best_gw.concurrency}", best_gw, GOAL_RATIO * best_raw.rate)
+    if capacity:
+        notes.append(capacity)
     if raw_open is not None and gw_open is not None:
         limit = raw_open.p99_ms + GOAL_P99_MARGIN_MS
         met = gw_open.p99_ms <= limit and gw_open.rate >= 0.95 * (gw_open.offered or 0)

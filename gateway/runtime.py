@@ -155,10 +155,15 @@ class LinkCheck:
     Raising a Rejection dead-letters the message (it never reaches a mailbox); anything else retries it.
     """
 
+    # when each message in hand passed the check, until it is in its mailbox: both events are then written
+    # together (one write per message instead of two); bounded, as a message may be retried elsewhere
+    CHECKED_KEPT = 10_000
+
     def __init__(self, checker: EngineChecker, registry: Registry, tracking: Tracking) -> None:
         self.checker = checker
         self.registry = registry
         self.tracking = tracking
+        self._checked: dict[str, tuple[datetime, str]] = {}
 
     async def __call__(self, message: LinkMessage) -> None:
         body = message.body
@@ -179,15 +184,21 @@ class LinkCheck:
                 TrackingEvent(message.tracking_id, "refused", node, now, {"code": "IB210", "at": "link"})
             )
             raise UnknownReceiver(f"receiving organisation {who.recipient} is not active on the {node} node")
-        await self.tracking.add_event(
-            TrackingEvent(message.tracking_id, "crossed-link", node, now, {"from": origin or ""})
-        )
+        if len(self._checked) >= self.CHECKED_KEPT:
+            self._checked.pop(next(iter(self._checked)))
+        self._checked[message.tracking_id] = (now, origin or "")
 
     async def delivered(self, message: LinkMessage) -> None:
-        """The message is confirmed in its mailbox."""
+        """The message is confirmed in its mailbox: it crossed the link (when it was checked) and is in."""
         node: NodeRole = "ggk" if message.properties.headers.get("origin-node") == "vecozo" else "vecozo"
-        await self.tracking.add_event(
-            TrackingEvent(
-                message.tracking_id, "in-mailbox", node, datetime.now(UTC), {"mailbox": message.recipient}
-            )
+        now = datetime.now(UTC)
+        origin = message.properties.headers.get("origin-node") or ""
+        checked_at, origin = self._checked.pop(message.tracking_id, (now, origin))
+        await asyncio.gather(  # added in this order, so stored in this order (one batch)
+            self.tracking.add_event(
+                TrackingEvent(message.tracking_id, "crossed-link", node, checked_at, {"from": origin})
+            ),
+            self.tracking.add_event(
+                TrackingEvent(message.tracking_id, "in-mailbox", node, now, {"mailbox": message.recipient})
+            ),
         )

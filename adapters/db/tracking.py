@@ -21,6 +21,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.db import pgwrite
 from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
 from adapters.db.schema import events, messages
@@ -36,6 +37,8 @@ STALE_AFTER = timedelta(seconds=60)
 _ATTEMPTS = 5
 
 _FIELDS = tuple(MessageRecord.__dataclass_fields__)
+# the kinds of row the after-publish batch carries
+_KIND, _CONFIRM, _EVENT, _LINK = "_kind", "confirm", "event", "link"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +80,12 @@ class SqlTracking:
         self.stale_after = stale_after
         # confirms and events (several per message) are the most frequent writes: under load, concurrent
         # ones share one statement; each caller still returns only after its own row is committed
-        self._confirms = Batcher(self._write_confirms)
-        self._events = Batcher(self._write_events)
+        # the writes after a publish (confirm, events, referenties) share one transaction per batch: at low
+        # load one commit per message instead of one per row kind, under load one per batch
+        self._after = Batcher(self._write_after)
         # claims too: concurrent new claims go in as one INSERT .. ON CONFLICT DO NOTHING RETURNING; a row
         # that was not inserted (its key exists) is then settled on its own, as before
         self._claims = Batcher(self._write_claims)
-        self._links = Batcher(self._write_links)
 
     def __repr__(self) -> str:
         return f"SqlTracking(dialect={self._db.dialect!r})"
@@ -143,9 +146,11 @@ class SqlTracking:
         its caller alone (which also names a reused tracking id)."""
         try:
             async with self._db.statement() as conn:
-                result = await conn.execute(self._claim_statement(), rows)
-                inserted = {r[0] for r in result}
-        except IntegrityError:
+                if self._db.dialect == "postgresql":
+                    inserted = await pgwrite.claim(conn, rows)
+                else:
+                    inserted = {r[0] for r in await conn.execute(self._claim_statement(), rows)}
+        except (IntegrityError, pgwrite.DuplicateTrackingId):
             return [False] * len(rows)
         return [row["tracking_id"] in inserted for row in rows]
 
@@ -176,18 +181,46 @@ class SqlTracking:
         )
 
     async def confirm(self, tracking_id: str) -> None:
-        await self._confirms.add({"tracking_id": tracking_id})
+        await self._after.add({_KIND: _CONFIRM, "tracking_id": tracking_id})
 
-    async def _write_confirms(self, rows: list[dict[str, Any]]) -> None:
-        async with self._db.statement() as conn:
-            await conn.execute(
-                update(messages)
-                .where(
-                    messages.c.tracking_id.in_([row["tracking_id"] for row in rows]),
-                    messages.c.status == "pending",
+    async def _write_after(self, rows: list[dict[str, Any]]) -> list[bool]:
+        """Confirms, events and referenties of a batch in one transaction: True for each row written. When
+        the database refuses the batch for a referentie of no message (a foreign key), the rest is written
+        without the referenties, which answer False and are written by their callers alone."""
+        by_kind: dict[str, list[dict[str, Any]]] = {_CONFIRM: [], _EVENT: [], _LINK: []}
+        for row in rows:
+            by_kind[row[_KIND]].append({k: v for k, v in row.items() if k != _KIND})
+        try:
+            await self._write_kinds(by_kind)
+        except (IntegrityError, pgwrite.ForeignKeyMissing):
+            if not by_kind[_LINK]:
+                raise
+            await self._write_kinds({**by_kind, _LINK: []})
+            return [row[_KIND] != _LINK for row in rows]
+        return [True] * len(rows)
+
+    async def _write_kinds(self, by_kind: dict[str, list[dict[str, Any]]]) -> None:
+        if self._db.dialect == "postgresql":  # one statement, one round trip (adapters.db.pgwrite)
+            async with self._db.statement() as conn:
+                await pgwrite.after(
+                    conn, [r["tracking_id"] for r in by_kind[_CONFIRM]], by_kind[_LINK], by_kind[_EVENT]
                 )
-                .values(status="accepted")
-            )
+            return
+        async with self._db.transaction() as conn:
+            if by_kind[_CONFIRM]:
+                await conn.execute(self._confirm_statement([r["tracking_id"] for r in by_kind[_CONFIRM]]))
+            if by_kind[_EVENT]:
+                await conn.execute(events.insert(), by_kind[_EVENT])
+            if by_kind[_LINK]:
+                await conn.execute(self._links_statement(), by_kind[_LINK])
+
+    @staticmethod
+    def _confirm_statement(ids: list[str]) -> Any:
+        return (
+            update(messages)
+            .where(messages.c.tracking_id.in_(ids), messages.c.status == "pending")
+            .values(status="accepted")
+        )
 
     async def release(self, tracking_id: str) -> None:
         async with self._db.statement() as conn:
@@ -195,8 +228,9 @@ class SqlTracking:
 
     async def add_event(self, event: TrackingEvent) -> None:
         check_aware(event.at)
-        await self._events.add(
+        await self._after.add(
             {
+                _KIND: _EVENT,
                 "tracking_id": event.tracking_id,
                 "event": event.event,
                 "node": event.node,
@@ -204,10 +238,6 @@ class SqlTracking:
                 "detail": dict(event.detail),
             }
         )
-
-    async def _write_events(self, rows: list[dict[str, Any]]) -> None:
-        async with self._db.statement() as conn:
-            await conn.execute(events.insert(), rows)
 
     async def record(self, tracking_id: str) -> MessageRecord | None:
         async with self._db.read() as conn:
@@ -259,7 +289,7 @@ class SqlTracking:
             {"aanbieder": aanbieder, "referentie": r, "tracking_id": tracking_id}
             for r in dict.fromkeys(referenties)
         ]
-        if all(await asyncio.gather(*(self._links.add(row) for row in rows))):
+        if all(await asyncio.gather(*(self._after.add({_KIND: _LINK, **row}) for row in rows))):
             return
         try:  # the batch was refused as a whole: write this message's rows alone to find out why
             async with self._db.statement() as conn:
@@ -271,22 +301,12 @@ class SqlTracking:
         insert_ = postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert
         return insert_(links).on_conflict_do_nothing()
 
-    async def _write_links(self, rows: list[dict[str, Any]]) -> list[bool]:
-        try:
-            async with self._db.statement() as conn:
-                await conn.execute(self._links_statement(), rows)
-        except IntegrityError:
-            return [False] * len(rows)
-        return [True] * len(rows)
-
     # --- beyond the port ----------------------------------------------------------------------------
 
     async def flush(self) -> None:
         """Wait until every confirm and event handed in so far is written."""
         await self._claims.wait()
-        await self._links.wait()
-        await self._confirms.wait()
-        await self._events.wait()
+        await self._after.wait()
 
     async def conversation(self, conversation_id: str) -> list[MessageRecord]:
         """Every message of one conversation, oldest first (pending claims included)."""

@@ -1,0 +1,116 @@
+"""The tracking store's hot writes on PostgreSQL: one statement per batch, array parameters, through asyncpg.
+
+Every accepted message costs a claim before its publish and a confirm, three events and its referenties
+after it. Through SQLAlchemy these are several statements with a round trip and a client-side compile
+each, plus BEGIN and COMMIT. Here a batch of claims is one ``INSERT .. SELECT FROM unnest(..)`` and a batch
+of after-publish rows is one statement whose data-modifying CTEs update, insert the referenties and insert
+the events: one round trip, atomic on its own (autocommit), with a fixed text that asyncpg prepares once per
+connection. Events keep the order of their rows (``unnest`` yields array order, ids follow it).
+
+SQLite keeps the SQLAlchemy statements (``adapters.db.tracking``): it runs in-process and has no round trip.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.errors import Unavailable
+
+CLAIM_COLUMNS = (
+    "tracking_id",
+    "conversation_id",
+    "standard",
+    "release",
+    "message",
+    "afzender",
+    "ontvanger",
+    "submitter",
+    "reference",
+    "identificatie",
+    "sha256",
+    "size",
+    "received_at",
+    "status",
+    "answers",
+)
+_CLAIM_TYPES = {"size": "bigint", "received_at": "timestamptz"}
+
+CLAIM = (
+    f"INSERT INTO messages ({', '.join(CLAIM_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"${i}::{_CLAIM_TYPES.get(c, 'varchar')}[]" for i, c in enumerate(CLAIM_COLUMNS, 1))
+    + ") ON CONFLICT (afzender, message, reference) DO NOTHING RETURNING tracking_id"
+)
+
+AFTER = """
+WITH confirmed AS (
+    UPDATE messages SET status = 'accepted' WHERE tracking_id = ANY($1::varchar[]) AND status = 'pending'
+), linked AS (
+    INSERT INTO referenties (aanbieder, referentie, tracking_id)
+    SELECT * FROM unnest($2::varchar[], $3::varchar[], $4::varchar[])
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO events (tracking_id, event, node, at, detail)
+SELECT * FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::timestamptz[], $9::json[])
+"""
+
+# faults of the connection, not of the statement: the connection is dropped from the pool, the caller 503s
+_TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+
+class ForeignKeyMissing(Exception):
+    """A referentie named a tracking id that is not in ``messages``."""
+
+
+class DuplicateTrackingId(Exception):
+    """A claim reused a tracking id that is already in ``messages``."""
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
+async def claim(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert the claims whose key is free; the tracking ids inserted."""
+    args = [[row[c] for row in rows] for c in CLAIM_COLUMNS]
+    try:
+        found = await (await _driver(conn)).fetch(CLAIM, *args)
+    except _TRANSIENT as exc:
+        await conn.invalidate()
+        raise Unavailable("the database is not available") from exc
+    except asyncpg.UniqueViolationError as exc:  # not the uniqueness key (ON CONFLICT): a tracking id
+        raise DuplicateTrackingId(str(exc.constraint_name)) from None
+    return {r[0] for r in found}
+
+
+async def after(
+    conn: AsyncConnection,
+    confirms: Sequence[str],
+    links: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]],
+) -> None:
+    """Confirm, link and record in one statement; :class:`ForeignKeyMissing` when a link names no message
+    (then nothing of the statement is written)."""
+    args = (
+        list(confirms),
+        [r["aanbieder"] for r in links],
+        [r["referentie"] for r in links],
+        [r["tracking_id"] for r in links],
+        [r["tracking_id"] for r in events],
+        [r["event"] for r in events],
+        [r["node"] for r in events],
+        [r["at"] for r in events],
+        [json.dumps(r["detail"], separators=(",", ":")) for r in events],
+    )
+    try:
+        await (await _driver(conn)).execute(AFTER, *args)
+    except _TRANSIENT as exc:
+        await conn.invalidate()
+        raise Unavailable("the database is not available") from exc
+    except asyncpg.ForeignKeyViolationError:
+        raise ForeignKeyMissing from None
