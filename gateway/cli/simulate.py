@@ -2,6 +2,10 @@
 
 Every party with a token in ``var/demo-tokens.json`` gets a counterpart that reads its mailbox and
 answers; the traffic generator starts new exchanges at ``--rate`` messages a second. Stop with Ctrl-C.
+
+The parties send with their API credentials. When the nodes serve TLS (``GATEWAY_TLS_DIR``, else ``var/pki``
+when it exists, as ``scripts/run``; ``GATEWAY_TLS_DIR=`` for plain HTTP) that goes over HTTPS trusting the
+dev CA, which needs ``GATEWAY_CLIENT_CERTS=optional`` (the default).
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ import httpx
 import typer
 
 from adapters.db.seed import read_tokens
-from gateway.config import Settings
 from gateway.errors import NodeRole
+from gateway.security.serving import base_url, client_settings, client_verify
 from gateway.simulate.counterpart import Stats
 from gateway.simulate.run import Simulation, active_parties
 from gateway.simulate.traffic import Faults
@@ -57,7 +61,8 @@ async def _run(
     operator_token: str | None,
 ) -> int:
     if not await _wait_ready(clients, wait):
-        typer.echo("the gateway does not answer on /healthz", err=True)
+        where = ", ".join(str(c.base_url) for c in clients.values())
+        typer.echo(f"the gateway does not answer on /healthz ({where})", err=True)
         return 2
     active = None
     if operator_token:
@@ -94,10 +99,12 @@ def simulate(
         "", "--parties", help="comma-separated party codes to simulate (default: all)"
     ),
     ggk_url: str = typer.Option(
-        "", "--ggk-url", help="municipal node (default from GATEWAY_HOST/GATEWAY_GGK_PORT)"
+        "", "--ggk-url", help="municipal node (default from GATEWAY_HOST/GATEWAY_GGK_PORT/GATEWAY_TLS_DIR)"
     ),
     vecozo_url: str = typer.Option(
-        "", "--vecozo-url", help="provider node (default from GATEWAY_VECOZO_PORT)"
+        "",
+        "--vecozo-url",
+        help="provider node (default from GATEWAY_HOST/GATEWAY_VECOZO_PORT/GATEWAY_TLS_DIR)",
     ),
     answer: bool = typer.Option(True, "--answer/--no-answer", help="answer what arrives in the mailboxes"),
     faults: bool = typer.Option(True, "--faults/--no-faults", help="send a small share of faulty messages"),
@@ -106,21 +113,33 @@ def simulate(
     quiet: bool = typer.Option(False, "--quiet", help="no summary lines"),
 ) -> None:
     """Simulated counterparts and demo traffic against a running gateway."""
-    settings = Settings.from_env()
+    settings = client_settings()
     if not tokens.exists():
         typer.echo(
             f"no token file {tokens}: run `gateway participants seed ... --demo-tokens {tokens}`", err=True
         )
         raise typer.Exit(2)
+    if settings.security.tls_dir is not None and settings.security.client_certs == "required":
+        typer.echo(
+            "the simulated parties send with API credentials: GATEWAY_CLIENT_CERTS=required refuses them",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        verify = client_verify(settings)
+    except OSError as exc:  # also ssl.SSLError
+        typer.echo(f"cannot read the dev CA in {settings.security.tls_dir} ({type(exc).__name__})", err=True)
+        raise typer.Exit(2) from None
     urls: dict[NodeRole, str] = {
-        "ggk": ggk_url or f"http://{settings.host}:{settings.ggk_port}",
-        "vecozo": vecozo_url or f"http://{settings.host}:{settings.vecozo_port}",
+        "ggk": ggk_url or base_url(settings, "ggk"),
+        "vecozo": vecozo_url or base_url(settings, "vecozo"),
     }
 
     async def main() -> int:
         limits = httpx.Limits(max_connections=64)
         clients: dict[NodeRole, httpx.AsyncClient] = {
-            node: httpx.AsyncClient(base_url=url, timeout=30, limits=limits) for node, url in urls.items()
+            node: httpx.AsyncClient(base_url=url, timeout=30, limits=limits, verify=verify)
+            for node, url in urls.items()
         }
         try:
             sim = Simulation(

@@ -2,8 +2,10 @@
 
 Asks a running gateway (its ``/readyz`` on each node and the operator summary ``/dashboard/api/summary``)
 with the operator credential: ``--token``, else ``GATEWAY_OPERATOR_TOKEN``, else the file
-``var/operator-token`` that ``scripts/run`` writes. Exit code 0 when all is well, 1 when something needs
-attention (a node not ready, the node link down, an expired certificate), 2 when the gateway cannot be asked.
+``var/operator-token`` that ``scripts/run`` writes. Over HTTPS, trusting the dev CA, when the nodes serve TLS:
+``GATEWAY_TLS_DIR``, else ``var/pki`` when it exists (as ``scripts/run``); ``GATEWAY_TLS_DIR=`` for plain HTTP.
+Exit code 0 when all is well, 1 when something needs attention (a node not ready, the node link down, an
+expired certificate), 2 when the gateway cannot be asked.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 import httpx
 import typer
 
-from gateway.config import Settings
+from gateway.ports import NODES
+from gateway.security.serving import base_url, client_settings, client_verify
 
 TOKEN_FILE = Path("var/operator-token")
 
@@ -98,23 +101,27 @@ def render(summary: dict[str, Any], ready: dict[str, bool]) -> tuple[list[str], 
 
 
 def status(
-    url: str = typer.Option("", "--url", help="a node of the gateway (default: the municipal node)"),
+    url: str = typer.Option(
+        "", "--url", help="a node of the gateway (default: the municipal node, https with GATEWAY_TLS_DIR)"
+    ),
     token: str = typer.Option("", "--token", help="operator credential (default: GATEWAY_OPERATOR_TOKEN)"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Health and figures of a running gateway: link, DLQs, throughput, refusals, mailboxes, latency."""
-    settings = Settings.from_env()
-    base = url or f"http://{settings.host}:{settings.ggk_port}"
+    settings = client_settings()
+    base = url or base_url(settings, "ggk")
     credential = _token(token)
     if not credential:
         typer.echo("no operator credential: --token, GATEWAY_OPERATOR_TOKEN or var/operator-token", err=True)
         raise typer.Exit(2)
-    nodes = {
-        "ggk": f"http://{settings.host}:{settings.ggk_port}",
-        "vecozo": f"http://{settings.host}:{settings.vecozo_port}",
-    }
+    nodes = {node: base_url(settings, node) for node in NODES}
     try:
-        with httpx.Client(timeout=10) as client:
+        verify = client_verify(settings)
+    except OSError as exc:  # also ssl.SSLError
+        typer.echo(f"cannot read the dev CA in {settings.security.tls_dir} ({type(exc).__name__})", err=True)
+        raise typer.Exit(2) from None
+    try:
+        with httpx.Client(timeout=10, verify=verify) as client:
             response = client.get(
                 base + "/dashboard/api/summary", headers={"Authorization": f"Bearer {credential}"}
             )
@@ -129,7 +136,12 @@ def status(
                 except httpx.HTTPError:
                     ready[node] = False
     except httpx.HTTPError as exc:
-        typer.echo(f"the gateway at {base} cannot be reached ({type(exc).__name__})", err=True)
+        hint = (
+            "GATEWAY_TLS_DIR= (empty) if they serve plain HTTP"
+            if base.startswith("https:")
+            else "GATEWAY_TLS_DIR if they serve HTTPS"
+        )
+        typer.echo(f"the gateway at {base} cannot be reached ({type(exc).__name__}; {hint})", err=True)
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps({"ready": ready, **summary}, indent=2))

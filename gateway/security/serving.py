@@ -8,7 +8,10 @@ or revoked certificate is answered ``401`` with the reason. A certificate of ano
 
 from __future__ import annotations
 
+import os
 import ssl
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -28,13 +31,34 @@ def tls_context(settings: Settings, node: NodeRole) -> ssl.SSLContext | None:
     return node_server_context(PkiDir(sec.tls_dir), node, client_certs=sec.client_certs, check_time=False)
 
 
+DEV_PKI = Path("var/pki")  # where `scripts/run` keeps the dev PKI it serves with
+
+# a node listening on every address is reached on the loopback address (its certificate names 127.0.0.1)
+_WILDCARD = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}
+
+
 def scheme(settings: Settings) -> str:
     return "https" if settings.security.tls_dir is not None else "http"
 
 
 def base_url(settings: Settings, node: NodeRole) -> str:
     """Where a client reaches ``node`` of this configuration (``https://`` when TLS is on)."""
-    return f"{scheme(settings)}://{settings.host}:{settings.port(node)}"
+    host = settings.host
+    host = _WILDCARD.get(host, f"[{host}]" if ":" in host else host)
+    return f"{scheme(settings)}://{host}:{settings.port(node)}"
+
+
+def client_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings of a command-line client of the local gateway (``gateway status``, ``gateway simulate``).
+
+    As the nodes' settings, except that without ``GATEWAY_TLS_DIR`` in the environment the dev PKI that
+    ``scripts/run`` serves with (``var/pki``) is used when it exists, so a second shell needs no exports;
+    ``GATEWAY_TLS_DIR=`` (set, empty) asks for plain HTTP.
+    """
+    given = dict(os.environ if env is None else env)
+    if "GATEWAY_TLS_DIR" not in given and (DEV_PKI / "ca.pem").exists():
+        given["GATEWAY_TLS_DIR"] = str(DEV_PKI)
+    return Settings.from_env(given)
 
 
 def client_verify(settings: Settings, party: str | None = None) -> ssl.SSLContext | bool:

@@ -4,6 +4,8 @@ simulated municipality (and a municipality-side one against the simulated provid
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -17,6 +19,7 @@ from gateway.simulate.reading import Read, read
 from gateway.simulate.responder import Policy, Responder
 from gateway.simulate.run import Simulation
 from gateway.simulate.traffic import Faults
+from tests.e2e.conftest import ServedGateway, gateway_command
 from tests.harness import GatewayUnderTest
 
 pytestmark = pytest.mark.broker
@@ -165,3 +168,17 @@ async def test_traffic_generator_sends_the_mix_and_every_exchange_is_answered(gw
     await task
     started = sum(n for name, n in sim.stats.sent.items() if name[-3:] in {"315", "305", "307", "317", "323"})
     assert ({}, True) == (dict(sim.stats.refused), started > 0 and sum(sim.stats.received.values()) >= 40)
+
+
+async def test_simulate_command_runs_its_traffic_over_mutual_tls(https_gw: ServedGateway) -> None:
+    """``gateway simulate`` with GATEWAY_TLS_DIR reaches nodes that only serve HTTPS: everything it starts is
+    accepted, crosses the broker and is answered by the simulated counterpart."""
+    tokens = https_gw.workdir / "tokens.json"
+    tokens.write_text(json.dumps({k: https_gw.gw.tokens[k] for k in (GEMEENTE, AANBIEDER)}))
+    args = ("--tokens", str(tokens), "--rate", "20", "--count", "20", "--duration", "8", "--seed", "5")
+    code, out, err = await gateway_command(https_gw, "simulate", *args, "--no-faults", "--wait", "10")
+    summary = out.strip().splitlines()[-1] if out.strip() else err
+    found = re.search(r"^sent (\d+) .*; received (\d+); refused: (.*)$", summary)
+    assert found is not None, summary
+    sent, received, refused = int(found[1]), int(found[2]), found[3]
+    assert (0, "none", True, True) == (code, refused, sent >= 20, received >= 20), summary

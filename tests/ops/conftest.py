@@ -1,5 +1,5 @@
 """Fixtures for the operations tests: a whole gateway on the in-memory broker (fast), and the e2e fixtures
-on the real broker for the tests that are about the broker."""
+on the real broker (also served over mutual TLS) for the tests that are about the broker or the clients."""
 
 from __future__ import annotations
 
@@ -17,10 +17,26 @@ from gateway.config import Settings
 from gateway.errors import NodeRole
 from gateway.ops.observe import LinkCallbacks
 from gateway.runtime import Runtime
-from tests.e2e.conftest import broker_cleanup, e2e_broker_settings, gw, postgres_server, sqlite_url
+from tests.e2e.conftest import (
+    broker_cleanup,
+    demo_pki,
+    e2e_broker_settings,
+    gw,
+    https_gw,
+    postgres_server,
+    sqlite_url,
+)
 from tests.harness import DEMO_SEED, OPERATOR_TOKEN, GatewayUnderTest, shared_engine
 
-__all__ = ["broker_cleanup", "e2e_broker_settings", "gw", "postgres_server", "sqlite_url"]
+__all__ = [
+    "broker_cleanup",
+    "demo_pki",
+    "e2e_broker_settings",
+    "gw",
+    "https_gw",
+    "postgres_server",
+    "sqlite_url",
+]
 
 
 def fake_broker(settings: object, nodes: tuple[NodeRole, ...], link: LinkCallbacks) -> FakeBroker:

@@ -1,12 +1,26 @@
-"""deploy/: the Grafana dashboard and the Prometheus alerts use only metrics the gateway serves."""
+"""deploy/: the Grafana dashboard and the Prometheus alerts use only metrics the gateway serves, and the
+Prometheus scrape config reaches the nodes as ``scripts/run`` serves them (mutual TLS, dev PKI)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from typing import Any
 
+import httpx
+import yaml  # type: ignore[import-untyped]
+
+from gateway.config import Settings
+from gateway.errors import NodeRole
+from gateway.ports import NODES
+from gateway.security.pkidir import PkiDir
+from gateway.security.tls import client_context
 from tests.harness import ROOT, GatewayUnderTest
 from tests.ops.messages import AANBIEDER, request
+from tests.privacy.conftest import served
+
+PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 
 NAME = re.compile(r"\bgateway_[a-z_]+")
 
@@ -32,3 +46,35 @@ async def test_prometheus_alerts_use_served_metrics(fake_gw: GatewayUnderTest) -
     """Every metric in the alert rules is served by some node (the link gauge needs the real broker)."""
     rules = (ROOT / "deploy" / "prometheus" / "gateway-alerts.yml").read_text()
     assert set() == set(NAME.findall(rules)) - await served_names(fake_gw) - {"gateway_link_up"}
+
+
+def gateway_jobs() -> dict[NodeRole, dict[str, Any]]:
+    """node -> its scrape job in deploy/prometheus/prometheus.yml."""
+    config = yaml.safe_load(PROMETHEUS.read_text())
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}
+    return {node: jobs[f"gateway-{node}"] for node in NODES}
+
+
+async def test_prometheus_scrapes_the_nodes_over_mutual_tls(
+    fake_gw: GatewayUnderTest, demo_pki: PkiDir
+) -> None:
+    """Each job asks its node on the default port over HTTPS trusting var/pki/ca.pem (paths are relative to
+    the config file); so configured, a scrape of the node served with the dev PKI gets its metrics."""
+    dev_pki = (ROOT / "var" / "pki").resolve()
+    runtime = fake_gw.runtime
+    tls = dataclasses.replace(
+        runtime.settings, security=dataclasses.replace(runtime.settings.security, tls_dir=demo_pki.root)
+    )
+    for node, job in gateway_jobs().items():
+        ca = (PROMETHEUS.parent / job["tls_config"]["ca_file"]).resolve()
+        assert (["127.0.0.1:" + str(Settings().port(node))], "https", dev_pki / "ca.pem") == (
+            [t for c in job["static_configs"] for t in c["targets"]],
+            job["scheme"],
+            ca,
+        )
+        async with (
+            served(runtime.apps[node], tls, node) as url,
+            httpx.AsyncClient(verify=client_context(demo_pki.root / ca.relative_to(dev_pki))) as client,
+        ):
+            response = await client.get(url + job["metrics_path"])
+        assert (200, True) == (response.status_code, "gateway_" in response.text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,9 @@ from typer.testing import CliRunner
 
 from gateway.cli import status as status_cli
 from gateway.cli.status import render
+from gateway.config import Settings
+from gateway.security.serving import base_url, client_settings
+from tests.e2e.conftest import ServedGateway, gateway_command
 from tests.harness import OPERATOR_TOKEN, GatewayUnderTest
 from tests.ops.messages import AANBIEDER, request
 
@@ -51,3 +56,53 @@ def test_without_credential_status_exits_2(tmp_path: Path, monkeypatch: pytest.M
     status_cli.register(cli)
     result = CliRunner().invoke(cli, ["status"])
     assert 2 == result.exit_code
+
+
+@pytest.mark.broker
+async def test_status_asks_the_nodes_over_mutual_tls(https_gw: ServedGateway) -> None:
+    """With GATEWAY_TLS_DIR the status asks nodes that only serve HTTPS: both ready, the message counted."""
+    assert 202 == (await https_gw.gw.submit(AANBIEDER, request())).status_code
+    code, out, err = await gateway_command(https_gw, "status", "--json")
+    summary = json.loads(out) if out else {}
+    assert (0, {"ggk": True, "vecozo": True}, 1) == (
+        code,
+        summary.get("ready"),
+        summary.get("window", {}).get("accepted"),
+    ), err
+
+
+@pytest.mark.broker
+async def test_status_overrides_over_mutual_tls(https_gw: ServedGateway) -> None:
+    """``--url`` still picks the node to ask; ``GATEWAY_TLS_DIR=`` (empty) asks plain HTTP, which nodes
+    serving HTTPS do not answer: exit 2 with a hint."""
+    code, out, err = await gateway_command(https_gw, "status", "--url", https_gw.urls["vecozo"])
+    plain_code, _, plain_err = await gateway_command(https_gw, "status", GATEWAY_TLS_DIR="")
+    assert (0, True, 2, True) == (
+        code,
+        "Health     ggk ready, vecozo ready" in out,
+        plain_code,
+        "http://127.0.0.1:" in plain_err and "GATEWAY_TLS_DIR if they serve HTTPS" in plain_err,
+    ), err + plain_err
+
+
+def test_clients_default_to_the_dev_pki_of_scripts_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without GATEWAY_TLS_DIR the command-line clients use var/pki when it exists (as ``scripts/run``);
+    set but empty it means plain HTTP; a node listening on every address is asked on the loopback address."""
+    monkeypatch.chdir(tmp_path)
+    before = client_settings({}).security.tls_dir
+    (tmp_path / "var" / "pki").mkdir(parents=True)
+    (tmp_path / "var" / "pki" / "ca.pem").write_text("")
+    after = client_settings({}).security.tls_dir
+    plain = client_settings({"GATEWAY_TLS_DIR": ""}).security.tls_dir
+    other = client_settings({"GATEWAY_TLS_DIR": "elsewhere"}).security.tls_dir
+    wildcard = dataclasses.replace(client_settings({"GATEWAY_HOST": "0.0.0.0"}), ggk_port=18081)
+    assert (None, Path("var/pki"), None, Path("elsewhere"), "https://127.0.0.1:18081") == (
+        before,
+        after,
+        plain,
+        other,
+        base_url(wildcard, "ggk"),
+    )
+    assert "http://127.0.0.1:8082" == base_url(Settings(), "vecozo")
