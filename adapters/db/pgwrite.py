@@ -13,7 +13,8 @@ SQLite keeps the SQLAlchemy statements (``adapters.db.tracking``): it runs in-pr
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -40,10 +41,22 @@ CLAIM_COLUMNS = (
 )
 _CLAIM_TYPES = {"size": "bigint", "received_at": "timestamptz"}
 
+
+def unnest_insert(table: str, columns: Sequence[str], types: Mapping[str, str], first: int = 1) -> str:
+    """``INSERT INTO table (columns) SELECT * FROM unnest($first::type[], ...)``: any number of rows as one
+    statement with one array parameter per column (``types``: the columns that are not varchar)."""
+    arrays = ", ".join(f"${i}::{types.get(c, 'varchar')}[]" for i, c in enumerate(columns, first))
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
+
+
+def columns_of(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[list[Any]]:
+    """The arguments of :func:`unnest_insert`: one list per column."""
+    return [[row[c] for row in rows] for c in columns]
+
+
 CLAIM = (
-    f"INSERT INTO messages ({', '.join(CLAIM_COLUMNS)}) SELECT * FROM unnest("
-    + ", ".join(f"${i}::{_CLAIM_TYPES.get(c, 'varchar')}[]" for i, c in enumerate(CLAIM_COLUMNS, 1))
-    + ") ON CONFLICT (afzender, message, reference) DO NOTHING RETURNING tracking_id"
+    unnest_insert("messages", CLAIM_COLUMNS, _CLAIM_TYPES)
+    + " ON CONFLICT (afzender, message, reference) DO NOTHING RETURNING tracking_id"
 )
 
 AFTER = """
@@ -70,19 +83,23 @@ class DuplicateTrackingId(Exception):
     """A claim reused a tracking id that is already in ``messages``."""
 
 
-async def _driver(conn: AsyncConnection) -> Any:
+@asynccontextmanager
+async def driver(conn: AsyncConnection, what: str = "the database") -> AsyncIterator[Any]:
+    """The asyncpg connection under a pooled SQLAlchemy connection. A fault of the connection drops it from
+    the pool and becomes :class:`Unavailable` (a 503 the client retries)."""
     raw = await conn.get_raw_connection()
-    return raw.driver_connection
+    try:
+        yield raw.driver_connection
+    except _TRANSIENT as exc:
+        await conn.invalidate()
+        raise Unavailable(f"{what} is not available") from exc
 
 
 async def claim(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Insert the claims whose key is free; the tracking ids inserted."""
-    args = [[row[c] for row in rows] for c in CLAIM_COLUMNS]
     try:
-        found = await (await _driver(conn)).fetch(CLAIM, *args)
-    except _TRANSIENT as exc:
-        await conn.invalidate()
-        raise Unavailable("the database is not available") from exc
+        async with driver(conn) as pg:
+            found = await pg.fetch(CLAIM, *columns_of(rows, CLAIM_COLUMNS))
     except asyncpg.UniqueViolationError as exc:  # not the uniqueness key (ON CONFLICT): a tracking id
         raise DuplicateTrackingId(str(exc.constraint_name)) from None
     return {r[0] for r in found}
@@ -108,9 +125,7 @@ async def after(
         [json.dumps(r["detail"], separators=(",", ":")) for r in events],
     )
     try:
-        await (await _driver(conn)).execute(AFTER, *args)
-    except _TRANSIENT as exc:
-        await conn.invalidate()
-        raise Unavailable("the database is not available") from exc
+        async with driver(conn) as pg:
+            await pg.execute(AFTER, *args)
     except asyncpg.ForeignKeyViolationError:
         raise ForeignKeyMissing from None

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Column, Index, MetaData, String, Table, delete, select, text
 
+from adapters.db import pgwrite
 from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
 from adapters.db.schema import CODE, UUID, UtcDateTime
@@ -38,6 +39,7 @@ bsn_index = Table(
 )
 
 _COLUMNS = ("bsn_hmac", "tracking_id", "message", "afzender", "ontvanger", "at")
+_PG_INSERT = pgwrite.unnest_insert("bsn_index", _COLUMNS, {"at": "timestamptz"})
 
 
 def _row(exchange: Exchange) -> dict[str, Any]:
@@ -69,7 +71,11 @@ class SqlPrivacyIndex:
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:
         async with self._db.statement() as conn:
-            await conn.execute(bsn_index.insert(), rows)
+            if self._db.dialect == "postgresql":  # one statement per batch (adapters.db.pgwrite)
+                async with pgwrite.driver(conn) as pg:
+                    await pg.execute(_PG_INSERT, *pgwrite.columns_of(rows, _COLUMNS))
+            else:
+                await conn.execute(bsn_index.insert(), rows)
 
     async def flush(self) -> None:
         await self._batch.wait()

@@ -49,9 +49,9 @@ def test_short_key_is_refused(tmp_path: Path) -> None:
         load_or_create_key(path)
 
 
-async def test_index_lists_by_digest_and_period(tmp_path: Path) -> None:
-    """The index answers by digest, oldest first, within [since, until)."""
-    db = await Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}")
+async def test_index_lists_by_digest_and_period(database_url: str) -> None:
+    """The index answers by digest, oldest first, within [since, until) (SQLite and PostgreSQL)."""
+    db = await Database.connect(database_url)
     try:
         index = SqlPrivacyIndex(db.connections)
         await index.create_schema()
