@@ -11,6 +11,11 @@ in ``dlq``).
 mailbox longer than the TTL expires and dead-letters (quorum queues support message TTL from RabbitMQ 3.10
 on). A policy, not a queue argument, so existing mailboxes get it without being declared anew and the TTL
 can change at any time.
+
+The watch queue (:data:`WATCH_QUEUE_SPEC`, :data:`WATCH_BINDING`) and the policy (:func:`mailbox_ttl_policy`)
+are data here, read both by the watcher and :func:`apply_mailbox_ttl` and by
+:mod:`adapters.rabbitmq.definitions`: a broker that loaded ``deploy/rabbitmq/definitions.json`` already holds
+what the gateway declares at start, with the same values.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 import structlog
@@ -28,7 +34,7 @@ from adapters.rabbitmq.management import ManagementApi
 from adapters.rabbitmq.session import Sessions
 from adapters.rabbitmq.settings import BrokerSettings
 from adapters.rabbitmq.settle import settle
-from adapters.rabbitmq.topology import DLX
+from adapters.rabbitmq.topology import DLX, BindingSpec, PolicySpec, QueueSpec
 from gateway.errors import NodeRole
 
 log = structlog.get_logger("adapters.rabbitmq")
@@ -37,6 +43,25 @@ WATCH_QUEUE = "dlq.watch"
 WATCH_DELIVERY_LIMIT = 20
 MAILBOX_TTL_POLICY = "mailbox-ttl"
 MAILBOX_PATTERN = r"^mailbox\."
+
+WATCH_QUEUE_SPEC = QueueSpec(WATCH_QUEUE, MappingProxyType({"x-delivery-limit": WATCH_DELIVERY_LIMIT}))
+"""``dlq.watch``: a quorum queue that drops a copy after its delivery limit (no dead-letter exchange of its own:
+a copy that cannot be reported must not come back through ``dlx``)."""
+WATCH_BINDING = BindingSpec(DLX, WATCH_QUEUE, "")
+"""``dlq.watch`` gets every dead letter of its vhost (``dlx`` is a fanout exchange)."""
+
+
+def mailbox_ttl_policy(ttl: int) -> PolicySpec | None:
+    r"""The ``mailbox-ttl`` policy for a TTL of ``ttl`` seconds; None for 0 (no TTL).
+
+    Priority 0 like ``link-delivery-limit``: the patterns do not overlap (``^mailbox\.``, ``^link\.``), so
+    each queue of the topology has at most one of the gateway's policies.
+    """
+    if ttl < 0:
+        raise ValueError("a mailbox TTL is not negative")
+    if ttl == 0:
+        return None
+    return PolicySpec(MAILBOX_TTL_POLICY, MAILBOX_PATTERN, MappingProxyType({"message-ttl": ttl * 1000}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +102,10 @@ async def apply_mailbox_ttl(api: ManagementApi, settings: BrokerSettings, node: 
 
     ``ttl`` 0 puts no policy (one put before stays until ``rabbitmqctl clear_policy mailbox-ttl``).
     """
-    if ttl > 0:
+    policy = mailbox_ttl_policy(ttl)
+    if policy is not None:
         await api.put_policy(
-            settings.vhost(node), MAILBOX_TTL_POLICY, MAILBOX_PATTERN, {"message-ttl": ttl * 1000}
+            settings.vhost(node), policy.name, policy.pattern, policy.definition, priority=policy.priority
         )
 
 
@@ -114,11 +140,9 @@ class DeadLetterWatcher:
         channel = await self._sessions[self.node].channel(prefetch=32)
         try:
             queue = await channel.declare_queue(
-                WATCH_QUEUE,
-                durable=True,
-                arguments={"x-queue-type": "quorum", "x-delivery-limit": WATCH_DELIVERY_LIMIT},
+                WATCH_QUEUE_SPEC.name, durable=True, arguments=WATCH_QUEUE_SPEC.declare_arguments
             )
-            await queue.bind(DLX, routing_key="")
+            await queue.bind(WATCH_BINDING.exchange, routing_key=WATCH_BINDING.routing_key)
             self._tag = await queue.consume(self._on_message)
         except Exception:
             await channel.close()

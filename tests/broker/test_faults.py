@@ -1,4 +1,5 @@
-"""On a RabbitMQ node of the tests' own: the deploy definitions at boot, and a broker stop and start.
+"""On a RabbitMQ node of the tests' own: the deploy definitions at boot (and a gateway start over them that
+changes nothing), and a broker stop and start.
 
 The machine's broker is never touched: the node here has its own name, ports and data, boots with
 ``deploy/rabbitmq/definitions.json`` and is stopped and removed at the end.
@@ -12,12 +13,20 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from adapters.rabbitmq.broker import RabbitBroker
+from adapters.rabbitmq.deadletters import (
+    MAILBOX_TTL_POLICY,
+    WATCH_QUEUE_SPEC,
+    DeadLetter,
+    DeadLetterWatcher,
+    apply_mailbox_ttl,
+)
 from adapters.rabbitmq.definitions import DEFAULT_PATH, DEMO_MAILBOXES
 from adapters.rabbitmq.management import ManagementApi
 from adapters.rabbitmq.settings import BrokerSettings
 from adapters.rabbitmq.topology import node_topology
+from gateway.config import SecuritySettings
 from gateway.errors import NodeRole, Unavailable
-from gateway.ports import Delivery
+from gateway.ports import NODES, Delivery
 from tests.broker.conftest import delivery, eventually
 from tests.broker.own_node import OwnNode
 
@@ -61,16 +70,22 @@ async def _management_answers(api: ManagementApi) -> bool:
     return True
 
 
+def _policy_of(queue: str) -> str | None:
+    if queue.startswith("link."):
+        return "link-delivery-limit"
+    if queue.startswith("mailbox."):
+        return MAILBOX_TTL_POLICY
+    return None
+
+
 async def test_definitions_load_into_a_fresh_node(own_settings: BrokerSettings) -> None:
-    """A node booted with the deploy definitions holds the topology the code describes, shovels running."""
+    """A node booted with the deploy definitions holds the topology the code describes and the dead-letter
+    watch queue, each queue under the policy meant for it (links: delivery limit, mailboxes: TTL), shovels
+    running."""
     expected = {
-        (node, q.name): (
-            "quorum",
-            q.declare_arguments,
-            "link-delivery-limit" if q.name.startswith("link.") else None,
-        )
+        (node, q.name): ("quorum", q.declare_arguments, _policy_of(q.name))
         for node in ("ggk", "vecozo")
-        for q in node_topology(own_settings, node, DEMO_MAILBOXES[node]).queues
+        for q in (*node_topology(own_settings, node, DEMO_MAILBOXES[node]).queues, WATCH_QUEUE_SPEC)
     }
     async with ManagementApi(own_settings) as api:
         await eventually(lambda: _management_answers(api), True)
@@ -91,15 +106,34 @@ async def _shovel_states(api: ManagementApi) -> list[str]:
     return [state for node in ("ggk", "vecozo") for state in (await api.shovel_states(node)).values()]
 
 
-async def test_gateway_declares_over_the_loaded_definitions(own_broker: RabbitBroker) -> None:
-    """The gateway starts on a node that loaded the definitions: both declare the very same topology."""
-    again = RabbitBroker(own_broker.settings)
-    await again.start(DEMO_MAILBOXES)
-    await again.close()
-    assert await eventually(lambda: _shovel_states(own_broker.api), ["running", "running"]) == [
-        "running",
-        "running",
-    ]
+async def _ignore(dead: DeadLetter) -> None:
+    pass
+
+
+async def test_gateway_start_changes_nothing_the_definitions_loaded(own_settings: BrokerSettings) -> None:
+    """A gateway starting on a node that loaded the definitions declares what is there already: topology,
+    mailbox TTL policy and dead-letter watch queue as the gateway's start puts them (see
+    gateway.security.protection). The broker's definitions are the same before and after (a watch queue of
+    other arguments would even fail the start), and the shovels keep running."""
+    async with ManagementApi(own_settings) as api:
+        await eventually(lambda: _management_answers(api), True)
+        before = await api._call("GET", "/definitions")
+        broker = RabbitBroker(own_settings)
+        watchers: list[DeadLetterWatcher] = []
+        try:
+            await broker.start(DEMO_MAILBOXES)
+            for node in NODES:
+                await apply_mailbox_ttl(broker.api, own_settings, node, SecuritySettings().mailbox_ttl)
+                watcher = DeadLetterWatcher(own_settings, node, _ignore, sessions=broker.sessions)
+                watchers.append(watcher)
+                await watcher.start()
+        finally:
+            for watcher in watchers:
+                await watcher.stop()
+            await broker.close()
+        after = await api._call("GET", "/definitions")
+        states = await eventually(lambda: _shovel_states(api), ["running", "running"])
+    assert (before, ["running", "running"]) == (after, states)
 
 
 async def _publish_until_confirmed(broker: RabbitBroker, sent: Delivery, within: float = 90.0) -> int:
