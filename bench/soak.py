@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 from pathlib import Path
 
 from bench import Report, Table
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> Report:
                 "rate": args.rate,
                 "concurrency": 512,
                 "warmup": 0.0,
+                "record_ids": True,
             },
         )
         samples: list[tuple[float, list[int]]] = []
@@ -101,9 +103,16 @@ def _report(
                 f"process {i}: {m / mib:,.1f} MiB at half time -> {e / mib:,.1f} MiB at the end ({growth:+.1%})"
             )
     statuses = sent.get("statuses", {})
+    ids = sent.get("ids") or []
+    assert isinstance(ids, list)
+    accepted = {str(tid) for tid, *_ in ids}  # (tracking id, sent, answered) of every 202
+    arrived = Counter(str(entry[0]) for entry in consumed if isinstance(entry, list | tuple))
     notes.append(
         f"requests answered: {statuses}, failed: {sent.get('errors')}, unanswered: {sent.get('unfinished')}; "
-        f"consumed from the mailbox: {len(consumed)}"
+        f"consumed from the mailbox: {len(consumed)} ({len(arrived)} distinct tracking ids); "
+        f"202 not consumed: {len(accepted - arrived.keys())}; "
+        f"consumed more than once: {sum(n - 1 for n in arrived.values())}; "
+        f"consumed without a 202 seen: {len(arrived.keys() - accepted)}"
     )
     notes.append(
         f"goal memory flat over the run (second half within {args.tolerance:.0%}): {'MET' if flat else 'NOT MET'}"
