@@ -292,11 +292,13 @@ class Ingest:
         )
         try:
             await self.publisher.publish(delivery)
-        except GatewayError:
-            await self.tracking.release(tracking_id)
-            raise
-        except Exception as exc:  # an adapter fault we did not foresee: still nothing accepted
-            await self.tracking.release(tracking_id)
+        except Exception as exc:
+            # not confirmed, so not accepted; but a message sent before the connection broke may still be in
+            # the broker: the claim is abandoned, not released, so that the sender's retry resumes it under
+            # this tracking id and such a copy is a redelivery the recipient recognises (see Claim)
+            await self._abandon(record)
+            if isinstance(exc, GatewayError):
+                raise
             log.error("publish.failed", tracking_id=tracking_id, error=type(exc).__name__)
             raise Unavailable("the broker did not confirm the message") from exc
         # the writes after the confirm are independent: started together, the tracking store's group commit
@@ -327,6 +329,12 @@ class Ingest:
             received_at=received_at,
             sha256=record.sha256,
         )
+
+    async def _abandon(self, record: MessageRecord) -> None:
+        try:
+            await self.tracking.abandon(record)
+        except Exception as err:  # the claim then goes stale by itself (STALE_AFTER)
+            log.warning("claim.not_abandoned", tracking_id=record.tracking_id, error=type(err).__name__)
 
     async def _conversation(
         self, header: Header, kind: Kind, recipient: str

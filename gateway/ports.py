@@ -185,6 +185,13 @@ class Tracking(Protocol):
         """Forget a pending claim whose publish failed (nothing is recorded as accepted)."""
         ...
 
+    async def abandon(self, record: MessageRecord) -> None:
+        """Give up a pending claim whose publish failed without knowing whether the broker kept the message
+        (no confirm: a timeout, a lost connection). The claim stays, stale at once: the next submission of the
+        same bytes resumes it under this tracking id (a copy the broker did keep is then a redelivery the
+        recipient drops); other bytes replace it."""
+        ...
+
     async def add_event(self, event: TrackingEvent) -> None: ...
 
     async def record(self, tracking_id: str) -> MessageRecord | None: ...

@@ -22,7 +22,7 @@ from adapters.db.admin import (
     validate_participant,
     validate_submitter,
 )
-from adapters.db.tracking import STALE_AFTER, Purged, check_aware
+from adapters.db.tracking import STALE_AFTER, Purged, abandoned_at, check_aware
 from gateway.ports import Claim, MessageRecord, Participant, PartyKind, TrackingEvent
 
 
@@ -188,6 +188,12 @@ class MemoryTracking:
         found = self._records.get(tracking_id)
         if found is not None and found.status == "pending":
             self._records[tracking_id] = replace(found, status="accepted")
+
+    async def abandon(self, record: MessageRecord) -> None:
+        found = self._records.get(record.tracking_id)
+        if found is not None and found.status == "pending":
+            at = abandoned_at(_utc(record.received_at), self.stale_after)
+            self._records[record.tracking_id] = replace(found, received_at=at)
 
     async def release(self, tracking_id: str) -> None:
         found = self._records.get(tracking_id)

@@ -67,6 +67,11 @@ def _event(row: RowMapping) -> TrackingEvent:
     )
 
 
+def abandoned_at(received_at: datetime, stale_after: timedelta) -> datetime:
+    """The receipt time an abandoned claim is given: old enough to be stale for any later submission."""
+    return received_at - stale_after - timedelta(seconds=1)
+
+
 def check_aware(at: datetime) -> None:
     if at.tzinfo is None:
         raise ValueError("naive datetime: the tracking store needs timezone-aware datetimes")
@@ -221,6 +226,15 @@ class SqlTracking:
             .where(messages.c.tracking_id.in_(ids), messages.c.status == "pending")
             .values(status="accepted")
         )
+
+    async def abandon(self, record: MessageRecord) -> None:
+        check_aware(record.received_at)
+        async with self._db.statement() as conn:
+            await conn.execute(
+                update(messages)
+                .where(messages.c.tracking_id == record.tracking_id, messages.c.status == "pending")
+                .values(received_at=abandoned_at(record.received_at, self.stale_after))
+            )
 
     async def release(self, tracking_id: str) -> None:
         async with self._db.statement() as conn:

@@ -27,17 +27,22 @@ _ENGINE: list[Engine] = []
 
 
 class Recorder:
-    """Publishes into a list; ``hang`` makes the next publish wait for ever (a process about to die)."""
+    """Publishes into a list; ``hang`` makes the next publish wait for ever (a process about to die),
+    ``lose_confirm`` makes the next one keep the message but report no confirm (a connection lost)."""
 
     def __init__(self) -> None:
         self.published: list[Delivery] = []
         self.hang = False
+        self.lose_confirm = False
 
     async def publish(self, delivery: Delivery) -> None:
         if self.hang:
             self.hang = False
             await asyncio.Event().wait()
         self.published.append(delivery)
+        if self.lose_confirm:
+            self.lose_confirm = False
+            raise Unavailable("the broker did not confirm the message")
 
 
 class Clock:
@@ -118,3 +123,18 @@ async def test_other_bytes_after_the_claim_went_stale_replace_it() -> None:
         True,
         None,
     )
+
+
+async def test_a_retry_after_a_lost_confirm_resumes_at_once_under_the_same_tracking_id() -> None:
+    """The broker kept the message but the confirm was lost: 503; the retry publishes again under the same
+    tracking id, so the recipient sees one message id twice (a redelivery) instead of two messages."""
+    ingest, publisher, clock, tracking = node()
+    data = request()
+    publisher.lose_confirm = True
+    with pytest.raises(Unavailable):
+        await ingest.submit(data, AANBIEDER)
+    clock.now = T0 + timedelta(seconds=2)
+    accepted = await ingest.submit(data, AANBIEDER)
+    stored = await tracking.record(accepted.tracking_id)
+    assert [d.tracking_id for d in publisher.published] == [accepted.tracking_id] * 2
+    assert stored is not None and (stored.status, stored.received_at) == ("accepted", clock.now)

@@ -121,6 +121,32 @@ async def test_a_resumed_claim_is_fresh_again_for_the_next_retry(store: Store) -
     )
 
 
+async def test_an_abandoned_claim_is_resumed_by_the_same_bytes_at_once(store: Store) -> None:
+    """A publish without a confirm abandons its claim: the next submission of the same bytes resumes it."""
+    first = record()
+    await store.tracking.claim(first)
+    await store.tracking.abandon(first)
+    claim = await store.tracking.claim(record(received_at=T0 + timedelta(seconds=1)))
+    assert (claim.outcome, claim.previous and claim.previous.tracking_id) == ("resumed", first.tracking_id)
+
+
+async def test_an_abandoned_claim_is_replaced_by_other_bytes_at_once(store: Store) -> None:
+    first = record()
+    await store.tracking.claim(first)
+    await store.tracking.abandon(first)
+    claim = await store.tracking.claim(record(received_at=T0 + timedelta(seconds=1), sha256=sha("other")))
+    assert (claim.outcome, await store.tracking.record(first.tracking_id)) == ("new", None)
+
+
+async def test_abandoning_never_touches_an_accepted_message(store: Store) -> None:
+    first = record()
+    await store.tracking.claim(first)
+    await store.tracking.confirm(first.tracking_id)
+    await store.tracking.abandon(first)
+    again = await store.tracking.claim(record(received_at=T0 + timedelta(seconds=1)))
+    assert (again.outcome, again.previous and again.previous.status) == ("same", "accepted")
+
+
 async def test_a_claim_younger_than_a_minute_is_not_stale(store: Store) -> None:
     """Within the stale time the claim is someone's publish in flight: the same bytes are 'same'."""
     await store.tracking.claim(record())
