@@ -258,7 +258,8 @@ class Ingest:
                 "with other content"
             )
         if claim.outcome == "resumed":
-            # the first attempt's process died before it confirmed: go on under its ids (see Claim)
+            # an earlier attempt was never confirmed (its process died, or its publish got no confirm):
+            # go on under its ids (see Claim)
             previous = claim.previous
             assert previous is not None
             tracking_id = previous.tracking_id
