@@ -11,10 +11,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,17 +22,10 @@ import httpx
 from yarl import URL
 
 from bench import REPO
+from bench._serve import Gateway
 
 DEMO_SEED = REPO / "deploy" / "demo" / "participants.toml"
 DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-GATEWAY = [sys.executable, "-m", "gateway"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 # --- database -------------------------------------------------------------------------------------------
@@ -174,52 +163,6 @@ class BrokerPlace:
 # --- gateway processes ----------------------------------------------------------------------------------
 
 
-@dataclass
-class Gateway:
-    """``gateway serve`` processes: per node role, ``workers`` processes sharing the node's port."""
-
-    processes: dict[str, list[subprocess.Popen[bytes]]]
-    ports: dict[str, int]
-    log_dir: Path
-
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for ps in self.processes.values() for p in ps]
-
-    def url(self, node: str) -> str:
-        return f"http://127.0.0.1:{self.ports[node]}"
-
-    def stop(self, timeout: float = 40.0) -> None:
-        every = [p for ps in self.processes.values() for p in ps]
-        for p in every:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for p in every:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                p.wait(max(0.1, deadline - time.monotonic()))
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-
-
-def gateway_env(place: BrokerPlace, db: BenchDatabase, ports: Mapping[str, int]) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "GATEWAY_AMQP_URL": place.amqp_url,
-        "GATEWAY_MANAGEMENT_URL": place.management_url,
-        "GATEWAY_VHOST_PREFIX": place.prefix,
-        "GATEWAY_DATABASE_URL": db.url,
-        "GATEWAY_GGK_PORT": str(ports.get("ggk", free_port())),
-        "GATEWAY_VECOZO_PORT": str(ports.get("vecozo", free_port())),
-        "PYTHONUNBUFFERED": "1",
-        # the per-party rate limit (abuse protection, default 200/s per party and process) would measure
-        # itself: every request of the benchmark comes from one party
-        "GATEWAY_RATE_LIMIT": "0",
-    }
-    return env
-
-
 def start_gateway(
     place: BrokerPlace,
     db: BenchDatabase,
@@ -232,52 +175,29 @@ def start_gateway(
     """Start the nodes; ``combined``: each process serves both nodes (as ``gateway serve`` does by default).
 
     With ``workers`` > 1 the processes of one node share its port (``--reuse-port``); the kernel spreads
-    connections over them.
+    connections over them. Logs in a temporary folder of their own.
     """
-    ports = {node: free_port() for node in ("ggk", "vecozo")}
-    env = {**gateway_env(place, db, ports), **(extra_env or {})}
-    log_dir = Path(tempfile.mkdtemp(prefix="gw-bench-logs-"))
-    processes: dict[str, list[subprocess.Popen[bytes]]] = {}
-    groups = [(",".join(nodes), nodes)] if combined else [(n, (n,)) for n in nodes]
-    first = True
-    for label, _ in groups:
-        for i in range(workers):
-            args = [*GATEWAY, "serve", "--node", label]
-            if workers > 1:
-                args.append("--reuse-port")
-            log = (log_dir / f"{label.replace(',', '+')}-{i}.log").open("wb")
-            proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-            processes.setdefault(label, []).append(proc)
-            if first:  # the first process declares the topology alone: no races between declarations
-                _wait_ready([ports[n] for n in groups[0][1]], [proc], timeout, log_dir)
-                first = False
-    gateway = Gateway(processes, {n: ports[n] for n in nodes}, log_dir)
+    groups = {",".join(nodes): (",".join(nodes), workers)} if combined else {n: (n, workers) for n in nodes}
+    gateway = Gateway.prepare(
+        Path(tempfile.mkdtemp(prefix="gw-bench-logs-")),
+        place.amqp_url,
+        place.management_url,
+        db.url,
+        place.prefix,
+        groups,
+        # the per-party rate limit (abuse protection, default 200/s per party and process) would measure
+        # itself: every request of the benchmark comes from one party
+        {"GATEWAY_RATE_LIMIT": "0", **(extra_env or {})},
+        cwd=REPO,
+    )
+    gateway.start(timeout)
     try:
-        _wait_ready(
-            list(gateway.ports.values()), [p for ps in processes.values() for p in ps], timeout, log_dir
-        )
         # every worker is up when each answered; give each process a few readiness probes of its own
         time.sleep(1.0)
     except BaseException:
         gateway.stop()
         raise
     return gateway
-
-
-def _wait_ready(ports: list[int], procs: list[subprocess.Popen[bytes]], timeout: float, logs: Path) -> None:
-    deadline = time.monotonic() + timeout
-    pending = set(ports)
-    while pending:
-        for p in procs:
-            if p.poll() is not None:
-                raise RuntimeError(f"a gateway process exited with {p.returncode}; logs in {logs}")
-        for port in list(pending):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    pending.discard(port)
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"gateway not ready within {timeout} s; logs in {logs}")
-        time.sleep(0.3)
 
 
 # --- CPU and memory of processes ------------------------------------------------------------------------

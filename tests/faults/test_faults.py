@@ -18,11 +18,12 @@ import pytest
 
 from adapters.rabbitmq import BrokerSettings, ManagementApi
 from adapters.rabbitmq.topology import mailbox_spec, shovel_name, shovel_spec
+from bench._serve import ready
 from tests.broker.own_node import OwnNode
 from tests.faults.cluster import LocalCluster
 from tests.faults.conftest import report
 from tests.faults.load import Figures
-from tests.faults.processes import Gateway, ready
+from tests.faults.processes import Gateway
 from tests.faults.scenario import MAILBOX, SENDER, Scenario, in_flight_explained
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.shared]
