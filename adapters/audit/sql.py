@@ -11,29 +11,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, event, insert, select, update
+from sqlalchemy import String, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from adapters.audit.schema import audit, audit_head, metadata
 from adapters.db import pgwrite
 from adapters.db.batch import Batcher
+from adapters.db.engine import BUSY_TIMEOUT_MS, database_url, sqlite_file, sqlite_pragmas, with_schema
+from adapters.db.engine import DEFAULT_URL as DEFAULT_URL
 from gateway.errors import Unavailable
 from gateway.security.audit import AuditEntry, AuditEvent, Head, seal
 
-DEFAULT_URL = "sqlite+aiosqlite:///var/gateway.db"
-BUSY_TIMEOUT_MS = 30_000
 PAGE = 5_000
-_DRIVERS = {
-    "sqlite": "sqlite+aiosqlite",
-    "postgres": "postgresql+asyncpg",
-    "postgresql": "postgresql+asyncpg",
-}
 _TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError, TimeoutError)
 _LIMITS = {c.name: c.type.length for c in audit.columns if isinstance(c.type, String) and c.type.length}
 # PostgreSQL: the head locked for the transaction, then entries and head in one statement
@@ -46,32 +39,21 @@ _PG_APPEND = (
 )
 
 
-def async_url(url: str) -> URL:
-    """``url`` with its async driver (``sqlite://`` and ``postgresql://`` are accepted)."""
-    parsed = make_url(url)
-    driver = _DRIVERS.get(parsed.drivername, parsed.drivername)
-    if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
-        raise ValueError(f"unsupported database driver {parsed.drivername!r}: use SQLite or PostgreSQL")
-    return parsed.set(drivername=driver)
+# the name ``gateway audit`` knows it by
+async_url = database_url
 
 
 def open_engine(url: str = DEFAULT_URL, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
-    """An engine for ``url``; on SQLite with WAL and a busy timeout, its parent directory created."""
-    parsed = async_url(url)
+    """An engine of its own for ``url`` (see :func:`adapters.db.engine.database_url`); on SQLite its parent
+    directory created and each connection set up as the database module's (WAL, busy timeout), with
+    synchronous FULL."""
+    parsed = database_url(url)
     engine = create_async_engine(parsed, pool_pre_ping=True)
     if parsed.drivername.startswith("sqlite"):
-        name = parsed.database
-        if name and name != ":memory:" and not name.startswith("file:"):
-            Path(name).parent.mkdir(parents=True, exist_ok=True)
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = FULL")
-            cursor.close()
-
+        path = sqlite_file(parsed)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        sqlite_pragmas(engine, busy_timeout_ms, "FULL")
     return engine
 
 
@@ -95,14 +77,7 @@ class SqlAuditLog:
 
     @classmethod
     async def connect(cls, url: str = DEFAULT_URL, *, create_schema: bool = True) -> SqlAuditLog:
-        log = cls(open_engine(url))
-        try:
-            if create_schema:
-                await log.create_schema()
-        except BaseException:
-            await log.close()
-            raise
-        return log
+        return await with_schema(cls(open_engine(url)), create_schema)
 
     async def close(self) -> None:
         await self.flush()

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
@@ -46,7 +46,8 @@ def database_url(url: str | None = None) -> URL:
     return parsed.set(drivername=driver)
 
 
-def _sqlite_file(url: URL) -> Path | None:
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite ``url``; None for an in-memory or ``file:`` URI database."""
     name = url.database
     if not name or name == ":memory:" or name.startswith("file:"):
         return None
@@ -103,7 +104,7 @@ class Database:
         parsed = database_url(url)
         kwargs: dict[str, Any] = {"pool_timeout": pool_timeout}
         if parsed.drivername.startswith("sqlite"):
-            path = _sqlite_file(parsed)
+            path = sqlite_file(parsed)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 kwargs.update(pool_size=pool_size, max_overflow=max_overflow)
@@ -120,7 +121,7 @@ class Database:
                 **kwargs,
             )
             for each in (engine, autocommit):
-                _sqlite_pragmas(each, busy_timeout_ms, sqlite_synchronous)
+                sqlite_pragmas(each, busy_timeout_ms, sqlite_synchronous)
         else:
             kwargs.update(
                 pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800, pool_pre_ping=pre_ping
@@ -128,13 +129,7 @@ class Database:
             engine = create_async_engine(parsed, **kwargs)
             autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")  # same pool
         db = cls(engine, autocommit, stale_after=stale_after, registry_cache_seconds=registry_cache_seconds)
-        try:
-            if create_schema:
-                await db.create_schema()
-        except BaseException:
-            await db.close()
-            raise
-        return db
+        return await with_schema(db, create_schema)
 
     async def create_schema(self) -> None:
         """Create missing tables and indexes; safe to run again and from several processes at once."""
@@ -155,6 +150,27 @@ class Database:
         await self.close()
 
 
+class _Store(Protocol):
+    async def create_schema(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+_S = TypeVar("_S", bound=_Store)
+
+
+async def with_schema(store: _S, create_schema: bool = True) -> _S:
+    """``store`` once its missing tables are created (unless ``create_schema`` is false); closed again when
+    that fails."""
+    try:
+        if create_schema:
+            await store.create_schema()
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
 async def _lock_schema(conn: AsyncConnection) -> None:
     """Serialise schema creation between processes for the rest of this transaction."""
     if conn.dialect.name == "postgresql":
@@ -164,7 +180,9 @@ async def _lock_schema(conn: AsyncConnection) -> None:
         await conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _sqlite_pragmas(engine: AsyncEngine, busy_timeout_ms: int, synchronous: str) -> None:
+def sqlite_pragmas(engine: AsyncEngine, busy_timeout_ms: int, synchronous: str) -> None:
+    """Set up every new SQLite connection of ``engine``: ``busy_timeout``, WAL journal (see :func:`_wal`),
+    ``synchronous`` (FULL or NORMAL), foreign keys on."""
     if synchronous.upper() not in ("FULL", "NORMAL"):
         raise ValueError("sqlite_synchronous is FULL or NORMAL")
 
