@@ -64,6 +64,17 @@ def _check_lengths(entry: AuditEntry) -> None:
             raise ValueError(f"audit field {name} is longer than {limit} characters")
 
 
+def _sealed(events: Sequence[AuditEvent], head: Head) -> tuple[list[AuditEntry], Head]:
+    """``events`` sealed onto the chain after ``head``, in order, and the new head."""
+    entries = []
+    for event in events:
+        entry = seal(event, head)
+        _check_lengths(entry)
+        entries.append(entry)
+        head = Head(entry.seq, entry.hash)
+    return entries, head
+
+
 class SqlAuditLog:
     """``AuditLog`` on one engine (the node's database; the lead's ``Database.engine`` will do)."""
 
@@ -133,13 +144,7 @@ class SqlAuditLog:
         if self.dialect == "postgresql":
             return await self._append_many_pg(events)
         async with self._write() as conn:
-            head = await self._locked_head(conn)
-            entries = []
-            for event in events:
-                entry = seal(event, head)
-                _check_lengths(entry)
-                entries.append(entry)
-                head = Head(entry.seq, entry.hash)
+            entries, head = _sealed(events, await self._locked_head(conn))
             await conn.execute(insert(audit), [e.as_dict() for e in entries])
             await conn.execute(
                 update(audit_head).where(audit_head.c.id == 1).values(seq=head.seq, hash=head.hash)
@@ -159,13 +164,7 @@ class SqlAuditLog:
                 if row is None:  # tables made by someone else's create_all: seed the head first
                     await pg.execute(_PG_SEED_HEAD, Head().hash)
                     row = await pg.fetchrow(_PG_HEAD)
-                head = Head(int(row["seq"]), str(row["hash"]))
-                entries = []
-                for event in events:
-                    entry = seal(event, head)
-                    _check_lengths(entry)
-                    entries.append(entry)
-                    head = Head(entry.seq, entry.hash)
+                entries, head = _sealed(events, Head(int(row["seq"]), str(row["hash"])))
                 columns = pgwrite.columns_of([e.as_dict() for e in entries], _PG_COLUMNS)
                 await pg.execute(_PG_APPEND, *columns, head.seq, head.hash)
         except _TRANSIENT as exc:
