@@ -20,25 +20,10 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.db.schema import messages
 from gateway.errors import Unavailable
 
-CLAIM_COLUMNS = (
-    "tracking_id",
-    "conversation_id",
-    "standard",
-    "release",
-    "message",
-    "afzender",
-    "ontvanger",
-    "submitter",
-    "reference",
-    "identificatie",
-    "sha256",
-    "size",
-    "received_at",
-    "status",
-    "answers",
-)
+CLAIM_COLUMNS = tuple(messages.columns.keys())  # a claim writes the whole row
 _CLAIM_TYPES = {"size": "bigint", "received_at": "timestamptz"}
 
 
