@@ -108,24 +108,19 @@ def shared_engine() -> Engine:
     return _ENGINE[0]
 
 
-@asynccontextmanager
-async def gateway_under_test(
-    database_url: str, broker_settings: BrokerSettings, **changes: Any
-) -> AsyncIterator[GatewayUnderTest]:
-    """Seed the demo participants, start both nodes, and yield the gateway with a client per node."""
+async def seed_demo(database_url: str) -> dict[str, str]:
+    """Register the demo participants in the database at ``database_url``; their API tokens by party code."""
     db = await Database.connect(database_url)
     try:
         await apply_seed(db.registry, load_seed(DEMO_SEED))
-        participants = await db.registry.participants()
-        tokens = await demo_tokens(db.registry, [p.code for p in participants], {})
+        return await demo_tokens(db.registry, [p.code for p in await db.registry.participants()], {})
     finally:
         await db.close()
-    settings = dataclasses.replace(
-        Settings(), database_url=database_url, operator_token=OPERATOR_TOKEN, lease_seconds=30, **changes
-    )
-    runtime = await Runtime.start(
-        settings, broker_factory=rabbit_broker, broker_settings=broker_settings, engine=shared_engine()
-    )
+
+
+@asynccontextmanager
+async def in_process(runtime: Runtime, tokens: dict[str, str]) -> AsyncIterator[GatewayUnderTest]:
+    """The started ``runtime`` with an in-process HTTP client per node; closes clients and runtime after."""
     gut = GatewayUnderTest(runtime, tokens)
     try:
         for node, app in runtime.apps.items():
@@ -136,6 +131,24 @@ async def gateway_under_test(
         for client in gut.clients.values():
             await client.aclose()
         await runtime.close()
+
+
+@asynccontextmanager
+async def gateway_under_test(
+    database_url: str, broker_settings: BrokerSettings, **changes: Any
+) -> AsyncIterator[GatewayUnderTest]:
+    """Seed the demo participants, start both nodes, and yield the gateway with a client per node."""
+    tokens = await seed_demo(database_url)
+    settings = dataclasses.replace(
+        Settings(), database_url=database_url, operator_token=OPERATOR_TOKEN, lease_seconds=30, **changes
+    )
+    runtime = await Runtime.start(
+        settings, broker_factory=rabbit_broker, broker_settings=broker_settings, engine=shared_engine()
+    )
+    try:
+        async with in_process(runtime, tokens) as gut:
+            yield gut
+    finally:
         await remove_vhosts(broker_settings)
 
 

@@ -13,12 +13,10 @@ from typing import Any
 
 import pytest
 
-from adapters.db import Database
-from adapters.db.seed import apply_seed, demo_tokens, load_seed
 from tests.broker.own_node import OwnNode
 from tests.faults.cluster import LocalCluster
 from tests.faults.load import Figures
-from tests.harness import DEMO_SEED
+from tests.harness import seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES: list[Figures] = []
@@ -54,13 +52,7 @@ def prefix() -> str:
 async def seeded(tmp_path: Path) -> tuple[str, dict[str, str]]:
     """A fresh SQLite database with the demo participants: its URL and their API tokens."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
-    db = await Database.connect(url)
-    try:
-        await apply_seed(db.registry, load_seed(DEMO_SEED))
-        tokens = await demo_tokens(db.registry, [p.code for p in await db.registry.participants()], {})
-    finally:
-        await db.close()
-    return url, tokens
+    return url, await seed_demo(url)
 
 
 def report(figures: Figures) -> None:

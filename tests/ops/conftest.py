@@ -7,11 +7,8 @@ import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from adapters.db import Database
-from adapters.db.seed import apply_seed, demo_tokens, load_seed
 from adapters.rabbitmq.testing import FakeBroker
 from gateway.config import Settings
 from gateway.errors import NodeRole
@@ -26,7 +23,7 @@ from tests.e2e.conftest import (
     postgres_server,
     sqlite_url,
 )
-from tests.harness import DEMO_SEED, OPERATOR_TOKEN, GatewayUnderTest, shared_engine
+from tests.harness import OPERATOR_TOKEN, GatewayUnderTest, in_process, seed_demo, shared_engine
 
 __all__ = [
     "broker_cleanup",
@@ -47,12 +44,7 @@ def fake_broker(settings: object, nodes: tuple[NodeRole, ...], link: LinkCallbac
 async def fake_gw(tmp_path: Path) -> AsyncIterator[GatewayUnderTest]:
     """Both nodes on the in-memory broker and a fresh SQLite database, with the demo participants."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
-    db = await Database.connect(url)
-    try:
-        await apply_seed(db.registry, load_seed(DEMO_SEED))
-        tokens = await demo_tokens(db.registry, [p.code for p in await db.registry.participants()], {})
-    finally:
-        await db.close()
+    tokens = await seed_demo(url)
     settings = dataclasses.replace(Settings(), database_url=url, operator_token=OPERATOR_TOKEN)
     runtime = await Runtime.start(
         settings,
@@ -60,13 +52,5 @@ async def fake_gw(tmp_path: Path) -> AsyncIterator[GatewayUnderTest]:
         broker_factory=fake_broker,
         engine=shared_engine(),
     )
-    gut = GatewayUnderTest(runtime, tokens)
-    try:
-        for node, app in runtime.apps.items():
-            transport = httpx.ASGITransport(app=app)
-            gut.clients[node] = httpx.AsyncClient(transport=transport, base_url=f"http://{node}.test")
+    async with in_process(runtime, tokens) as gut:
         yield gut
-    finally:
-        for client in gut.clients.values():
-            await client.aclose()
-        await runtime.close()

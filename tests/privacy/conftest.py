@@ -15,15 +15,13 @@ import httpx
 import pytest
 import uvicorn
 
-from adapters.db import Database
-from adapters.db.seed import apply_seed, demo_tokens, load_seed
 from adapters.rabbitmq.testing import FakeBroker
 from gateway.config import SecuritySettings, Settings
 from gateway.errors import NodeRole
 from gateway.runtime import Runtime
 from gateway.security.pkidir import PkiDir, parties_from_toml
 from gateway.security.serving import node_server_config
-from tests.harness import DEMO_SEED, OPERATOR_TOKEN, GatewayUnderTest, shared_engine
+from tests.harness import DEMO_SEED, OPERATOR_TOKEN, GatewayUnderTest, in_process, seed_demo, shared_engine
 
 
 def fake_broker(settings: object, nodes: tuple[NodeRole, ...], link: Any) -> FakeBroker:
@@ -54,12 +52,7 @@ async def fake_gateway(
 ) -> AsyncIterator[GatewayUnderTest]:
     """Both nodes on the in-memory broker and a fresh SQLite database with the demo participants."""
     url = database_url or f"sqlite+aiosqlite:///{tmp / 'gateway.db'}"
-    db = await Database.connect(url)
-    try:
-        await apply_seed(db.registry, load_seed(DEMO_SEED))
-        tokens = await demo_tokens(db.registry, [p.code for p in await db.registry.participants()], {})
-    finally:
-        await db.close()
+    tokens = await seed_demo(url)
     settings = dataclasses.replace(Settings(), database_url=url, operator_token=OPERATOR_TOKEN, security=sec)
     runtime = await Runtime.start(
         settings,
@@ -67,17 +60,8 @@ async def fake_gateway(
         broker_factory=fake_broker,
         engine=shared_engine(),
     )
-    gut = GatewayUnderTest(runtime, tokens)
-    try:
-        for node, app in runtime.apps.items():
-            gut.clients[node] = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=f"http://{node}.test"
-            )
+    async with in_process(runtime, tokens) as gut:
         yield gut
-    finally:
-        for client in gut.clients.values():
-            await client.aclose()
-        await runtime.close()
 
 
 @pytest.fixture
