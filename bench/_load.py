@@ -205,29 +205,14 @@ async def run_http(spec: HttpSpec, message: bytes) -> Samples:
         free: asyncio.Queue[_Http] = asyncio.LifoQueue()  # the most recently used first: idle ones expire
         for c in conns:
             free.put_nowait(c)
-        tasks: set[asyncio.Task[None]] = set()
 
         async def scheduled_request(at: float) -> None:
-            conn = await free.get()
+            conn = await free.get()  # the pool of connections bounds what is in flight
             if time.monotonic() - at > 0.1:
                 samples.late += 1
             free.put_nowait(await one(conn, at))
 
-        interval = 1.0 / spec.rate
-        begin = time.monotonic()
-        i = 0
-        while loop.time() < stop:
-            at = begin + i * interval
-            delay = at - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            task = asyncio.create_task(scheduled_request(at))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            i += 1
-        if tasks:
-            _, pending = await asyncio.wait(set(tasks), timeout=spec.drain)
-            samples.unfinished = _cut(pending)
+        samples.unfinished = await _open_loop(spec.rate, stop, scheduled_request, len(conns), spec.drain)
     samples.ended = samples.started + spec.seconds
     for c in conns:
         if c.transport is not None:
@@ -297,8 +282,15 @@ async def run_publish(spec: PublishSpec, body: bytes) -> Samples:
     return samples
 
 
-async def _open_loop(rate: float, stop: float, one: Callable[[float], Awaitable[None]], most: int) -> None:
-    """Start ``one(scheduled)`` ``rate`` times per second until ``stop``; at most ``most`` in flight."""
+async def _open_loop(
+    rate: float,
+    stop: float,
+    one: Callable[[float], Awaitable[None]],
+    most: int,
+    drain: float | None = None,
+) -> int:
+    """Start ``one(scheduled)`` ``rate`` times per second until ``stop``; at most ``most`` in flight. After
+    the last start wait ``drain`` seconds (None: until all are done); returns how many were cut off."""
     loop = asyncio.get_running_loop()
     slots = asyncio.Semaphore(most)
     tasks: set[asyncio.Task[None]] = set()
@@ -319,7 +311,10 @@ async def _open_loop(rate: float, stop: float, one: Callable[[float], Awaitable[
         tasks.add(task)
         task.add_done_callback(tasks.discard)
         i += 1
-    await asyncio.gather(*tasks)
+    if not tasks:
+        return 0
+    _, pending = await asyncio.wait(set(tasks), timeout=drain)
+    return _cut(pending)
 
 
 @dataclass

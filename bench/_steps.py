@@ -25,10 +25,10 @@ from typing import Any
 
 from bench import RESULTS_DIR, SHARED, calibrate, measure, one_core
 from bench._figures import Figures, finish_generator, from_samples, percentile, run_generator, start_generator
+from bench._serve import Gateway
 from bench._stack import (
     BenchDatabase,
     BrokerPlace,
-    Gateway,
     cpu_seconds,
     postmaster_pid,
     server_cpu_seconds,
