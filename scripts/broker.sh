@@ -110,6 +110,26 @@ raise_handle_limit() {
     fi
 }
 
+shovel_answers() {
+    python3 - "$MANAGEMENT_URL/api/shovels" "$USER_NAME" "$USER_PASSWORD" <<'PY' 2>/dev/null
+import base64, sys, urllib.request
+url, user, password = sys.argv[1:4]
+token = base64.b64encode(f"{user}:{password}".encode()).decode()
+request = urllib.request.Request(url, headers={"Authorization": f"Basic {token}"})
+urllib.request.urlopen(request, timeout=5).read()
+PY
+}
+
+# a broker this machine cannot manage with rabbitmqctl already answers (another container, a chroot beside a
+# running broker, a remote host): use it as it is when it has the plugins, never start a second one
+if ! command -v rabbitmqctl >/dev/null 2>&1 && management_answers; then
+    if shovel_answers; then
+        log "ready: a running broker answers at $MANAGEMENT_URL with the management and shovel plugins"
+        exit 0
+    fi
+    log "the broker at $MANAGEMENT_URL has no shovel plugin and this machine cannot enable it"
+    exit 1
+fi
 install_broker
 start_broker
 raise_handle_limit

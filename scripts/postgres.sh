@@ -10,7 +10,15 @@ as_root() {
         log "need root for: $*"; exit 1
     fi
 }
-ready() { command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; }
+# pg_isready when it is installed; else any server listening on the port (one this machine did not install,
+# e.g. a chroot beside a running server) is the one to use
+ready() {
+    if command -v pg_isready >/dev/null 2>&1; then
+        pg_isready -q -h 127.0.0.1 -p 5432
+    else
+        (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+    fi
+}
 
 if ready; then
     log "server answers on 127.0.0.1:5432"

@@ -21,6 +21,7 @@ from adapters.db.tracking import STALE_AFTER, SqlTracking
 DEFAULT_URL = "sqlite+aiosqlite:///var/gateway.db"
 ENV_URL = "GATEWAY_DATABASE_URL"
 BUSY_TIMEOUT_MS = 30_000
+MAX_OVERFLOW = 20  # connections a pool may open above its size at peaks (closed again after use)
 # any constant: the key of the PostgreSQL advisory lock held while the schema is created
 _SCHEMA_LOCK = 0x6B6E6F6F70756E74
 
@@ -84,7 +85,7 @@ class Database:
         *,
         create_schema: bool = True,
         pool_size: int = 10,
-        max_overflow: int = 20,
+        max_overflow: int = MAX_OVERFLOW,
         pool_timeout: float = 10.0,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
         sqlite_synchronous: str = "FULL",

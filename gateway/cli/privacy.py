@@ -116,7 +116,7 @@ def inzage(
                 f"tracking={exchange.tracking_id}"
             )
     if not as_json:
-        typer.echo(f"{len(found)} messages")
+        typer.echo(f"{len(found)} {'message' if len(found) == 1 else 'messages'}")
 
 
 @group.command("purge")

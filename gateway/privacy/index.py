@@ -27,8 +27,8 @@ class Exchange:
         return {
             "trackingId": self.tracking_id,
             "message": self.message,
-            "afzender": self.afzender,
-            "ontvanger": self.ontvanger,
+            "sender": self.afzender,
+            "recipient": self.ontvanger,
             "at": self.at.isoformat(),
         }
 

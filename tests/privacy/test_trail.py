@@ -183,7 +183,7 @@ async def test_bsn_is_indexed_only_as_keyed_digest(fake_gw: GatewayUnderTest) ->
 
 
 async def test_inzage_lists_who_exchanged_what_about_a_person(fake_gw: GatewayUnderTest) -> None:
-    """`gateway privacy inzage BSN` lists each message about the person: type, parties, tracking id."""
+    """`inzage --json` lists each message: type, sender and recipient (the API's keys), tracking id."""
     answer = (await fake_gw.submit(AANBIEDER, wmo315())).json()
     protection = fake_gw.runtime.protection
     assert protection is not None
@@ -194,7 +194,7 @@ async def test_inzage_lists_who_exchanged_what_about_a_person(fake_gw: GatewayUn
     other = await cli_in_thread("privacy", "inzage", "999900018", "--db", url, "--key", key, "--json")
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert ([("WMO315", AANBIEDER, GEMEENTE, answer["trackingId"])], "") == (
-        [(r["message"], r["afzender"], r["ontvanger"], r["trackingId"]) for r in rows],
+        [(r["message"], r["sender"], r["recipient"], r["trackingId"]) for r in rows],
         other.output,
     )
 
@@ -211,7 +211,7 @@ async def test_inzage_period_bounds_the_answer(fake_gw: GatewayUnderTest) -> Non
         "privacy", "inzage", BSN, "--db", url, "--key", key, "--from", "2020-01-01", "--to", "2020-12-31"
     )
     now = await cli_in_thread("privacy", "inzage", BSN, "--db", url, "--key", key, "--from", "2020-01-01")
-    assert ("0 messages", "1 messages") == (past.output.strip(), now.output.strip().splitlines()[-1])
+    assert ("0 messages", "1 message") == (past.output.strip(), now.output.strip().splitlines()[-1])
 
 
 def test_inzage_refuses_a_number_that_is_not_a_bsn() -> None:
