@@ -30,6 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO / "bench" / "results"
 SHARED = REPO.parent / "shared" / "istandaarden"
+EXAMPLES = (SHARED / "ijw-3.2" / "examples", SHARED / "iwmo-3.2" / "examples")  # the official example mix
 
 
 @dataclass(frozen=True, slots=True)

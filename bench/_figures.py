@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import REPO
+from bench import REPO, Table
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,19 @@ class Figures:
     cpu_gateway_ms: float | None = None  # CPU per message, all gateway processes
     cpu_broker_ms: float | None = None
     cpu_database_ms: float | None = None  # PostgreSQL server processes (None: SQLite, inside the gateway)
+    cpu_client_ms: float | None = (
+        None  # the raw baseline's publishing process (never the HTTP load generator)
+    )
+    completed: int | None = None  # successes of the whole metered run (warm-up included): CPU's divisor
 
     @property
     def cpu_total_ms(self) -> float | None:
-        """Gateway + broker + database CPU per message: what one message costs the machine."""
-        parts = (self.cpu_gateway_ms, self.cpu_broker_ms, self.cpu_database_ms)
-        return None if self.cpu_gateway_ms is None else sum(p for p in parts if p is not None)
+        """All-in CPU per message, what one message costs the machine: the raw baseline's publishing client
+        or the gateway processes, plus the broker and the database server. None without either side."""
+        if self.cpu_gateway_ms is None and self.cpu_client_ms is None:
+            return None
+        parts = (self.cpu_client_ms, self.cpu_gateway_ms, self.cpu_broker_ms, self.cpu_database_ms)
+        return sum(p for p in parts if p is not None)
 
     @property
     def rate(self) -> float:
@@ -69,6 +77,7 @@ def from_samples(what: str, raw: dict[str, Any], concurrency: int | None, offere
         p99_ms=percentile(lat, 0.99) * 1000,
         max_ms=max(lat, default=0.0) * 1000,
         errors=raw["errors"] + raw.get("unfinished", 0) + len(lat) - ok,
+        completed=raw.get("completed"),
     )
 
 
@@ -123,15 +132,18 @@ COLUMNS = (
     "p50 ms",
     "p99 ms",
     "x raw",
+    "client CPU ms/msg",
     "gw CPU ms/msg",
     "broker CPU ms/msg",
     "db CPU ms/msg",
+    "all-in CPU ms/msg",
+    "CPU x raw",
     "errors",
 )
 
 
 def row(fig: Figures, base: Figures | None = None) -> tuple[str, ...]:
-    """One table row; ``base`` is the raw publish run the rate is compared with."""
+    """One table row; ``base`` is the raw publish run the rate and the all-in CPU are compared with."""
     return (
         fig.what,
         "-" if fig.concurrency is None else str(fig.concurrency),
@@ -140,11 +152,111 @@ def row(fig: Figures, base: Figures | None = None) -> tuple[str, ...]:
         ms(fig.p50_ms) if fig.p50_ms or fig.p99_ms else "-",
         ms(fig.p99_ms) if fig.p50_ms or fig.p99_ms else "-",
         ratio(fig.rate, base.rate if base else None),
-        ms(fig.cpu_gateway_ms),
-        ms(fig.cpu_broker_ms),
-        ms(fig.cpu_database_ms),
+        ms2(fig.cpu_client_ms),
+        ms2(fig.cpu_gateway_ms),
+        ms2(fig.cpu_broker_ms),
+        ms2(fig.cpu_database_ms),
+        ms2(fig.cpu_total_ms),
+        ratio(fig.cpu_total_ms, base.cpu_total_ms if base else None),
         str(fig.errors),
     )
+
+
+def ms2(value: float | None) -> str:
+    """A CPU cost per message: two decimals (the raw baseline's are a tenth of a millisecond)."""
+    return "-" if value is None else f"{value:,.2f}"
+
+
+# --- the ratios of issue 18: what a message costs the gateway against what the transport costs ------------
+
+RATIO_KEYS = (
+    "ingest_cpu_vs_raw",
+    "e2e_cpu_vs_raw",
+    "single_vs_c64_cpu",
+    "open_loop_p99_ms",
+    "raw_open_loop_p99_ms",
+    "validate_rules_per_s_one_core",
+)
+RATIO_GOALS = {
+    "ingest_cpu_vs_raw": "<= 4 (moonshot 2.5)",
+    "e2e_cpu_vs_raw": "<= 10",
+    "single_vs_c64_cpu": "<= 2",
+    "open_loop_p99_ms": "<= raw_open_loop_p99_ms + 10",
+    "raw_open_loop_p99_ms": "",
+    "validate_rules_per_s_one_core": ">= 10,000",
+}
+AT = 64  # the concurrency the CPU ratios compare at
+
+
+def _at(figures: Sequence[Figures], concurrency: int) -> Figures | None:
+    return next((f for f in figures if f.concurrency == concurrency), None)
+
+
+def _over(value: Figures | None, base: Figures | None) -> float | None:
+    top = None if value is None else value.cpu_total_ms
+    bottom = None if base is None else base.cpu_total_ms
+    return top / bottom if top is not None and bottom else None
+
+
+def _p99(fig: Figures | None) -> float | None:
+    """The p99 of a run that answered something inside its window (a run that answered nothing has none)."""
+    return None if fig is None or not fig.ok else fig.p99_ms
+
+
+def ratios(
+    raw: Sequence[Figures],
+    raw_open: Figures | None,
+    ingest: Sequence[Figures],
+    ingest_open: Figures | None,
+    e2e: Sequence[Figures],
+    validate_per_s: float | None,
+) -> dict[str, float | None]:
+    """The ratios of the benchmark, exactly :data:`RATIO_KEYS` (None where a run is missing): all-in CPU per
+    message at concurrency 64 of ingest and of end to end over the raw baseline's; ingest at 1 over ingest at
+    64; the open-loop p99s (POST->202 and publish->confirm); the engine's validation rate on one core."""
+    raw64, ingest64 = _at(raw, AT), _at(ingest, AT)
+    return {
+        "ingest_cpu_vs_raw": _over(ingest64, raw64),
+        "e2e_cpu_vs_raw": _over(_at(e2e, AT), raw64),
+        "single_vs_c64_cpu": _over(_at(ingest, 1), ingest64),
+        "open_loop_p99_ms": _p99(ingest_open),
+        "raw_open_loop_p99_ms": _p99(raw_open),
+        "validate_rules_per_s_one_core": validate_per_s,
+    }
+
+
+def goal_met(key: str, values: Mapping[str, float | None]) -> bool | None:
+    """Whether the ratio ``key`` meets its goal of issue 18 (None: not measured, or no goal of its own)."""
+    value = values.get(key)
+    if value is None:
+        return None
+    if key == "ingest_cpu_vs_raw":
+        return value <= 4
+    if key == "e2e_cpu_vs_raw":
+        return value <= 10
+    if key == "single_vs_c64_cpu":
+        return value <= 2
+    if key == "open_loop_p99_ms":
+        raw = values.get("raw_open_loop_p99_ms")
+        return None if raw is None else value <= raw + 10
+    if key == "validate_rules_per_s_one_core":
+        return value >= 10_000
+    return None
+
+
+def ratio_table(values: Mapping[str, float | None], title: str) -> Table:
+    """The ratios as a table: key, value, goal, met."""
+    rows = []
+    for key in RATIO_KEYS:
+        value = values.get(key)
+        shown = (
+            "-"
+            if value is None
+            else (f"{value:,.0f}" if key.endswith("_per_s_one_core") else f"{value:,.2f}")
+        )
+        met = goal_met(key, values)
+        rows.append((key, shown, RATIO_GOALS[key], "" if met is None else ("met" if met else "NOT met")))
+    return Table(title, ("ratio", "value", "goal", ""), tuple(rows))
 
 
 def capacity_note(what: str, fig: Figures, goal_rate: float) -> str | None:

@@ -126,6 +126,8 @@ class Samples:
     ids: list[tuple[str, float, float]] = field(default_factory=list)
     late: int = 0  # open loop: requests sent more than 100 ms after their scheduled time
     unfinished: int = 0  # requests still without an answer when the drain time was over
+    completed: int = 0  # every success of the run, warm-up and drain included: the divisor of CPU per message
+    cpu_s: float = 0.0  # this process's own CPU over the run (connect to close): the client's cost
 
     def count(self, status: str) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -140,6 +142,8 @@ class Samples:
             "ids": self.ids,
             "late": self.late,
             "unfinished": self.unfinished,
+            "completed": self.completed,
+            "cpu_s": self.cpu_s,
         }
 
 
@@ -185,8 +189,10 @@ async def run_http(spec: HttpSpec, message: bytes) -> Samples:
             samples.errors += 1
             return await _connect(spec)
         done = time.monotonic()
-        if status == 202 and spec.record_ids:
-            samples.ids.append((_tracking_id(body), sent, done))
+        if status == 202:
+            samples.completed += 1
+            if spec.record_ids:
+                samples.ids.append((_tracking_id(body), sent, done))
         if scheduled >= samples.started and done <= samples.started + spec.seconds:
             samples.latencies.append(done - scheduled)
             samples.count(str(status))
@@ -245,6 +251,7 @@ async def run_publish(spec: PublishSpec, body: bytes) -> Samples:
     import aio_pika
     from aio_pika.abc import DeliveryMode
 
+    cpu_start = time.process_time()
     connection = await aio_pika.connect(spec.url)
     channel = await connection.channel(publisher_confirms=True)
     queue = await channel.declare_queue(spec.queue, durable=True, arguments={"x-queue-type": "quorum"})
@@ -261,6 +268,7 @@ async def run_publish(spec: PublishSpec, body: bytes) -> Samples:
         except Exception:
             samples.errors += 1
             return
+        samples.completed += 1
         done = time.monotonic()
         if scheduled >= samples.started and done <= samples.started + spec.seconds:
             samples.latencies.append(done - scheduled)
@@ -279,6 +287,7 @@ async def run_publish(spec: PublishSpec, body: bytes) -> Samples:
     await queue.purge()
     await queue.delete(if_unused=False, if_empty=False)
     await connection.close()
+    samples.cpu_s = time.process_time() - cpu_start
     return samples
 
 

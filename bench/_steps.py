@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -23,8 +24,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench import RESULTS_DIR, SHARED, calibrate, measure, one_core
+from bench import EXAMPLES, RESULTS_DIR, SHARED, calibrate, measure, one_core
 from bench._figures import Figures, finish_generator, from_samples, percentile, run_generator, start_generator
+from bench._own import OwnNode, OwnPostgres
 from bench._serve import Gateway
 from bench._stack import (
     BenchDatabase,
@@ -41,20 +43,67 @@ DEFAULT_MESSAGE = SHARED / "iwmo-3.2" / "examples" / "WMO315.xml"  # 3.3 KB, pro
 
 
 @dataclass
+class Servers:
+    """The broker and PostgreSQL server a run uses: its own (default; only its traffic is metered) or the
+    machine's (``--shared-servers``)."""
+
+    env: dict[str, str]  # GATEWAY_AMQP_URL, GATEWAY_MANAGEMENT_URL of the broker
+    own: bool = False
+    own_pg: OwnPostgres | None = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, own: bool = True) -> Iterator[Servers]:
+        if not own:
+            yield cls(dict(os.environ))
+            return
+        node = OwnNode.create()
+        servers = None
+        try:
+            node.start()
+            servers = cls(
+                {"GATEWAY_AMQP_URL": node.amqp_url, "GATEWAY_MANAGEMENT_URL": node.management_url}, own=True
+            )
+            yield servers
+        finally:
+            node.destroy()
+            if servers is not None and servers.own_pg is not None:
+                servers.own_pg.stop()
+
+    def postgres(self) -> str | None:
+        """The admin URL of the PostgreSQL server to create databases on: its own (started on first use), or
+        None for the machine's (``GATEWAY_TEST_POSTGRES_URL`` or the default)."""
+        if self.own and self.own_pg is None:
+            self.own_pg = OwnPostgres.start()
+        return None if self.own_pg is None else self.own_pg.admin_url
+
+    @property
+    def postgres_pid(self) -> int | None:
+        return self.own_pg.pid if self.own_pg is not None else postmaster_pid()
+
+
+@dataclass
 class Stack:
     """The broker place (vhost prefix) and the database of one bench run; removed by :meth:`close`."""
 
     place: BrokerPlace
+    servers: Servers
     db: BenchDatabase | None = None
     gateways: list[Gateway] = field(default_factory=list)
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, database: str | None) -> Iterator[Stack]:
-        stack = cls(BrokerPlace.from_env())
+    def open(cls, database: str | None, servers: Servers | None = None, own: bool = True) -> Iterator[Stack]:
+        """A stack on ``servers``, or on servers started for it alone (``own``) or the machine's."""
+        if servers is None:
+            with Servers.open(own) as started, cls.open(database, started) as stack:
+                yield stack
+            return
+        stack = cls(BrokerPlace.from_env(servers.env), servers)
         try:
             if database is not None:
-                stack.db = BenchDatabase.create(database)
+                admin = servers.postgres() if database == "postgres" else None
+                stack.db = BenchDatabase.create(database, admin)
             yield stack
         finally:
             for gw in stack.gateways:
@@ -74,16 +123,18 @@ class Stack:
         gateway processes, so its CPU is theirs)."""
         if self.db is None or self.db.kind != "postgres":
             return None
-        return postmaster_pid()
+        return self.servers.postgres_pid
 
     def token(self, party: str) -> str:
         assert self.db is not None
         return self.db.tokens[party]
 
 
-def _metered(fig: Figures, cpu: Sequence[float | None]) -> Figures:
-    """``fig`` with CPU per message: gateway, broker, database server (a reading of None stays None)."""
-    n = max(fig.ok, 1)
+def _metered(fig: Figures, cpu: Sequence[float | None], client_s: float | None = None) -> Figures:
+    """``fig`` with CPU per message: gateway, broker, database server, and the raw baseline's publishing
+    client (a reading of None stays None). The divisor is every message the metered span handled
+    (``completed``, warm-up included, when the generator counts it; else those of the timed window)."""
+    n = max(fig.completed or fig.ok, 1)
 
     def per_message(seconds: float | None) -> float | None:
         return None if seconds is None else seconds / n * 1000
@@ -93,6 +144,7 @@ def _metered(fig: Figures, cpu: Sequence[float | None]) -> Figures:
         cpu_gateway_ms=per_message(cpu[0]),
         cpu_broker_ms=per_message(cpu[1]),
         cpu_database_ms=per_message(cpu[2]) if len(cpu) > 2 else None,
+        cpu_client_ms=per_message(client_s),
     )
 
 
@@ -114,17 +166,29 @@ def meter(
 # --- (d) ------------------------------------------------------------------------------------------------
 
 
-def validation_alone(message: Path) -> Figures:
+def validation_alone(corpus_dirs: Sequence[Path] | None = None) -> Figures:
+    """The engine's check (as ``python -m bench validate`` runs it: XSD and whatever rules the engine
+    applies) over the official example mix, one core; ``ok`` messages in ``seconds`` (median repetition)."""
+    from bench.validate import Corpus, engine_pass
     from gateway.standard.engine import Engine
 
-    engine = Engine.load()
-    data = message.read_bytes()
-    check = engine.check
+    corpus = Corpus.load(list(corpus_dirs or EXAMPLES))
+    run_pass = engine_pass(Engine.load(), corpus)()
     with one_core():
-        number = calibrate(lambda: check(data), target_s=0.1)
-        timing = measure(lambda: check(data), number=number, repeat=9)
-    per_call = timing.per_call
-    return Figures("validation alone, one core", None, None, number, number, per_call * number, 0, 0, 0)
+        number = calibrate(run_pass, target_s=0.1)
+        timing = measure(run_pass, number=number, repeat=9)
+    n = number * len(corpus)
+    return Figures(
+        f"validation alone, one core ({len(corpus)} official examples)",
+        None,
+        None,
+        n,
+        n,
+        timing.median,
+        0,
+        0,
+        0,
+    )
 
 
 # --- (a) ------------------------------------------------------------------------------------------------
@@ -157,7 +221,7 @@ def baseline(
             raw = run_generator("publish", spec)
         label = f"raw publish+confirm ({loop})"
         fig = from_samples(label, raw, None if rate else c, rate or None)
-        out.append(_metered(fig, cpu))
+        out.append(_metered(fig, cpu, raw.get("cpu_s")))
     return out
 
 
@@ -327,6 +391,7 @@ def _joined(
         percentile(latencies, 0.99) * 1000,
         max(latencies, default=0.0) * 1000,
         raw["errors"],
+        completed=len(sent),  # every message accepted in the metered span went the whole way
     )
     return EndToEnd(
         figures=_metered(fig, cpu),

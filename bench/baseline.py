@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from bench import Report, Table
+from bench._args import add_servers_argument
 from bench._figures import COLUMNS, row
 from bench._steps import DEFAULT_MESSAGE, Stack, baseline
 
@@ -23,12 +24,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--concurrency", type=int, nargs="+", default=[16, 64, 256], help="publishes in flight")
     add("--loop", choices=["asyncio", "uvloop", "both"], default="both", help="event loop of the client")
     add("--open-rate", type=float, default=500.0, help="open-loop rate per second (0: skip)")
+    add_servers_argument(parser)
 
 
 def run(args: argparse.Namespace) -> Report:
     loops = ["asyncio", "uvloop"] if args.loop == "both" else [args.loop]
     figures = []
-    with Stack.open(None) as stack:
+    with Stack.open(None, own=not args.shared_servers) as stack:
         for loop in loops:
             figures += baseline(stack, args.message, args.concurrency, args.seconds, loop)
         if args.open_rate:

@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Report:
-    with Stack.open(args.database) as stack:
+    with Stack.open(args.database, own=not args.shared_servers) as stack:
         raw = baseline(stack, args.message, args.concurrency, args.seconds, args.raw_loop)
         results = measure(stack, args)
     return report("e2e", raw, results, args)

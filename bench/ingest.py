@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Report:
-    with Stack.open(args.database) as stack:
+    with Stack.open(args.database, own=not args.shared_servers) as stack:
         raw = baseline(stack, args.message, args.concurrency, args.seconds, args.raw_loop)
         raw_open = (
             baseline(stack, args.message, [1024], args.seconds, args.raw_loop, args.open_rate)[0]

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench import Report, Table
+from bench._args import add_servers_argument
 from bench._figures import finish_generator, start_generator
 from bench._stack import rss_bytes, start_gateway
 from bench._steps import DEFAULT_MESSAGE, RECIPIENT, SENDER, Stack
@@ -31,11 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--every", type=float, default=15.0, help="seconds between memory samples")
     add("--tolerance", type=float, default=0.05, help="growth over the second half counted as flat")
     add("--database", choices=["postgres", "sqlite"], default="postgres")
+    add_servers_argument(parser)
 
 
 def run(args: argparse.Namespace) -> Report:
     seconds = args.minutes * 60
-    with Stack.open(args.database) as stack:
+    with Stack.open(args.database, own=not args.shared_servers) as stack:
         assert stack.db is not None
         gw = start_gateway(stack.place, stack.db, nodes=("ggk", "vecozo"), workers=args.workers)
         stack.gateways.append(gw)

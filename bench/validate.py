@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from bench import (
+    EXAMPLES,
     REPO,
     SHARED,
     Report,
@@ -52,7 +53,7 @@ Pass = Callable[[], object]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    examples = [SHARED / "ijw-3.2" / "examples", SHARED / "iwmo-3.2" / "examples"]
+    examples = list(EXAMPLES)
     add = parser.add_argument
     add("--corpus", type=Path, action="append", help=f"message directory (default: {SHARED}/*/examples)")
     add("--schemas", type=Path, action="append", help="schema directory (default: schemas/)")
