@@ -9,6 +9,7 @@ home_node = "ggk"            # default: ggk for a gemeente, vecozo for an aanbie
 active_from = 2015-01-01
 active_until = 2022-12-31    # optional: the last day it may send or receive
 delivery_format = "xml"      # optional: xml | stuf
+simulated = true             # optional: the demo traffic (`gateway simulate --parties-from`) plays this party
 
 [[submitter]]
 submitter = "42420099"       # may send on behalf of
@@ -41,7 +42,16 @@ from adapters.db.admin import (
 from gateway.ports import Participant
 
 _HOME: dict[str, Any] = {"gemeente": "ggk", "aanbieder": "vecozo"}
-_PARTICIPANT_KEYS = {"code", "kind", "name", "home_node", "active_from", "active_until", "delivery_format"}
+_PARTICIPANT_KEYS = {
+    "code",
+    "kind",
+    "name",
+    "home_node",
+    "active_from",
+    "active_until",
+    "delivery_format",
+    "simulated",
+}
 _SUBMITTER_KEYS = {"submitter", "party", "active_from", "active_until"}
 
 
@@ -53,6 +63,7 @@ class SeedError(ValueError):
 class Seed:
     participants: tuple[Participant, ...]
     submitters: tuple[Submitter, ...]
+    simulated: frozenset[str] = frozenset()  # codes of the parties the demo traffic plays
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,11 @@ def parse_seed(data: Mapping[str, Any], source: str = "seed") -> Seed:
         _participant(entry, f"{source}: participant[{i}]")
         for i, entry in enumerate(_tables(data, "participant", source))
     )
+    simulated = frozenset(
+        p.code
+        for i, (p, entry) in enumerate(zip(people, _tables(data, "participant", source), strict=True))
+        if _field(entry, "simulated", bool, f"{source}: participant[{i}]", required=False)
+    )
     codes = [p.code for p in people]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
@@ -89,7 +105,7 @@ def parse_seed(data: Mapping[str, Any], source: str = "seed") -> Seed:
         _submitter(entry, f"{source}: submitter[{i}]")
         for i, entry in enumerate(_tables(data, "submitter", source))
     )
-    return Seed(people, relations)
+    return Seed(people, relations, simulated)
 
 
 def _tables(data: Mapping[str, Any], name: str, source: str) -> list[Mapping[str, Any]]:

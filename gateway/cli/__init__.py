@@ -12,6 +12,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Gegevensknoo
 # or `app` (a typer group mounted under its name).
 _COMMAND_MODULES = (
     "gateway.cli.validate",
+    "gateway.cli.example",
     "gateway.cli.schemas",
     "gateway.cli.participants",
     "gateway.cli.pki",

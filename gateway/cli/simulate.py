@@ -1,7 +1,8 @@
 """``gateway simulate``: simulated municipalities and providers that answer like real software, and traffic.
 
-Every party with a token in ``var/demo-tokens.json`` gets a counterpart that reads its mailbox and
-answers; the traffic generator starts new exchanges at ``--rate`` messages a second. Stop with Ctrl-C.
+Every party with a token in ``var/demo-tokens.json`` (or only those ``--parties`` names, or only those marked
+``simulated = true`` in the seed file ``--parties-from`` names) gets a counterpart that reads its mailbox and
+answers; the traffic generator starts new exchanges between them at ``--rate`` a second. Stop with Ctrl-C.
 
 The parties send with their API credentials. When the nodes serve TLS (``GATEWAY_TLS_DIR``, else ``var/pki``
 when it exists, as ``scripts/run``; ``GATEWAY_TLS_DIR=`` for plain HTTP) that goes over HTTPS trusting the
@@ -20,7 +21,7 @@ from pathlib import Path
 import httpx
 import typer
 
-from adapters.db.seed import read_tokens
+from adapters.db.seed import SeedError, load_seed, read_tokens
 from gateway.errors import NodeRole
 from gateway.security.serving import base_url, client_settings, client_verify
 from gateway.simulate.counterpart import Stats
@@ -86,8 +87,25 @@ async def _run(
     return 0
 
 
+def _simulated(seed_file: Path) -> list[str]:
+    """The codes marked ``simulated = true`` in ``seed_file``; none is an error (the traffic would be empty)."""
+    try:
+        codes = sorted(load_seed(seed_file).simulated)
+    except SeedError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    if not codes:
+        typer.echo(f"{seed_file}: no participant is marked `simulated = true`", err=True)
+        raise typer.Exit(2)
+    return codes
+
+
 def simulate(
-    rate: float = typer.Option(2.0, "--rate", help="new exchanges started per second (0: only answer)"),
+    rate: float = typer.Option(
+        2.0,
+        "--rate",
+        help="new exchanges started per second, each a message and its answers (0: only answer)",
+    ),
     duration: float = typer.Option(
         0.0, "--duration", help="stop after this many seconds (0: run until Ctrl-C)"
     ),
@@ -97,6 +115,11 @@ def simulate(
     ),
     parties: str = typer.Option(
         "", "--parties", help="comma-separated party codes to simulate (default: all)"
+    ),
+    parties_from: Path | None = typer.Option(
+        None,
+        "--parties-from",
+        help="simulate the parties marked `simulated = true` in this seed file (deploy/demo/participants.toml)",
     ),
     ggk_url: str = typer.Option(
         "", "--ggk-url", help="municipal node (default from GATEWAY_HOST/GATEWAY_GGK_PORT/GATEWAY_TLS_DIR)"
@@ -130,6 +153,9 @@ def simulate(
     except OSError as exc:  # also ssl.SSLError
         typer.echo(f"cannot read the dev CA in {settings.security.tls_dir} ({type(exc).__name__})", err=True)
         raise typer.Exit(2) from None
+    only = [p.strip() for p in parties.split(",") if p.strip()] or None
+    if only is None and parties_from is not None:
+        only = _simulated(parties_from)
     urls: dict[NodeRole, str] = {
         "ggk": ggk_url or base_url(settings, "ggk"),
         "vecozo": vecozo_url or base_url(settings, "vecozo"),
@@ -149,7 +175,7 @@ def simulate(
                 answer=answer,
                 seed=seed,
                 faults=Faults() if faults else Faults(0, 0, 0),
-                only=[p.strip() for p in parties.split(",") if p.strip()] or None,
+                only=only,
             )
             return await _run(
                 sim, clients, duration, count, wait, quiet, os.environ.get("GATEWAY_OPERATOR_TOKEN")

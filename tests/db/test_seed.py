@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import tomllib
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +29,25 @@ def test_demo_seed_holds_the_parties_of_the_official_examples() -> None:
     seed = load_seed(DEMO)
     active = {p.code for p in seed.participants if p.active_on(TODAY)}
     assert {"0363", "0384", "42420001", "65656055"} <= active
+
+
+def test_demo_traffic_plays_demo_only_parties_of_both_kinds() -> None:
+    """The parties marked simulated are active demo-only ones of each kind, never the README's 0384/42420001."""
+    seed = load_seed(DEMO)
+    simulated = [p for p in seed.participants if p.code in seed.simulated]
+    assert (["aanbieder"] * 3 + ["gemeente"] * 3, True, set()) == (
+        sorted(p.kind for p in simulated),
+        all(p.active_on(TODAY) and p.name.startswith("Demo") for p in simulated),
+        {"0384", "42420001"} & seed.simulated,
+    )
+
+
+def test_simulated_must_be_a_boolean() -> None:
+    """``simulated = "yes"`` is refused, naming the entry and the key."""
+    entry = 'code = "0384"\nkind = "gemeente"\nname = "D"\nactive_from = 2015-01-01\nsimulated = "yes"\n'
+    with pytest.raises(SeedError) as caught:
+        parse_seed(tomllib.loads("[[participant]]\n" + entry), "demo.toml")
+    assert "demo.toml: participant[0]: simulated must be a bool" == str(caught.value)
 
 
 def test_demo_seed_has_a_retired_gemeente_and_aanbieder() -> None:
