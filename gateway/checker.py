@@ -1,6 +1,8 @@
-"""The engine as the ingest pipeline and the link check see it: check bytes, look up the message's kind."""
+"""The engine as the pipeline sees it: check bytes, look up the message's kind, the catalogue by name."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from gateway.errors import NotStandardMessage
 from gateway.standard.catalog import MessageType
@@ -9,10 +11,11 @@ from gateway.standard.header import Header
 
 
 class EngineChecker:
-    """Adapts :class:`Engine` to :class:`gateway.ingest.Checker`."""
+    """Adapts :class:`Engine` to :class:`gateway.pipeline.Checker`."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._kinds = {kind.name: kind for kind in engine.catalog}
 
     def __repr__(self) -> str:
         return f"EngineChecker({self.engine!r})"
@@ -27,3 +30,6 @@ class EngineChecker:
                 f"{header.message} of {header.standard} {header.release} is not catalogued"
             )
         return kind
+
+    def kinds(self) -> Mapping[str, MessageType]:
+        return self._kinds

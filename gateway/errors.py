@@ -43,6 +43,7 @@ class GatewayError(Exception):
         self.detail = detail or self.title
         self.errors: tuple[ErrorItem, ...] = tuple(errors) or (ErrorItem(self.code, self.detail),)
         self.tracking_id: str | None = None  # set when the refusal was recorded in track & trace
+        self.judged = False  # set when the pipeline decided it and told its observers (metrics count it)
         super().__init__(self.detail)
 
     def code_for(self, node: NodeRole) -> str:

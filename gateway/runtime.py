@@ -9,24 +9,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import structlog
 from fastapi import FastAPI
 
 from adapters.db import Database
-from adapters.rabbitmq import Broker, BrokerSettings, LinkMessage, RabbitBroker
+from adapters.rabbitmq import Broker, BrokerSettings, RabbitBroker
 from gateway.checker import EngineChecker
 from gateway.config import Settings
-from gateway.errors import NodeRole, Rejection, UnknownReceiver
+from gateway.errors import NodeRole
 from gateway.http.app import create_app
 from gateway.http.deps import NodeServices
-from gateway.ingest import THREAD_THRESHOLD
+from gateway.interfaces.link import LinkCheck
 from gateway.metrics import GatewayMetrics
-from gateway.ops.observe import LinkCallbacks, MeasuredLink, MeasuredPublisher, ObservedIngest
+from gateway.ops.observe import LinkCallbacks, MeasuredLink, MeasuredPublisher, MetricsCounter
 from gateway.ops.operations import Operations, OpsSettings
-from gateway.ports import NODES, Participant, Registry, Tracking, TrackingEvent
-from gateway.routing import parties
+from gateway.pipeline import Judge, LinkJudge, Observers, Pipeline
+from gateway.ports import NODES, Participant
 from gateway.security import keys_api
 from gateway.security.protection import Protection
 from gateway.standard.engine import Engine
@@ -34,11 +33,6 @@ from gateway.standard.engine import Engine
 log = structlog.get_logger("gateway.runtime")
 
 BrokerFactory = Callable[[BrokerSettings, tuple[NodeRole, ...], LinkCallbacks], Broker]
-
-
-class LinkMismatch(Rejection):
-    code, vecozo_code, status, reason = "StUF055", "CC02", 422, "link-mismatch"
-    title = "Message on the node link does not match what its headers say"
 
 
 def rabbit_broker(settings: BrokerSettings, nodes: tuple[NodeRole, ...], link: LinkCallbacks) -> Broker:
@@ -79,7 +73,8 @@ class Runtime:
         )
         # --- operations: metrics fed by wrappers around the link check, the publisher and ingest ---
         metrics = GatewayMetrics(settings.nodes, known_messages=(m.name for m in engine.catalog))
-        link = MeasuredLink(LinkCheck(checker, db.registry, db.tracking), metrics)
+        judge = Judge(checker, db.registry)
+        link = MeasuredLink(LinkCheck(LinkJudge(judge, db.tracking)), metrics)
         broker = broker_factory(broker_settings, settings.nodes, link)
         try:
             await broker.start(_mailboxes(await db.registry.participants()))
@@ -100,18 +95,11 @@ class Runtime:
             await runtime.close()
             raise
         publisher = MeasuredPublisher(broker.publisher, metrics)
+        observers = Observers(sinks=protection.sinks, counters=(MetricsCounter(metrics),))
         for node in settings.nodes:
             svc = NodeServices(
                 node=node,
-                ingest=ObservedIngest(
-                    node,
-                    checker,
-                    db.registry,
-                    db.tracking,
-                    publisher,
-                    metrics=metrics,
-                    decisions=protection.decisions,
-                ),
+                pipeline=Pipeline(node, checker, db.registry, db.tracking, publisher, observers=observers),
                 identity=protection.identity(db.registry),
                 registry=db.registry,
                 tracking=db.tracking,
@@ -147,58 +135,3 @@ def _mailboxes(found: Iterable[Participant]) -> dict[NodeRole, list[str]]:
     for p in found:
         out[p.home_node].append(p.code)
     return out
-
-
-class LinkCheck:
-    """The receiving node's check of what crossed the link: the same engine, the same registry rules.
-
-    Raising a Rejection dead-letters the message (it never reaches a mailbox); anything else retries it.
-    """
-
-    # when each message in hand passed the check, until it is in its mailbox: both events are then written
-    # together (one write per message instead of two); bounded, as a message may be retried elsewhere
-    CHECKED_KEPT = 10_000
-
-    def __init__(self, checker: EngineChecker, registry: Registry, tracking: Tracking) -> None:
-        self.checker = checker
-        self.registry = registry
-        self.tracking = tracking
-        self._checked: dict[str, tuple[datetime, str]] = {}
-
-    async def __call__(self, message: LinkMessage) -> None:
-        body = message.body
-        if len(body) > THREAD_THRESHOLD:
-            header = await asyncio.to_thread(self.checker.check, body)
-        else:
-            header = self.checker.check(body)
-        kind = self.checker.kind_of(header)
-        who = parties(header, kind)
-        origin = message.properties.headers.get("origin-node")
-        node: NodeRole = "ggk" if origin == "vecozo" else "vecozo"
-        if who.recipient != message.recipient or header.message != message.properties.headers.get("message"):
-            raise LinkMismatch("recipient or message type differs from the link headers")
-        now = datetime.now(UTC)
-        recipient = await self.registry.participant(who.recipient)
-        if recipient is None or not recipient.active_on(now.date()) or recipient.home_node != node:
-            await self.tracking.add_event(
-                TrackingEvent(message.tracking_id, "refused", node, now, {"code": "IB210", "at": "link"})
-            )
-            raise UnknownReceiver(f"receiving organisation {who.recipient} is not active on the {node} node")
-        if len(self._checked) >= self.CHECKED_KEPT:
-            self._checked.pop(next(iter(self._checked)))
-        self._checked[message.tracking_id] = (now, origin or "")
-
-    async def delivered(self, message: LinkMessage) -> None:
-        """The message is confirmed in its mailbox: it crossed the link (when it was checked) and is in."""
-        node: NodeRole = "ggk" if message.properties.headers.get("origin-node") == "vecozo" else "vecozo"
-        now = datetime.now(UTC)
-        origin = message.properties.headers.get("origin-node") or ""
-        checked_at, origin = self._checked.pop(message.tracking_id, (now, origin))
-        await asyncio.gather(  # added in this order, so stored in this order (one batch)
-            self.tracking.add_event(
-                TrackingEvent(message.tracking_id, "crossed-link", node, checked_at, {"from": origin})
-            ),
-            self.tracking.add_event(
-                TrackingEvent(message.tracking_id, "in-mailbox", node, now, {"mailbox": message.recipient})
-            ),
-        )

@@ -47,7 +47,7 @@ _XML_BODY = {
 )
 async def submit(request: Request, svc: Services, party: Caller) -> JSONResponse:
     data = await xml_body(request, svc.max_bytes)
-    accepted = await svc.ingest.submit(data, party)
+    accepted = await svc.pipeline.submit(data, party)
     body = {
         "trackingId": accepted.tracking_id,
         "conversationId": accepted.conversation_id,

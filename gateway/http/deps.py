@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect
 from gateway.errors import NodeRole, NotAuthenticated, TooLarge, UnsupportedMediaType
 from gateway.http.limits import Limits, RequestAbandoned
 from gateway.identity import Credentials, Identity
-from gateway.ingest import Ingest
+from gateway.pipeline import Pipeline
 from gateway.ports import MailboxReader, Registry, Tracking
 from gateway.security.audit import AuditLog
 from gateway.security.receipts import ReceiptSigner
@@ -26,7 +26,7 @@ class NodeServices:
     """The wiring of one node, built at start-up and kept on ``app.state.services``."""
 
     node: NodeRole
-    ingest: Ingest
+    pipeline: Pipeline
     identity: Identity
     registry: Registry
     tracking: Tracking

@@ -6,9 +6,9 @@
   ``ggk_Di01``/``ggk_Du01`` (dispatched by the body element, the SOAPAction header is not needed); the
   answer is a ``Bv03`` in the SOAP Body (200) or a SOAP fault (500) whose detail is the ``Fo01``.
 
-The envelope is checked (:mod:`gateway.interfaces.stufenvelope`, :mod:`gateway.interfaces.stufcheck`), its
-``referentienummer`` claimed for the sender (IB216), and its payload submitted through the same ingest as
-REST, with the envelope's expectation of the payload (IB240). Also here: :func:`envelop_leased`, which the
+The envelope is read (:mod:`gateway.interfaces.stufenvelope`); its payload goes into the one pipeline with
+what the envelope states (:func:`_facts`): the envelope rules (:mod:`gateway.interfaces.stufcheck`), the
+``referentienummer`` claimed for the sender (IB216), the expectation of the payload (IB240). Also here: :func:`envelop_leased`, which the
 HTTP mailbox calls to hand a municipality with ``delivery_format == "stuf"`` its messages as Di01/Du01.
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
-import uuid
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -25,27 +25,24 @@ import structlog
 from fastapi import APIRouter, Request, Response
 from lxml import etree
 
-from gateway.checker import EngineChecker
-from gateway.errors import GatewayError, NodeRole, NotUnique, Rejection, TooLarge, Unavailable
+from gateway.errors import GatewayError, NodeRole, Rejection, Unavailable
 from gateway.http.deps import NodeServices, Services, caller, xml_body
-from gateway.ingest import THREAD_THRESHOLD, Accepted
 from gateway.interfaces import soap
 from gateway.interfaces.errors import WrongNode
 from gateway.interfaces.stufanswer import Addressing, bv03_element, fo01_element, serialise
-from gateway.interfaces.stufcheck import Kind, check_envelope, expectation, functies
+from gateway.interfaces.stufcheck import check_envelope, expectation
 from gateway.interfaces.stufdelivery import envelop, is_retour, wrapping_for
 from gateway.interfaces.stufenvelope import Envelope, Stuurgegevens, read_envelope, stuurgegevens_of
 from gateway.interfaces.stufschema import stuf_schema
 from gateway.interfaces.xmlparse import parse_envelope
-from gateway.ports import Leased, MessageRecord, TrackingEvent
-from gateway.routing import authorise
+from gateway.pipeline import ENVELOPED, THREAD_THRESHOLD, EnvelopeClaim, Facts
+from gateway.ports import Leased
 
 log = structlog.get_logger("gateway.http.stuf")
 router = APIRouter(tags=["stuf-ggk"])
 
 MEDIA_TYPE: Final = "text/xml; charset=utf-8"
 CLAIM_MESSAGE: Final = "ggk0210"  # the uniqueness key of a referentienummer: (zender, "ggk0210", ref)
-ENVELOPED: Final = "enveloped"  # tracking event: which envelope carried a message in or out
 
 _BODY = {
     "requestBody": {
@@ -75,59 +72,32 @@ def _read(data: bytes, in_soap: bool) -> tuple[Stuurgegevens, Envelope | Rejecti
         return sg, exc
 
 
-def _known(svc: NodeServices) -> dict[str, Kind]:
-    checker = svc.ingest.checker
-    if isinstance(checker, EngineChecker):
-        return functies(checker.engine.catalog)
-    return {}
-
-
-async def _accept(svc: NodeServices, party: str, env: Envelope, now: datetime) -> Accepted:
-    today = now.date()
-    zender = await svc.registry.participant(env.zender.organisatie)
-    ontvanger = await svc.registry.participant(env.ontvanger.organisatie)
-    check_envelope(env, zender, ontvanger, _known(svc), today)
-    may = party == env.zender.organisatie or await svc.registry.may_submit_for(
-        party, env.zender.organisatie, today
+def _facts(env: Envelope, max_bytes: int) -> Facts:
+    """What the envelope states, for the pipeline to hold the carried message to."""
+    zender, ontvanger = env.zender.organisatie, env.ontvanger.organisatie
+    detail = {"interface": "stuf", "envelope": env.kind, "referentienummer": env.referentienummer}
+    if env.cross_refnummer:
+        detail["crossRefnummer"] = env.cross_refnummer
+    return Facts(
+        interface="stuf",
+        sender=zender,
+        recipient=ontvanger,
+        rules=functools.partial(check_envelope, env),
+        limit=max_bytes,
+        expect=expectation(env),
+        claim=EnvelopeClaim(
+            standard="stuf-ggk",
+            release="0210",
+            message=CLAIM_MESSAGE,
+            sender=zender,
+            recipient=ontvanger,
+            reference=env.referentienummer,
+            sha256=hashlib.sha256(env.payload).hexdigest(),
+            size=env.size,
+            reused=f"{zender} already used this referentienummer for another message",
+        ),
+        trail=lambda _: detail,
     )
-    authorise(party, env.zender.organisatie, may)
-    if env.size > svc.max_bytes:
-        raise TooLarge(f"the carried message is {env.size} bytes; the limit is {svc.max_bytes} bytes")
-    claim_id = str(uuid.uuid4())
-    record = MessageRecord(
-        tracking_id=claim_id,
-        conversation_id=claim_id,
-        standard="stuf-ggk",
-        release="0210",
-        message=CLAIM_MESSAGE,
-        afzender=env.zender.organisatie,
-        ontvanger=env.ontvanger.organisatie,
-        submitter=party,
-        reference=env.referentienummer,
-        identificatie=env.referentienummer,
-        sha256=hashlib.sha256(env.payload).hexdigest(),
-        size=env.size,
-        received_at=now,
-        status="pending",
-    )
-    claim = await svc.tracking.claim(record)
-    if claim.outcome == "conflict":
-        raise NotUnique(f"{env.zender.organisatie} already used this referentienummer for another message")
-    owned = claim.owned(claim_id)  # the envelope's claim this request settles, if any
-    try:
-        accepted = await svc.ingest.submit(env.payload, party, expect=expectation(env))
-    except GatewayError:
-        if owned is not None:
-            await svc.tracking.release(owned)
-        raise
-    if owned is not None:
-        await svc.tracking.confirm(owned)
-    if not accepted.duplicate:
-        detail = {"interface": "stuf", "envelope": env.kind, "referentienummer": env.referentienummer}
-        if env.cross_refnummer:
-            detail["crossRefnummer"] = env.cross_refnummer
-        await svc.tracking.add_event(TrackingEvent(accepted.tracking_id, ENVELOPED, svc.node, now, detail))
-    return accepted
 
 
 async def _handle(request: Request, svc: NodeServices, in_soap: bool) -> Response:
@@ -145,7 +115,7 @@ async def _handle(request: Request, svc: NodeServices, in_soap: bool) -> Respons
             sg, result = _read(data, in_soap)
         if isinstance(result, Rejection):
             raise result
-        accepted = await _accept(svc, party, result, now)
+        accepted = await svc.pipeline.submit(result.payload, party, _facts(result, svc.max_bytes))
     except GatewayError as exc:
         return _refused(exc, svc.node, Addressing.answering(sg, party), now, in_soap)
     answer = bv03_element(Addressing.answering(sg, party), now)

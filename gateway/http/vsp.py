@@ -1,9 +1,10 @@
 """VECOZO-style submission on the provider node: ``POST /soap/vsp``, SOAP 1.1 ``IndienenBericht``.
 
-The routing header and the ZIP are read and checked (:mod:`gateway.interfaces.vsp`,
-:mod:`gateway.interfaces.ziparchive`); then every message of the archive is checked and its parties routed
-*before* any is published, so a refused archive delivers nothing; the ``TraceerId`` is claimed for the
-sender (reused with another archive: CC08); then each message goes through the same ingest as REST. The
+The routing header and the ZIP are read (:mod:`gateway.interfaces.vsp`, :mod:`gateway.interfaces.ziparchive`);
+then the messages of the archive go into the one pipeline with what the routing header states
+(:func:`_facts`): every message is judged and routed *before* any is published, so a refused archive
+delivers nothing; the ``TraceerId`` is claimed for the sender (reused with another archive: CC08); then
+each message is published in turn. The
 answer is ``IndienenBerichtResponse`` with a tracking id per message, or a SOAP fault (500) whose detail
 ``vsp:Fout`` carries the chain code.
 
@@ -16,18 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import Final
 
 from fastapi import APIRouter, Request, Response
 
-from gateway.errors import GatewayError, NodeRole, NotUnique, TooLarge, Unavailable
+from gateway.errors import GatewayError, NodeRole, TooLarge, Unavailable
 from gateway.http.deps import NodeServices, Services, caller, xml_body
-from gateway.http.stuf import ENVELOPED, MEDIA_TYPE, envelope_limit
-from gateway.ingest import THREAD_THRESHOLD, Kind
+from gateway.http.stuf import MEDIA_TYPE, envelope_limit
 from gateway.interfaces import soap
 from gateway.interfaces.errors import WrongNode
 from gateway.interfaces.vsp import (
@@ -41,9 +38,7 @@ from gateway.interfaces.vsp import (
 )
 from gateway.interfaces.xmlparse import parse_envelope
 from gateway.interfaces.ziparchive import Entry, ZipLimits, read_zip
-from gateway.ports import MessageRecord, TrackingEvent
-from gateway.routing import Parties, authorise, parties, route
-from gateway.standard.header import Header
+from gateway.pipeline import THREAD_THRESHOLD, EnvelopeClaim, Facts, Read
 
 router = APIRouter(tags=["vsp"])
 
@@ -56,14 +51,6 @@ _BODY = {
         "content": {"text/xml": {"schema": {"type": "string"}}},
     }
 }
-
-
-@dataclass(frozen=True, slots=True)
-class _Checked:
-    entry: Entry
-    header: Header
-    kind: Kind
-    who: Parties
 
 
 class _At(Exception):
@@ -80,123 +67,41 @@ def _read(data: bytes) -> tuple[Routering, bytes]:
     return read_routering(request.headers), read_bestand(request.body)
 
 
-async def _check_all(svc: NodeServices, entries: Sequence[Entry]) -> list[_Checked]:
-    checked: list[_Checked] = []
-    for entry in entries:
-        try:
-            header = await svc.ingest.check(entry.data)
-            kind = svc.ingest.checker.kind_of(header)
-        except GatewayError as exc:
-            raise _At(exc, entry.index) from None
-        checked.append(_Checked(entry, header, kind, parties(header, kind)))
-    return checked
+def _facts(routering: Routering, archive: bytes, entries: Sequence[Entry]) -> Facts:
+    """What the routing header states, for the pipeline to hold every message of the archive to."""
 
+    def agree(reads: Sequence[Read]) -> None:
+        check_routing(routering, [(r.header, r.who.sender, r.who.recipient) for r in reads])
 
-async def _route_all(
-    svc: NodeServices, party: str, routering: Routering, checked: list[_Checked], today: date
-) -> None:
-    """Authorise the caller for the sender, route every message (IB002, IB213, IB210, IB234, IB102), and
-    find ids used twice in the archive or already used with other content (CC08)."""
-    agb = routering.agb_code
-    may = party == agb or await svc.registry.may_submit_for(party, agb, today)
-    authorise(party, agb, may)
-    sender = await svc.registry.participant(agb)
-    seen: set[tuple[str, str]] = set()
-    for item in checked:
-        try:
-            route(
-                item.kind,
-                item.who,
-                sender,
-                await svc.registry.participant(item.who.recipient),
-                svc.node,
-                today,
-            )
-            key = (item.header.message, item.header.reference)
-            if key in seen:
-                raise NotUnique(f"the archive holds two {item.header.message} with one reference")
-            seen.add(key)
-            if not item.header.is_retour:
-                earlier = await svc.tracking.find(agb, item.header.message, item.header.identificatie)
-                if earlier is not None and earlier.sha256 != hashlib.sha256(item.entry.data).hexdigest():
-                    raise NotUnique(f"{agb} already sent a {item.header.message} with this reference")
-        except GatewayError as exc:
-            raise _At(exc, item.entry.index) from None
+    def trail(position: int) -> dict[str, str]:
+        return {
+            "interface": "vsp",
+            "traceerId": routering.traceer_id,
+            "conversatieId": routering.conversatie_id,
+            "volgnummer": str(entries[position].index),
+        }
 
-
-async def _claim(
-    svc: NodeServices, party: str, routering: Routering, archive: bytes, now: datetime
-) -> str | None:
-    """Claim the TraceerId for the sender; the claim's id when it is new, None for the same archive again."""
-    claim_id = str(uuid.uuid4())
-    record = MessageRecord(
-        tracking_id=claim_id,
-        conversation_id=claim_id,
-        standard="vsp",
-        release="1",
-        message=CLAIM_MESSAGE,
-        afzender=routering.agb_code,
-        ontvanger=routering.geadresseerden[0],
-        submitter=party,
-        reference=routering.traceer_id,
-        identificatie=routering.traceer_id,
-        sha256=hashlib.sha256(archive).hexdigest(),
-        size=len(archive),
-        received_at=now,
-        status="pending",
+    return Facts(
+        interface="vsp",
+        sender=routering.agb_code,
+        agree=agree,
+        whole=True,
+        claim=EnvelopeClaim(
+            standard="vsp",
+            release="1",
+            message=CLAIM_MESSAGE,
+            sender=routering.agb_code,
+            recipient=routering.geadresseerden[0],
+            reference=routering.traceer_id,
+            sha256=hashlib.sha256(archive).hexdigest(),
+            size=len(archive),
+            reused=f"{routering.agb_code} already used this TraceerId for another archive",
+        ),
+        trail=trail,
     )
-    claim = await svc.tracking.claim(record)
-    if claim.outcome == "conflict":
-        raise NotUnique(f"{routering.agb_code} already used this TraceerId for another archive")
-    return claim.owned(claim_id)
 
 
-async def _submit_all(
-    svc: NodeServices,
-    party: str,
-    routering: Routering,
-    checked: list[_Checked],
-    claim_id: str | None,
-    now: datetime,
-) -> list[Submitted]:
-    submitted: list[Submitted] = []
-    try:
-        for item in checked:
-            try:
-                accepted = await svc.ingest.submit(item.entry.data, party)
-            except GatewayError as exc:
-                raise _At(exc, item.entry.index) from None
-            submitted.append(
-                Submitted(
-                    item.entry.index,
-                    accepted.message,
-                    accepted.recipient,
-                    accepted.tracking_id,
-                    accepted.conversation_id,
-                    accepted.duplicate,
-                )
-            )
-            if not accepted.duplicate:
-                detail = {
-                    "interface": "vsp",
-                    "traceerId": routering.traceer_id,
-                    "conversatieId": routering.conversatie_id,
-                    "volgnummer": str(item.entry.index),
-                }
-                await svc.tracking.add_event(
-                    TrackingEvent(accepted.tracking_id, ENVELOPED, svc.node, now, detail)
-                )
-    except _At:
-        if claim_id is not None:
-            # nothing accepted: the TraceerId is free again; something accepted: a retry must be the same
-            await (svc.tracking.confirm(claim_id) if submitted else svc.tracking.release(claim_id))
-        raise
-    if claim_id is not None:
-        await svc.tracking.confirm(claim_id)
-    return submitted
-
-
-async def _indienen(request: Request, svc: NodeServices, now: datetime) -> tuple[Routering, list[Submitted]]:
+async def _indienen(request: Request, svc: NodeServices) -> tuple[Routering, list[Submitted]]:
     if svc.node != "vecozo":
         raise WrongNode("IndienenBericht is accepted by the provider node")
     party = await caller(request, svc)
@@ -210,11 +115,23 @@ async def _indienen(request: Request, svc: NodeServices, now: datetime) -> tuple
         if len(archive) > THREAD_THRESHOLD
         else read_zip(archive, limits)
     )
-    checked = await _check_all(svc, entries)
-    check_routing(routering, [(c.header, c.who.sender, c.who.recipient) for c in checked])
-    await _route_all(svc, party, routering, checked, now.date())
-    claim_id = await _claim(svc, party, routering, archive, now)
-    return routering, await _submit_all(svc, party, routering, checked, claim_id, now)
+    verdict = await svc.pipeline.run([e.data for e in entries], party, _facts(routering, archive, entries))
+    if verdict.refused is not None:
+        if verdict.at is None:
+            raise verdict.refused
+        raise _At(verdict.refused, entries[verdict.at].index)
+    submitted = [
+        Submitted(
+            entry.index,
+            accepted.message,
+            accepted.recipient,
+            accepted.tracking_id,
+            accepted.conversation_id,
+            accepted.duplicate,
+        )
+        for entry, accepted in zip(entries, verdict.accepted, strict=True)
+    ]
+    return routering, submitted
 
 
 @router.post(
@@ -227,9 +144,8 @@ async def _indienen(request: Request, svc: NodeServices, now: datetime) -> tuple
     summary="IndienenBericht (SOAP 1.1): a base64 ZIP of messages with routing in the SOAP header",
 )
 async def indienen_bericht(request: Request, svc: Services) -> Response:
-    now = datetime.now(UTC)
     try:
-        routering, submitted = await _indienen(request, svc, now)
+        routering, submitted = await _indienen(request, svc)
     except _At as at:
         return _fault(at.exc, svc.node, at.volgnummer)
     except GatewayError as exc:

@@ -67,7 +67,7 @@ def check_envelope(
 
 
 def expectation(env: Envelope) -> Callable[[Header, Kind], None]:
-    """The check of the carried message against its envelope, for :meth:`gateway.ingest.Ingest.submit`."""
+    """The check of the carried message against its envelope, for :class:`gateway.pipeline.Facts`."""
 
     def expect(header: Header, kind: Kind) -> None:
         if header.message != env.functie:

@@ -1,4 +1,4 @@
-"""Where the metrics are fed: wrappers around ingest, the publisher and the link check.
+"""Where the metrics are fed: a counter of the pipeline's decisions, wrappers around the publisher and the link check.
 
 They add observation without changing what they wrap: every call is passed on unchanged and every error
 re-raised. Times are taken from the message's own receipt time (``received_at``), so receipt -> confirm,
@@ -12,9 +12,9 @@ from typing import Any, Protocol
 
 from adapters.rabbitmq.properties import LinkMessage
 from gateway.errors import NodeRole, Rejection, Unavailable
-from gateway.ingest import Accepted, Ingest
+from gateway.interfaces.link import receiving_node
 from gateway.metrics import GatewayMetrics
-from gateway.ops.sniff import message_name
+from gateway.pipeline import Decision
 from gateway.ports import Delivery, Publisher
 
 
@@ -22,26 +22,24 @@ def _since(received_at: datetime) -> float:
     return (datetime.now(UTC) - received_at).total_seconds()
 
 
-class ObservedIngest(Ingest):
-    """:class:`Ingest` that counts each submission as accepted, resubmitted, refused (by code) or unavailable."""
+class MetricsCounter:
+    """Counts each decision of the pipeline: accepted, resubmitted, refused (by code) or unavailable."""
 
-    def __init__(self, *args: Any, metrics: GatewayMetrics, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, metrics: GatewayMetrics) -> None:
         self.metrics = metrics
 
-    async def submit(self, data: bytes, principal: str, *args: Any, **kwargs: Any) -> Accepted:
-        try:
-            accepted = await super().submit(data, principal, *args, **kwargs)
-        except Rejection as exc:
-            self.metrics.refused(self.node, message_name(data), exc.code_for(self.node), exc.reason)
-            setattr(exc, COUNTED, True)
-            raise
-        except Unavailable as exc:
-            self.metrics.unavailable(self.node, message_name(data))
-            setattr(exc, COUNTED, True)
-            raise
-        self.metrics.accepted(self.node, accepted.message, duplicate=accepted.duplicate)
-        return accepted
+    def __repr__(self) -> str:
+        return f"MetricsCounter({self.metrics!r})"
+
+    def counted(self, decision: Decision) -> None:
+        node = decision.node
+        if decision.decision == "refused":
+            self.metrics.refused(node, decision.sniffed, decision.code or "", decision.reason or "")
+        elif decision.decision == "unavailable":
+            self.metrics.unavailable(node, decision.sniffed)
+        else:
+            assert decision.message is not None
+            self.metrics.accepted(node, decision.message, duplicate=decision.decision == "duplicate")
 
 
 class MeasuredPublisher:
@@ -74,10 +72,6 @@ class LinkCallbacks(Protocol):
     async def delivered(self, message: LinkMessage) -> None: ...
 
 
-def _receiving(message: LinkMessage) -> NodeRole:
-    return "ggk" if message.properties.headers.get("origin-node") == "vecozo" else "vecozo"
-
-
 def _received_at(message: LinkMessage) -> datetime | None:
     try:
         at = datetime.fromisoformat(message.properties.headers.get("received-at", ""))
@@ -97,7 +91,7 @@ class MeasuredLink:
         return f"MeasuredLink({self.inner!r})"
 
     async def __call__(self, message: LinkMessage) -> None:
-        node = _receiving(message)
+        node = receiving_node(message)
         received_at = _received_at(message)
         if received_at is not None and not getattr(message, "delivery_count", 0):  # first arrival only
             self.metrics.crossed(node, _since(received_at))
@@ -111,18 +105,17 @@ class MeasuredLink:
         await self.inner.delivered(message)
         received_at = _received_at(message)
         if received_at is not None:
-            self.metrics.delivered(_receiving(message), _since(received_at))
+            self.metrics.delivered(receiving_node(message), _since(received_at))
 
 
 _NOT_SUBMISSIONS = ("/v1/admin", "/v1/mailbox", "/dashboard")
-COUNTED = "_gateway_counted"  # set on an error ingest has counted already
 
 
 def count_refusals_before_ingest(app: Any, node: NodeRole, metrics: GatewayMetrics) -> None:
     """Count the refusals of a submission made before ingest sees it (size, media type, credential, rate).
 
-    Wraps the app's handler of :class:`gateway.errors.GatewayError`; errors that ingest counted already
-    carry a mark and are passed on unchanged.
+    Wraps the app's handler of :class:`gateway.errors.GatewayError`; errors the pipeline judged (and so
+    counted already) are passed on unchanged.
     """
     from gateway.errors import GatewayError
 
@@ -133,7 +126,7 @@ def count_refusals_before_ingest(app: Any, node: NodeRole, metrics: GatewayMetri
     async def counting(request: Any, exc: Exception) -> Any:
         path = request.url.path
         submission = request.method == "POST" and not path.startswith(_NOT_SUBMISSIONS)
-        if submission and not getattr(exc, COUNTED, False):
+        if submission and not getattr(exc, "judged", False):
             if isinstance(exc, Rejection):
                 metrics.refused(node, None, exc.code_for(node), exc.reason)
             elif isinstance(exc, Unavailable):

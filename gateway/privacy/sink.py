@@ -1,8 +1,8 @@
-"""The ingest decision sink that fills the BSN index: one row per accepted message and client BSN."""
+"""The pipeline's decision sink that fills the BSN index: one row per accepted message and client BSN."""
 
 from __future__ import annotations
 
-from gateway.ingest import Decision
+from gateway.pipeline import Decision
 from gateway.privacy.bsnkey import BsnHasher
 from gateway.privacy.index import Exchange, PrivacyIndex
 

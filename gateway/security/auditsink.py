@@ -1,6 +1,6 @@
 """What goes into the audit trail: every routing decision of ingest, and operator actions.
 
-:class:`AuditSink` is an ingest :class:`gateway.ingest.DecisionSink`; :func:`audit_operator` is what an
+:class:`AuditSink` is a pipeline :class:`gateway.pipeline.DecisionSink`; :func:`audit_operator` is what an
 operator route calls after a change (registry, redrive, discard). Both hand the audit store an
 :class:`gateway.security.audit.AuditEvent`: ids, party codes, message types, digests, codes. Never payload.
 """
@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from gateway.ingest import Decision
+from gateway.pipeline import Decision
 from gateway.security.audit import AuditEvent
 
 log = structlog.get_logger("gateway.audit")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +23,7 @@ from adapters.rabbitmq.deadletters import DeadLetter, DeadLetterWatcher, apply_m
 from gateway.config import Settings
 from gateway.http.limits import Limits
 from gateway.identity import ApiKeyIdentity, Identity
-from gateway.ingest import Decision, DecisionSink
+from gateway.pipeline import DecisionSink
 from gateway.ports import Registry, Tracking, TrackingEvent
 from gateway.privacy.bsnkey import BsnHasher, load_or_create_key
 from gateway.privacy.logguard import guard_library_logs
@@ -38,19 +37,6 @@ from gateway.security.receipts import ReceiptSigner
 log = structlog.get_logger("gateway.security")
 
 CRL_RELOAD_SECONDS = 10.0
-
-
-class Decisions:
-    """Tells every sink about a decision, concurrently (the audit and the BSN index commit in parallel)."""
-
-    def __init__(self, sinks: Sequence[DecisionSink]) -> None:
-        self.sinks = tuple(sinks)
-
-    async def decided(self, decision: Decision) -> None:
-        await asyncio.gather(*(sink.decided(decision) for sink in self.sinks))
-
-    def __repr__(self) -> str:
-        return f"Decisions({', '.join(type(s).__name__ for s in self.sinks)})"
 
 
 class DeadLetterEvents:
@@ -84,7 +70,7 @@ class Protection:
     signer: ReceiptSigner
     limits: Limits
     retention: Retention
-    decisions: Decisions
+    sinks: tuple[DecisionSink, ...]  # told of every routing decision: the audit trail, the BSN index
     certificates: CertificateIdentity | None = None
     pki: PkiDir | None = None
     watchers: list[DeadLetterWatcher] = field(default_factory=list)
@@ -120,7 +106,7 @@ class Protection:
             signer=signer,
             limits=Limits.of(sec.rate_limit, sec.rate_burst),
             retention=Retention(sec.retention_days, db.tracking, index),
-            decisions=Decisions([AuditSink(audit), PrivacySink(hasher, index)]),
+            sinks=(AuditSink(audit), PrivacySink(hasher, index)),
             certificates=certificates,
             pki=pki,
         )

@@ -14,7 +14,7 @@ import pytest
 from adapters.db import MemoryRegistry, MemoryTracking
 from gateway.checker import EngineChecker
 from gateway.errors import Unavailable
-from gateway.ingest import Ingest
+from gateway.pipeline import Pipeline as Ingest
 from gateway.ports import Delivery, Participant
 from gateway.standard.engine import Engine
 from tests.messages import example, new_id, set_header

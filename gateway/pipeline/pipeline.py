@@ -1,0 +1,401 @@
+"""The one ingest pipeline of a node: judge, then claim, publish with confirm, record, tell the observers.
+
+Every interface calls :meth:`Pipeline.run` (or :meth:`Pipeline.submit` for one message) with the bytes it
+unpacked, the authenticated party and its envelope's :class:`Facts`, and maps the :class:`Verdict` to its
+own answer. Talks to the world only through ports (registry, tracking, publisher), so the same code runs
+against the in-memory fakes and against SQLAlchemy + RabbitMQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from gateway.errors import GatewayError, NodeRole, NotUnique, Rejection, Unavailable
+from gateway.pipeline.judge import Judge, Refusal
+from gateway.pipeline.observe import NOBODY, Observers
+from gateway.pipeline.sniff import message_name
+from gateway.pipeline.values import (
+    BARE,
+    Accepted,
+    Checker,
+    Decision,
+    EnvelopeClaim,
+    Facts,
+    Kind,
+    Outcome,
+    Read,
+    Routed,
+    Verdict,
+)
+from gateway.ports import Delivery, MessageRecord, Publisher, Registry, Tracking, TrackingEvent
+from gateway.standard.header import Header
+
+log = structlog.get_logger("gateway.ingest")
+
+ENVELOPED = "enveloped"  # tracking event: which envelope carried a message in (and its references)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Pipeline:
+    """One node's ingest; see the module docstring."""
+
+    def __init__(
+        self,
+        node: NodeRole,
+        checker: Checker,
+        registry: Registry,
+        tracking: Tracking,
+        publisher: Publisher,
+        clock: Callable[[], datetime] = _now,
+        new_id: Callable[[], str] = _new_id,
+        observers: Observers = NOBODY,
+    ) -> None:
+        self.node = node
+        self.judge = Judge(checker, registry)
+        self.tracking = tracking
+        self.publisher = publisher
+        self.clock = clock
+        self.new_id = new_id
+        self.observers = observers
+
+    def __repr__(self) -> str:
+        return f"Pipeline(node={self.node!r})"
+
+    async def submit(self, data: bytes, principal: str, facts: Facts = BARE) -> Accepted:
+        """One message: :class:`Accepted`, or its refusal raised."""
+        verdict = await self.run((data,), principal, facts)
+        if verdict.refused is not None:
+            raise verdict.refused
+        return verdict.accepted[0]
+
+    async def run(self, bodies: Sequence[bytes], principal: str, facts: Facts = BARE) -> Verdict:
+        """Judge every carried message, then claim the envelope's reference and publish each in turn."""
+        received_at = self.clock()
+        tracking_id = self.new_id()
+        try:
+            routed = await self.judge.judge(
+                bodies, principal, facts, self.node, received_at.date(), self.tracking
+            )
+        except Refusal as refusal:
+            read = refusal.read
+            data = read.data if read is not None else _envelope_bytes(bodies, facts)
+            await self._refused(
+                tracking_id, principal, refusal.exc, received_at, data, read, refusal.parties_known, facts
+            )
+            return Verdict(refused=refusal.exc, at=refusal.position)
+        except Unavailable as exc:
+            self._unavailable(tracking_id, principal, received_at, _envelope_bytes(bodies, facts), exc)
+            return Verdict(refused=exc)
+        owned: str | None = None
+        if facts.claim is not None:
+            try:
+                owned = await self._claim_envelope(facts.claim, principal, received_at)
+            except Rejection as exc:
+                data = _envelope_bytes(bodies, facts)
+                await self._refused(tracking_id, principal, exc, received_at, data, None, False, facts)
+                return Verdict(refused=exc)
+            except Unavailable as exc:
+                self._unavailable(tracking_id, principal, received_at, _envelope_bytes(bodies, facts), exc)
+                return Verdict(refused=exc)
+        accepted: list[Accepted] = []
+        for item in routed:
+            this_id = tracking_id if item.position == 0 else self.new_id()
+            try:
+                accepted.append(await self._commit(item, principal, this_id, received_at, facts))
+            except GatewayError as exc:
+                if owned is not None:
+                    # nothing accepted: the reference is free again; something accepted: a retry must match
+                    await (self.tracking.confirm(owned) if accepted else self.tracking.release(owned))
+                if isinstance(exc, Rejection):
+                    await self._refused(
+                        this_id, principal, exc, received_at, item.read.data, item.read, True, facts
+                    )
+                elif isinstance(exc, Unavailable):
+                    self._unavailable(this_id, principal, received_at, item.read.data, exc)
+                else:
+                    raise
+                return Verdict(tuple(accepted), exc, item.position)
+        if owned is not None:
+            await self.tracking.confirm(owned)
+        return Verdict(tuple(accepted))
+
+    async def _claim_envelope(self, claim: EnvelopeClaim, principal: str, at: datetime) -> str | None:
+        """Claim the envelope's reference for its sender: the claim's id when this request holds it."""
+        claim_id = self.new_id()
+        record = MessageRecord(
+            tracking_id=claim_id,
+            conversation_id=claim_id,
+            standard=claim.standard,
+            release=claim.release,
+            message=claim.message,
+            afzender=claim.sender,
+            ontvanger=claim.recipient,
+            submitter=principal,
+            reference=claim.reference,
+            identificatie=claim.reference,
+            sha256=claim.sha256,
+            size=claim.size,
+            received_at=at,
+            status="pending",
+        )
+        found = await self.tracking.claim(record)
+        if found.outcome == "conflict":
+            raise NotUnique(claim.reused)
+        return found.owned(claim_id)
+
+    async def _commit(
+        self, item: Routed, principal: str, tracking_id: str, received_at: datetime, facts: Facts
+    ) -> Accepted:
+        header, kind, who, data = item.read.header, item.read.kind, item.read.who, item.read.data
+        target = item.route.target_node
+        conversation_id, answers = await self._conversation(header, kind, who.recipient)
+        record = MessageRecord(
+            tracking_id=tracking_id,
+            conversation_id=conversation_id or self.new_id(),
+            standard=header.standard,
+            release=header.release,
+            message=header.message,
+            afzender=who.sender,
+            ontvanger=who.recipient,
+            submitter=principal,
+            reference=header.reference,
+            identificatie=header.identificatie,
+            sha256=_sha256(data),
+            size=len(data),
+            received_at=received_at,
+            status="pending",
+            answers=answers,
+        )
+        claim = await self.tracking.claim(record)
+        if claim.outcome == "conflict":
+            raise NotUnique(
+                f"{who.sender} already sent a {header.message} with reference {header.reference} "
+                "with other content"
+            )
+        if claim.outcome == "resumed":
+            # an earlier attempt was never confirmed (its process died, or its publish got no confirm):
+            # go on under its ids (see Claim)
+            previous = claim.previous
+            assert previous is not None
+            tracking_id = previous.tracking_id
+            record = replace(record, tracking_id=tracking_id, conversation_id=previous.conversation_id)
+            log.info("claim.resumed", node=self.node, tracking_id=tracking_id)
+        if claim.outcome == "same":
+            previous = claim.previous
+            assert previous is not None
+            if previous.status != "accepted":
+                raise Unavailable("the same message is being processed; retry shortly")
+            accepted = Accepted(
+                tracking_id=previous.tracking_id,
+                conversation_id=previous.conversation_id,
+                message=previous.message,
+                sender=previous.afzender,
+                recipient=previous.ontvanger,
+                target_node=target,
+                received_at=previous.received_at,
+                duplicate=True,
+                sha256=previous.sha256,
+            )
+            await self._accepted(accepted, principal, received_at, header, facts)
+            return accepted
+
+        delivery = Delivery(
+            tracking_id=tracking_id,
+            conversation_id=record.conversation_id,
+            header=header,
+            received_at=received_at,
+            body=data,
+            origin_node=self.node,
+            target_node=target,
+        )
+        try:
+            await self.publisher.publish(delivery)
+        except Exception as exc:
+            # not confirmed, so not accepted; but a message sent before the connection broke may still be in
+            # the broker: the claim is abandoned, not released, so that the sender's retry resumes it under
+            # this tracking id and such a copy is a redelivery the recipient recognises (see Claim)
+            await self._abandon(record)
+            if isinstance(exc, GatewayError):
+                raise
+            log.error("publish.failed", tracking_id=tracking_id, error=type(exc).__name__)
+            raise Unavailable("the broker did not confirm the message") from exc
+        # the writes after the confirm are independent: started together, the tracking store's group commit
+        # puts the confirm and the events in one batch each instead of sequential round trips
+        after: list[Coroutine[Any, Any, None]] = [
+            self.tracking.confirm(tracking_id),
+            self._accepted_events(record, target, principal, facts, item.position),
+        ]
+        if header.referenties_aanbieder and not kind.retour and kind.sender == "aanbieder":
+            after.append(self.tracking.add_referenties(tracking_id, who.sender, header.referenties_aanbieder))
+        await asyncio.gather(*after)
+        log.info(
+            "message.accepted",
+            node=self.node,
+            tracking_id=tracking_id,
+            message=header.message,
+            sender=who.sender,
+            recipient=who.recipient,
+            size=len(data),
+        )
+        accepted = Accepted(
+            tracking_id=tracking_id,
+            conversation_id=record.conversation_id,
+            message=header.message,
+            sender=who.sender,
+            recipient=who.recipient,
+            target_node=target,
+            received_at=received_at,
+            sha256=record.sha256,
+        )
+        await self._accepted(accepted, principal, received_at, header, facts)
+        return accepted
+
+    async def _accepted(
+        self, accepted: Accepted, principal: str, at: datetime, header: Header, facts: Facts
+    ) -> None:
+        decision = Decision(
+            node=self.node,
+            decision="duplicate" if accepted.duplicate else "accepted",
+            tracking_id=accepted.tracking_id,
+            principal=principal,
+            at=at,
+            sha256=accepted.sha256,
+            sender=accepted.sender,
+            recipient=accepted.recipient,
+            message=accepted.message,
+            header=header,
+            interface=facts.interface,
+        )
+        await self.observers.decided(decision)
+        self.observers.count(decision)
+
+    async def _abandon(self, record: MessageRecord) -> None:
+        try:
+            await self.tracking.abandon(record)
+        except Exception as err:  # the claim then goes stale by itself (STALE_AFTER)
+            log.warning("claim.not_abandoned", tracking_id=record.tracking_id, error=type(err).__name__)
+
+    async def _conversation(
+        self, header: Header, kind: Kind, recipient: str
+    ) -> tuple[str | None, str | None]:
+        """Find the conversation this message belongs to: (conversation id, tracking id it answers)."""
+        original: MessageRecord | None = None
+        if kind.retour and kind.answers:
+            # the retour's header repeats the original's Afzender (our recipient) and Identificatie
+            original = await self.tracking.find(recipient, kind.answers, header.identificatie)
+        elif kind.follows:
+            original = await self._followed(header, kind.follows, recipient)
+        if original is None:
+            return None, None
+        return original.conversation_id, original.tracking_id
+
+    async def _followed(self, header: Header, follows: Sequence[str], recipient: str) -> MessageRecord | None:
+        for referentie in header.referenties_aanbieder:
+            found = await self.tracking.find_by_referentie(recipient, referentie)
+            if found is not None and found.message in follows:
+                return found
+        if header.declaratie_identificatie is not None:
+            for name in follows:
+                found = await self.tracking.find(recipient, name, header.declaratie_identificatie)
+                if found is not None:
+                    return found
+        return None
+
+    async def _accepted_events(
+        self, record: MessageRecord, target: NodeRole, principal: str, facts: Facts, position: int
+    ) -> None:
+        at = record.received_at
+        base = {"message": record.message, "sender": record.afzender, "recipient": record.ontvanger}
+        events = [
+            TrackingEvent(record.tracking_id, "received", self.node, at, {**base, "submitter": principal}),
+            TrackingEvent(record.tracking_id, "routed", self.node, at, {"to": target}),
+            TrackingEvent(record.tracking_id, "published", self.node, self.clock()),
+        ]
+        if facts.trail is not None:
+            events.append(TrackingEvent(record.tracking_id, ENVELOPED, self.node, at, facts.trail(position)))
+        # added in this order, so they are stored in this order (one batch of the group commit)
+        await asyncio.gather(*(self.tracking.add_event(event) for event in events))
+
+    async def _refused(
+        self,
+        tracking_id: str,
+        principal: str,
+        exc: Rejection,
+        at: datetime,
+        data: bytes,
+        read: Read | None,
+        parties_known: bool,
+        facts: Facts,
+    ) -> None:
+        code = exc.code_for(self.node)
+        detail = {"code": code, "reason": exc.reason, "submitter": principal}
+        detail["errors"] = ",".join(sorted({e.code for e in exc.errors}))
+        try:
+            await self.tracking.add_event(TrackingEvent(tracking_id, "refused", self.node, at, detail))
+        except Exception as err:  # recording a refusal must not hide the refusal itself
+            log.warning("refusal.not_recorded", tracking_id=tracking_id, error=type(err).__name__)
+        exc.tracking_id = tracking_id
+        exc.judged = True
+        log.info("message.refused", node=self.node, tracking_id=tracking_id, code=code, reason=exc.reason)
+        header = read.header if read is not None else None
+        decision = Decision(
+            node=self.node,
+            decision="refused",
+            tracking_id=tracking_id,
+            principal=principal,
+            at=at,
+            sha256=facts.claim.sha256 if read is None and facts.claim is not None else _sha256(data),
+            sender=read.who.sender if read is not None and parties_known else None,
+            recipient=read.who.recipient if read is not None and parties_known else None,
+            message=header.message if header is not None else None,
+            code=code,
+            reason=exc.reason,
+            sniffed=message_name(data),
+            interface=facts.interface,
+        )
+        try:
+            await self.observers.decided(decision)
+        except Exception as err:  # recording a refusal must not hide the refusal itself
+            log.warning("refusal.not_audited", tracking_id=tracking_id, error=type(err).__name__)
+        self.observers.count(decision)
+
+    def _unavailable(
+        self, tracking_id: str, principal: str, at: datetime, data: bytes, exc: Unavailable
+    ) -> None:
+        exc.judged = True
+        outcome: Outcome = "unavailable"
+        self.observers.count(
+            Decision(
+                node=self.node,
+                decision=outcome,
+                tracking_id=tracking_id,
+                principal=principal,
+                at=at,
+                sha256="",
+                sniffed=message_name(data),
+            )
+        )
+
+
+def _envelope_bytes(bodies: Sequence[bytes], facts: Facts) -> bytes:
+    """The bytes a refusal of the envelope itself concerns: the one carried message, or none of a batch."""
+    return bodies[0] if len(bodies) == 1 else b""

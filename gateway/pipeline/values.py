@@ -1,0 +1,172 @@
+"""The values of the pipeline: what it reads, what an envelope states, what it decides. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+from gateway.errors import GatewayError, NodeRole
+from gateway.ports import Participant
+from gateway.routing import Parties, Route
+from gateway.standard.header import Header
+
+# Messages above this size are validated in a worker thread (lxml releases the GIL), smaller ones inline:
+# a thread hop costs more than validating a typical 3-4 KB message.
+THREAD_THRESHOLD = 64 * 1024
+
+
+class Kind(Protocol):
+    """What the pipeline needs of a catalogue entry."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sender(self) -> str: ...
+
+    @property
+    def retour(self) -> bool: ...
+
+    @property
+    def answers(self) -> str | None: ...
+
+    @property
+    def follows(self) -> tuple[str, ...]: ...
+
+
+class Checker(Protocol):
+    """The standard message engine as the pipeline sees it."""
+
+    def check(self, data: bytes) -> Header: ...
+
+    def kind_of(self, header: Header) -> Kind: ...
+
+    def kinds(self) -> Mapping[str, Kind]:
+        """The catalogue by message name (``JW301``)."""
+        ...
+
+
+# an envelope's check of one carried message against what the envelope says (raises a Rejection)
+Expectation = Callable[[Header, Kind], None]
+# an envelope's rules on its own stated sender and recipient: (sender, recipient, catalogue, today)
+EnvelopeRules = Callable[[Participant | None, Participant | None, Mapping[str, Kind], date], object]
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """One message read once: its bytes, its checked header, its catalogue entry and its parties."""
+
+    data: bytes = field(repr=False)
+    header: Header = field(repr=False)
+    kind: Kind
+    who: Parties
+
+
+# an envelope's check of everything it carries at once (raises a Rejection)
+Agreement = Callable[[Sequence[Read]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeClaim:
+    """The envelope's own reference, unique per sender as a message's is (a StUF referentienummer, a VSP
+    TraceerId): claimed once every carried message passed, confirmed once one is accepted."""
+
+    standard: str
+    release: str
+    message: str
+    sender: str
+    recipient: str
+    reference: str
+    sha256: str
+    size: int
+    reused: str  # the refusal's text when the sender used this reference before for other content
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What an interface's envelope states about what it carries; the pipeline holds the messages to it.
+
+    A bare submission (REST) states nothing. ``sender`` is authorised before anything is read, with
+    ``rules`` seeing the registry's entries of ``sender`` and ``recipient`` first; ``limit`` bounds each
+    carried message; ``expect`` sees each message once read, ``agree`` all of them; ``whole`` checks the
+    uniqueness of every message before any is published; ``trail`` is the detail of the ``enveloped``
+    tracking event of each accepted message (by its position).
+    """
+
+    interface: str = "rest"
+    sender: str | None = None
+    recipient: str | None = None
+    rules: EnvelopeRules | None = None
+    limit: int | None = None
+    expect: Expectation | None = None
+    agree: Agreement | None = None
+    whole: bool = False
+    claim: EnvelopeClaim | None = None
+    trail: Callable[[int], Mapping[str, str]] | None = None
+
+
+BARE = Facts()
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """A message that passed every check: read, authorised and routed, ready to be claimed and published."""
+
+    position: int
+    read: Read
+    route: Route
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The answer to an accepted submission (or to a resubmission of the same bytes)."""
+
+    tracking_id: str
+    conversation_id: str
+    message: str
+    sender: str
+    recipient: str
+    target_node: NodeRole
+    received_at: datetime
+    duplicate: bool = False
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What became of a submission: every message accepted, or a refusal (with the position of the message
+    it concerns, None for the envelope) after the ``accepted`` ones before it."""
+
+    accepted: tuple[Accepted, ...] = ()
+    refused: GatewayError | None = None
+    at: int | None = None
+
+
+Outcome = Literal["accepted", "duplicate", "refused", "unavailable"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One decision: ``accepted``, ``duplicate`` (the same bytes again), ``refused`` or ``unavailable``.
+
+    Ids, party codes, chain codes and the body digest; ``header`` (which carries the client's BSN for the
+    privacy index) is kept out of the repr. Parties and message are None when the refusal came first;
+    ``sniffed`` is the message type the bytes of a refused or unavailable message declare (a metric label).
+    """
+
+    node: NodeRole
+    decision: Outcome
+    tracking_id: str
+    principal: str
+    at: datetime
+    sha256: str
+    sender: str | None = None
+    recipient: str | None = None
+    message: str | None = None
+    code: str | None = None
+    reason: str | None = None
+    header: Header | None = field(default=None, repr=False)
+    sniffed: str | None = None
+    interface: str = "rest"
