@@ -60,11 +60,8 @@ class Judge:
             if facts.recipient is not None:
                 recipient = await self.registry.participant(facts.recipient)
             facts.rules(sender, recipient, self.checker.kinds(), today)
-        await self.authorise(principal, facts.sender, today)
-
-    async def authorise(self, principal: str, sender: str, today: date) -> None:
-        may_submit = principal == sender or await self.registry.may_submit_for(principal, sender, today)
-        authorise(principal, sender, may_submit)
+        may = principal == facts.sender or await self.registry.may_submit_for(principal, facts.sender, today)
+        authorise(principal, facts.sender, may)
 
     async def judge(
         self,
@@ -113,7 +110,8 @@ class Judge:
 
     async def route(self, read: Read, principal: str, node: NodeRole, today: date) -> Route:
         who = read.who
-        await self.authorise(principal, who.sender, today)
+        may = principal == who.sender or await self.registry.may_submit_for(principal, who.sender, today)
+        authorise(principal, who.sender, may)
         sender, recipient = await asyncio.gather(  # two independent reads: one round trip of waiting
             self.registry.participant(who.sender), self.registry.participant(who.recipient)
         )
