@@ -26,6 +26,7 @@ from typing import Any
 
 from bench import EXAMPLES, RESULTS_DIR, SHARED, calibrate, measure, one_core
 from bench._figures import Figures, finish_generator, from_samples, percentile, run_generator, start_generator
+from bench._flame import stacks, svg, top_frames
 from bench._own import OwnNode, OwnPostgres
 from bench._serve import Gateway
 from bench._stack import (
@@ -448,21 +449,25 @@ def _category(frames: list[str]) -> str:
 
 
 def _profile_summary(proc: subprocess.Popen[bytes], out: Path) -> dict[str, Any]:
-    """Share of the main thread's on-CPU samples per library (by the frame on the CPU)."""
+    """Share of the main thread's on-CPU samples per library (by the frame on the CPU), the frames with the
+    largest inclusive share, and a flame graph beside the raw samples (``.svg``)."""
     proc.wait(120)
     if not out.exists():
         return {}
     shares: Counter[str] = Counter()
     total = 0
-    for line in out.read_text().splitlines():
-        stack, _, n = line.rpartition(" ")
-        frames = stack.split(";")
-        if not any("Runner.run" in f or "uvloop" in f for f in frames):
-            continue  # idle worker threads
-        total += int(n)
-        shares[_category(frames)] += int(n)
+    main = [
+        (frames, n) for frames, n in stacks(out) if any("Runner.run" in f or "uvloop" in f for f in frames)
+    ]
+    for frames, n in main:  # other threads are idle workers
+        total += n
+        shares[_category(frames)] += n
+    graph = out.with_suffix(".svg")
+    graph.write_text(svg(main, f"gateway serve, main thread: {out.stem}"))
     return {
         "file": str(out),
+        "flamegraph": str(graph),
         "samples": total,
         "shares": {name: n / total for name, n in shares.most_common()} if total else {},
+        "top": [{"frame": f, "inclusive": inc, "own": own} for f, inc, own in top_frames(main, 40)],
     }
