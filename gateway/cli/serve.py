@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -37,9 +38,25 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+# young objects collected once this many allocations outnumber deallocations (CPython's default: 700); a
+# request allocates a few thousand short-lived objects, so the default collects several times per message
+GC_THRESHOLDS = (20_000, 50, 100)
+
+
+def _settle_heap() -> None:
+    """Move what start-up made (schemas, the ORM's metadata, the web framework, compiled statements) out of
+    the garbage collector's sight and collect the young generation less often: every full collection
+    otherwise walks those hundreds of thousands of long-lived objects again. Measured with the bench's
+    ingest at concurrency 64: about a quarter less gateway CPU per message."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 async def run(settings: Settings, banner: bool = False, reuse_port: bool = False) -> None:
     """Start the runtime and serve every node until SIGINT/SIGTERM; in-flight requests finish first."""
     runtime = await Runtime.start(settings)
+    _settle_heap()
     servers = []
     sockets: list[list[socket.socket] | None] = []
     for node, app in runtime.apps.items():
