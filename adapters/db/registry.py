@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -76,6 +77,10 @@ class ReadCache:
         self.seconds = seconds
         self._clock = clock
         self._entries: dict[tuple[str, ...], tuple[float, Any]] = {}
+        # reads under way: callers that miss the same key while it is read wait for that one read (when an
+        # entry expires under load, dozens of requests would otherwise each read it at once)
+        self._reading: dict[tuple[str, ...], asyncio.Future[Any]] = {}
+        self._generation = 0  # moved on by clear(): a read begun before a change is not kept
 
     def __repr__(self) -> str:
         return f"ReadCache(seconds={self.seconds}, entries={len(self._entries)})"
@@ -83,19 +88,41 @@ class ReadCache:
     async def get(self, key: tuple[str, ...], read: Callable[[], Awaitable[T]]) -> T:
         if self.seconds <= 0:
             return await read()
-        now = self._clock()
         hit = self._entries.get(key)
-        if hit is not None and hit[0] > now:
+        if hit is not None and hit[0] > self._clock():
             value: T = hit[1]
             return value
-        value = await read()
-        if len(self._entries) >= CACHE_ENTRIES:
-            self._entries.clear()
-        self._entries[key] = (now + self.seconds, value)
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read(key, read, self._generation))
+            # a failure that nobody waits for any more is still retrieved (no "never retrieved" warning)
+            reading.add_done_callback(_retrieved)
+            self._reading[key] = reading
+        # shielded: a caller that gives up (its request cancelled) does not cancel the others' read
+        result: T = await asyncio.shield(reading)
+        return result
+
+    async def _read(self, key: tuple[str, ...], read: Callable[[], Awaitable[T]], generation: int) -> T:
+        try:
+            value = await read()
+        finally:
+            if self._reading.get(key) is asyncio.current_task():
+                del self._reading[key]
+        if generation == self._generation:
+            if len(self._entries) >= CACHE_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (self._clock() + self.seconds, value)
         return value
 
     def clear(self) -> None:
         self._entries.clear()
+        self._reading.clear()
+        self._generation += 1
+
+
+def _retrieved(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 def _submitter(row: RowMapping) -> Submitter:

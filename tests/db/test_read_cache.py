@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -104,3 +105,76 @@ async def test_a_full_cache_is_emptied_not_grown() -> None:
     for i in range(CACHE_ENTRIES + 10):
         await cache.get(("k", str(i)), read)
     assert len(cache._entries) <= CACHE_ENTRIES
+
+
+async def test_callers_that_miss_the_same_key_at_once_share_one_read() -> None:
+    """An entry read by many requests at the moment it expires is read once, not once per request."""
+    cache = ReadCache(60)
+    reads = 0
+    release = asyncio.Event()
+
+    async def read() -> str:
+        nonlocal reads
+        reads += 1
+        await release.wait()
+        return "value"
+
+    waiting = [asyncio.ensure_future(cache.get(("k",), read)) for _ in range(20)]
+    await asyncio.sleep(0)
+    release.set()
+    assert ["value"] * 20 == await asyncio.gather(*waiting)
+    assert 1 == reads
+
+
+async def test_a_read_that_fails_fails_every_waiter_and_is_not_kept() -> None:
+    """Its error reaches each caller; the next caller reads again."""
+    cache = ReadCache(60)
+    answers = iter([RuntimeError("down"), "value"])
+
+    async def read() -> str:
+        await asyncio.sleep(0)
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    failed = await asyncio.gather(*(cache.get(("k",), read) for _ in range(3)), return_exceptions=True)
+    assert [RuntimeError] * 3 == [type(f) for f in failed]
+    assert "value" == await cache.get(("k",), read)
+
+
+async def test_a_read_begun_before_a_change_is_not_kept() -> None:
+    """A change through this process (clear) while a read is under way: that read's answer is not cached."""
+    cache = ReadCache(60)
+    values = iter(["before", "after"])
+    release = asyncio.Event()
+
+    async def read() -> str:
+        value = next(values)
+        if value == "before":
+            await release.wait()
+        return value
+
+    first = asyncio.ensure_future(cache.get(("k",), read))
+    await asyncio.sleep(0)
+    cache.clear()
+    release.set()
+    assert "before" == await first
+    assert "after" == await cache.get(("k",), read)
+
+
+async def test_a_caller_that_gives_up_does_not_cancel_the_others_read() -> None:
+    """A cancelled request leaves the shared read running for the requests still waiting."""
+    cache = ReadCache(60)
+    release = asyncio.Event()
+
+    async def read() -> str:
+        await release.wait()
+        return "value"
+
+    quitter = asyncio.ensure_future(cache.get(("k",), read))
+    stayer = asyncio.ensure_future(cache.get(("k",), read))
+    await asyncio.sleep(0)
+    quitter.cancel()
+    release.set()
+    assert "value" == await stayer
