@@ -29,13 +29,22 @@ from gateway.security.audit import AuditEntry, AuditEvent, Head, seal
 PAGE = 5_000
 _TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError, TimeoutError)
 _LIMITS = {c.name: c.type.length for c in audit.columns if isinstance(c.type, String) and c.type.length}
-# PostgreSQL: the head locked for the transaction, then entries and head in one statement
+# PostgreSQL: one statement per batch, a compare-and-set of the head. It locks the head row, moves it and
+# inserts the entries only when the head is still the one they were sealed onto ($n+3, $n+4), and returns
+# the head it found: on a mismatch (another process appended meanwhile) nothing is written and the batch is
+# sealed again onto that head. One round trip and one commit where BEGIN, a locking read, the insert and
+# COMMIT took four.
 _PG_COLUMNS = tuple(c.name for c in audit.columns)
-_PG_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+_N = len(_PG_COLUMNS)
+_PG_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
 _PG_SEED_HEAD = "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, $1) ON CONFLICT DO NOTHING"
 _PG_APPEND = (
-    f"WITH entries AS ({pgwrite.unnest_insert('audit', _PG_COLUMNS, {'seq': 'bigint'})}) "
-    f"UPDATE audit_head SET seq = ${len(_PG_COLUMNS) + 1}, hash = ${len(_PG_COLUMNS) + 2} WHERE id = 1"
+    "WITH found AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE), "
+    f"moved AS (UPDATE audit_head SET seq = ${_N + 1}, hash = ${_N + 2} FROM found "
+    f"WHERE audit_head.id = 1 AND found.seq = ${_N + 3} AND found.hash = ${_N + 4} RETURNING 1), "
+    f"entries AS ({pgwrite.unnest_insert('audit', _PG_COLUMNS, {'seq': 'bigint'})} "
+    "WHERE EXISTS (SELECT 1 FROM moved)) "
+    "SELECT found.seq, found.hash, EXISTS (SELECT 1 FROM moved) AS moved FROM found"
 )
 
 
@@ -85,6 +94,7 @@ class SqlAuditLog:
         self.dialect = engine.dialect.name
         self._turn = (turn or asyncio.Lock()) if self.dialect == "sqlite" else None
         self._batch = Batcher(self._append_rows)
+        self._pg_head: Head | None = None  # PostgreSQL: the head after this process's last append
 
     @classmethod
     async def connect(cls, url: str = DEFAULT_URL, *, create_schema: bool = True) -> SqlAuditLog:
@@ -152,24 +162,37 @@ class SqlAuditLog:
         return entries
 
     async def _append_many_pg(self, events: Sequence[AuditEvent]) -> list[AuditEntry]:
-        """The same transaction straight on asyncpg: lock and read the head, then insert the entries and
-        move the head in one statement (a batch costs BEGIN, two statements and COMMIT, compiled once)."""
+        """Seal the batch onto the head this process last saw and compare-and-set it in one statement
+        (:data:`_PG_APPEND`); when another process moved the head meanwhile, seal again onto the head the
+        statement found. Straight on asyncpg, the statement prepared once per connection."""
         try:
-            async with (
-                self.engine.connect() as conn,
-                pgwrite.driver(conn, "the audit store") as pg,
-                pg.transaction(),
-            ):
-                row = await pg.fetchrow(_PG_HEAD)
-                if row is None:  # tables made by someone else's create_all: seed the head first
-                    await pg.execute(_PG_SEED_HEAD, Head().hash)
-                    row = await pg.fetchrow(_PG_HEAD)
-                entries, head = _sealed(events, Head(int(row["seq"]), str(row["hash"])))
-                columns = pgwrite.columns_of([e.as_dict() for e in entries], _PG_COLUMNS)
-                await pg.execute(_PG_APPEND, *columns, head.seq, head.hash)
+            async with self.engine.connect() as conn, pgwrite.driver(conn, "the audit store") as pg:
+                head = self._pg_head
+                if head is None:
+                    head = await self._pg_read_head(pg)
+                while True:
+                    entries, after = _sealed(events, head)
+                    columns = pgwrite.columns_of([e.as_dict() for e in entries], _PG_COLUMNS)
+                    row = await pg.fetchrow(_PG_APPEND, *columns, after.seq, after.hash, head.seq, head.hash)
+                    if row is None:  # no head row yet (tables made by someone else's create_all)
+                        await pg.execute(_PG_SEED_HEAD, Head().hash)
+                        head = Head()
+                        continue
+                    if row["moved"]:
+                        self._pg_head = after
+                        return entries
+                    head = Head(int(row["seq"]), str(row["hash"]))
         except _TRANSIENT as exc:
+            self._pg_head = None
             raise Unavailable("the audit store is not available") from exc
-        return entries
+        except BaseException:
+            self._pg_head = None
+            raise
+
+    @staticmethod
+    async def _pg_read_head(pg: Any) -> Head:
+        row = await pg.fetchrow(_PG_HEAD)
+        return Head() if row is None else Head(int(row["seq"]), str(row["hash"]))
 
     async def record(self, event: AuditEvent) -> None:
         """Append ``event``; returns once it is stored. Concurrent calls share one transaction (group
