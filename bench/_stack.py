@@ -23,6 +23,7 @@ from yarl import URL
 
 from bench import REPO
 from bench._serve import Gateway
+from gateway.config import Settings
 
 DEMO_SEED = REPO / "deploy" / "demo" / "participants.toml"
 DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -109,12 +110,12 @@ class BrokerPlace:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BrokerPlace:
-        env = os.environ if env is None else env
-        return cls(
-            env.get("GATEWAY_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-            env.get("GATEWAY_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672"),
-            f"bench{secrets.token_hex(3)}-",
-        )
+        """The broker of the gateway's settings (``GATEWAY_AMQP_URL`` ...), credentials written into the URLs."""
+        broker = Settings.from_env(env).broker
+        amqp = URL(broker.amqp_url).with_user(broker.credentials[0]).with_password(broker.credentials[1])
+        user, password = broker.management_credentials
+        management = URL(broker.management_base).with_user(user).with_password(password)
+        return cls(str(amqp), str(management), f"bench{secrets.token_hex(3)}-")
 
     def vhost_url(self, vhost: str) -> str:
         return str(URL(self.amqp_url).with_path("/" + vhost))

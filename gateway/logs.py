@@ -1,7 +1,8 @@
 """How a serving process logs: one line per event, JSON for collectors or aligned text for a terminal.
 
 ``GATEWAY_LOG_FORMAT`` is ``json``, ``console`` or ``auto`` (default: console on a terminal, JSON otherwise);
-``GATEWAY_LOG_LEVEL`` is ``debug``, ``info`` (default), ``warning`` or ``error``. Events below the level
+``GATEWAY_LOG_LEVEL`` is ``debug``, ``info`` (default), ``warning`` or ``error`` (the ``log`` group of
+:class:`gateway.config.Settings`). Events below the level
 cost one comparison: the bound logger is filtered before anything is rendered. What is logged never
 holds a payload or personal data: ids, codes, party codes and sizes only (see docs/security.md).
 """
@@ -10,28 +11,19 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Mapping
 from typing import Any
 
 import structlog
 
-FORMATS = ("auto", "json", "console")
+from gateway.config import LogSettings
+
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
-class LogConfigError(ValueError):
-    """A log setting has a value this module does not know; the message names the key."""
-
-
-def configure(env: Mapping[str, str], stream: Any = None) -> str:
+def configure(settings: LogSettings, stream: Any = None) -> str:
     """Set up structlog for a serving process; returns the format chosen (``json`` or ``console``)."""
     stream = stream if stream is not None else sys.stdout
-    fmt = env.get("GATEWAY_LOG_FORMAT", "auto").strip().lower() or "auto"
-    level_name = env.get("GATEWAY_LOG_LEVEL", "info").strip().lower() or "info"
-    if fmt not in FORMATS:
-        raise LogConfigError(f"GATEWAY_LOG_FORMAT: {fmt!r} is not one of {', '.join(FORMATS)}")
-    if level_name not in LEVELS:
-        raise LogConfigError(f"GATEWAY_LOG_LEVEL: {level_name!r} is not one of {', '.join(LEVELS)}")
+    fmt, level_name = settings.log_format, settings.log_level
     if fmt == "auto":
         fmt = "console" if getattr(stream, "isatty", lambda: False)() else "json"
     renderer: Any = (

@@ -23,7 +23,7 @@ from gateway.http.deps import NodeServices
 from gateway.interfaces.link import LinkCheck
 from gateway.metrics import GatewayMetrics
 from gateway.ops.observe import LinkCallbacks, MeasuredLink, MeasuredPublisher, MetricsCounter
-from gateway.ops.operations import Operations, OpsSettings
+from gateway.ops.operations import Operations
 from gateway.pipeline import Judge, LinkJudge, Observers, Pipeline
 from gateway.ports import NODES, Participant
 from gateway.security import keys_api
@@ -62,7 +62,7 @@ class Runtime:
         broker_settings: BrokerSettings | None = None,
     ) -> Runtime:
         settings = settings or Settings.from_env(env)
-        broker_settings = broker_settings or BrokerSettings.from_env(env)
+        broker_settings = broker_settings or settings.broker
         if engine is None:
             engine = await asyncio.to_thread(Engine.load, list(settings.schema_dirs))
         checker = EngineChecker(engine)
@@ -89,7 +89,13 @@ class Runtime:
             raise
         try:  # operations (gateway/ops): metrics, dashboard, dead letters; actions go into the same audit trail
             runtime.ops = await Operations.start(
-                settings.nodes, metrics, db, broker, OpsSettings.from_env(env), audit=protection.audit
+                settings.nodes,
+                metrics,
+                db,
+                broker,
+                settings.ops,
+                audit=protection.audit,
+                pki_dir=settings.security.tls_dir,
             )
         except BaseException:
             await runtime.close()

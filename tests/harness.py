@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -139,9 +138,7 @@ async def gateway_under_test(
 ) -> AsyncIterator[GatewayUnderTest]:
     """Seed the demo participants, start both nodes, and yield the gateway with a client per node."""
     tokens = await seed_demo(database_url)
-    settings = dataclasses.replace(
-        Settings(), database_url=database_url, operator_token=OPERATOR_TOKEN, lease_seconds=30, **changes
-    )
+    settings = Settings(database_url=database_url, operator_token=OPERATOR_TOKEN, lease_seconds=30, **changes)
     runtime = await Runtime.start(
         settings, broker_factory=rabbit_broker, broker_settings=broker_settings, engine=shared_engine()
     )

@@ -17,7 +17,7 @@ from adapters.db.admin import (
     Submitter,
     UnknownParticipant,
 )
-from adapters.db.engine import DEFAULT_URL, ENV_URL, Database, database_url
+from adapters.db.engine import DEFAULT_URL, Database, database_url
 from adapters.db.memory import MemoryRegistry, MemoryTracking
 from adapters.db.registry import SqlRegistry
 from adapters.db.tracking import Purged, SqlTracking
@@ -25,7 +25,6 @@ from gateway.ports import Registry, Tracking
 
 __all__ = [
     "DEFAULT_URL",
-    "ENV_URL",
     "CredentialInfo",
     "Database",
     "DuplicateParticipant",

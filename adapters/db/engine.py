@@ -19,7 +19,6 @@ from adapters.db.schema import metadata
 from adapters.db.tracking import STALE_AFTER, SqlTracking
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/gateway.db"
-ENV_URL = "GATEWAY_DATABASE_URL"
 BUSY_TIMEOUT_MS = 30_000
 MAX_OVERFLOW = 20  # connections a pool may open above its size at peaks (closed again after use)
 # any constant: the key of the PostgreSQL advisory lock held while the schema is created

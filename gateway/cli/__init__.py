@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "gateway.cli.serve",
     "gateway.cli.simulate",
     "gateway.cli.status",
+    "gateway.cli.settings",
 )
 
 

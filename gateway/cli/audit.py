@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import inspect
 
-from adapters.audit.sql import DEFAULT_URL, SqlAuditLog, async_url
+from adapters.audit.sql import SqlAuditLog, async_url
+from gateway.config import Settings
 from gateway.security.audit import ChainVerifier, Problem
 
 group = typer.Typer(no_args_is_help=True, help="The audit trail of routing decisions and operator actions.")
@@ -23,7 +23,7 @@ DbOption = Annotated[
 
 def _url(db: str | None) -> str:
     """The database URL to read; a SQLite file that does not exist is reported, not created."""
-    url = db or os.environ.get("GATEWAY_DATABASE_URL") or DEFAULT_URL
+    url = db or Settings.from_env().database_url
     parsed = async_url(url)
     if parsed.drivername.startswith("sqlite") and parsed.database and not Path(parsed.database).exists():
         typer.echo(f"no database file {parsed.database}", err=True)

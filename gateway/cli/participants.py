@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
@@ -12,8 +11,9 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from adapters.db import DEFAULT_URL, ENV_URL, Database, RegistryError, Submitter, UnknownParticipant
+from adapters.db import DEFAULT_URL, Database, RegistryError, Submitter, UnknownParticipant
 from adapters.db.seed import Applied, SeedError, apply_seed, demo_tokens, load_seed, read_tokens, write_tokens
+from gateway.config import Settings
 from gateway.errors import Unavailable
 from gateway.ports import Participant, PartyKind
 
@@ -23,7 +23,9 @@ T = TypeVar("T")
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help=f"Database URL (default: ${ENV_URL} or {DEFAULT_URL})", show_default=False),
+    typer.Option(
+        "--db", help=f"Database URL (default: $GATEWAY_DATABASE_URL or {DEFAULT_URL})", show_default=False
+    ),
 ]
 _HOME = {"gemeente": "ggk", "aanbieder": "vecozo"}
 
@@ -33,7 +35,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _url(db: str | None) -> str:
-    return db or os.environ.get(ENV_URL) or DEFAULT_URL
+    return db or Settings.from_env().database_url
 
 
 def _run(db: str | None, work: Callable[[Database], Awaitable[T]]) -> T:

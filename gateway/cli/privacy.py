@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -32,7 +31,7 @@ _BSN = re.compile(r"^\d{9}$")
 
 
 def _settings() -> Settings:
-    return Settings.from_env(os.environ)
+    return Settings.from_env()
 
 
 def _url(db: str | None) -> str:

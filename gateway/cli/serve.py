@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import os
 import signal
 import socket
 from collections.abc import Generator
@@ -103,14 +102,8 @@ def serve(
     ),
 ) -> None:
     """Serve the gateway nodes."""
-    env = dict(os.environ)
-    if node:
-        env["GATEWAY_NODES"] = node
-    settings = Settings.from_env(env)
-    try:
-        logs.configure(env)
-    except logs.LogConfigError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    settings = Settings.from_env(None, nodes=node) if node else Settings.from_env()
+    logs.configure(settings.log)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]

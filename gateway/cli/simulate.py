@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 from datetime import date
 from pathlib import Path
@@ -177,9 +176,7 @@ def simulate(
                 faults=Faults() if faults else Faults(0, 0, 0),
                 only=only,
             )
-            return await _run(
-                sim, clients, duration, count, wait, quiet, os.environ.get("GATEWAY_OPERATOR_TOKEN")
-            )
+            return await _run(sim, clients, duration, count, wait, quiet, settings.operator_token)
         finally:
             for client in clients.values():
                 await client.aclose()

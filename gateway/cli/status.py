@@ -11,7 +11,6 @@ expired certificate), 2 when the gateway cannot be asked.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +26,9 @@ TOKEN_FILE = Path("var/operator-token")
 def _token(given: str) -> str | None:
     if given:
         return given
-    if os.environ.get("GATEWAY_OPERATOR_TOKEN"):
-        return os.environ["GATEWAY_OPERATOR_TOKEN"]
+    configured = client_settings().operator_token
+    if configured:
+        return configured
     try:
         return TOKEN_FILE.read_text(encoding="utf-8").strip() or None
     except OSError:

@@ -3,8 +3,7 @@ dead-letter workbench and audit trail; plus the one summary the dashboard and ``
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 from prometheus_client import Histogram
 
 from adapters.audit import SqlAuditLog
+from gateway.config import OpsSettings
 from gateway.errors import NodeRole
 from gateway.metrics import GatewayMetrics
 from gateway.ops.collector import SnapshotCollector
@@ -23,28 +23,6 @@ from gateway.ports import NODES
 from gateway.security.audit import AuditLog
 
 CERT_WARN_DAYS = 30
-
-
-@dataclass(frozen=True, slots=True)
-class OpsSettings:
-    """``GATEWAY_PKI_DIR`` (default ``var/pki``) and ``GATEWAY_BROKER_STATS_SECONDS`` (default 5)."""
-
-    pki_dir: Path = Path("var/pki")
-    snapshot_max_age: float = 5.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> OpsSettings:
-        env = os.environ if env is None else env
-        raw = env.get("GATEWAY_BROKER_STATS_SECONDS") or "5"
-        try:
-            age = float(raw)
-            if age <= 0:
-                raise ValueError("must be positive")
-        except ValueError as exc:
-            from gateway.config import ConfigError
-
-            raise ConfigError(f"GATEWAY_BROKER_STATS_SECONDS: cannot use {raw!r} ({exc})") from None
-        return cls(pki_dir=Path(env.get("GATEWAY_PKI_DIR") or "var/pki"), snapshot_max_age=age)
 
 
 def _link_names() -> dict[NodeRole, str]:
@@ -78,10 +56,13 @@ class Operations:
         broker: Any,
         settings: OpsSettings | None = None,
         audit: AuditLog | None = None,
+        pki_dir: Path | None = None,
     ) -> Operations:
         """Wire the operator side onto the runtime's database and broker (real or fake).
 
         ``audit``: the process's audit trail when one is wired already; else one on the database's engine.
+        ``pki_dir``: the directory the nodes serve TLS from (``GATEWAY_TLS_DIR``), whose certificates the
+        dashboard shows; None when they serve plain HTTP.
         """
         settings = settings or OpsSettings()
         nodes = tuple(nodes)
@@ -97,10 +78,10 @@ class Operations:
             db.registry.participants,
             management=management,
             depths=None if management is not None else broker,
-            pki_dir=settings.pki_dir,
+            pki_dir=pki_dir,
             link_names=_link_names(),
         )
-        cache = SnapshotCache(reader, max_age=settings.snapshot_max_age)
+        cache = SnapshotCache(reader, max_age=settings.broker_stats_seconds)
         links = _link_names()
         for node, node_metrics in metrics.nodes.items():
             node_metrics.registry.register(SnapshotCollector(cache, node, links[node]))

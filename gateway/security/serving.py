@@ -8,7 +8,6 @@ or revoked certificate is answered ``401`` with the reason. A certificate of ano
 
 from __future__ import annotations
 
-import os
 import ssl
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-from gateway.config import Settings
+from gateway.config import Settings, environment
 from gateway.errors import NodeRole
 from gateway.http.limits import SlowClientLimits, guarded_protocol
 from gateway.security.pkidir import PkiDir
@@ -55,7 +54,7 @@ def client_settings(env: Mapping[str, str] | None = None) -> Settings:
     ``scripts/run`` serves with (``var/pki``) is used when it exists, so a second shell needs no exports;
     ``GATEWAY_TLS_DIR=`` (set, empty) asks for plain HTTP.
     """
-    given = dict(os.environ if env is None else env)
+    given = environment() if env is None else dict(env)
     if "GATEWAY_TLS_DIR" not in given and (DEV_PKI / "ca.pem").exists():
         given["GATEWAY_TLS_DIR"] = str(DEV_PKI)
     return Settings.from_env(given)

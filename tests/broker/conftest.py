@@ -7,7 +7,6 @@ participant users it provisioned. Behavioural tests run against both brokers thr
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime
@@ -23,6 +22,7 @@ from adapters.rabbitmq.management import ManagementApi
 from adapters.rabbitmq.properties import LinkMessage
 from adapters.rabbitmq.settings import BrokerSettings
 from adapters.rabbitmq.testing import FakeBroker
+from gateway.config import Settings
 from gateway.errors import NodeRole
 from gateway.ports import NODES, Delivery, Leased, MailboxReader
 from gateway.standard.header import Header
@@ -101,7 +101,7 @@ class Cleanup:
     def fresh(self, **changes: object) -> BrokerSettings:
         """Settings with a vhost prefix of their own (under the session prefix)."""
         prefix = f"{self.settings.vhost_prefix}{next(self._counter)}-"
-        return dataclasses.replace(self.settings, vhost_prefix=prefix, **changes)
+        return self.settings.model_copy(update={"vhost_prefix": prefix, **changes})
 
     def remove_all(self) -> None:
         s = self.settings
@@ -117,15 +117,16 @@ class Cleanup:
 
 @pytest.fixture(scope="session")
 def broker_cleanup() -> Iterator[Cleanup]:
-    base = BrokerSettings.from_env()
-    settings = dataclasses.replace(
-        base,
-        vhost_prefix=f"test{secrets.token_hex(4)}-",
-        delivery_limit=2,
-        link_delivery_limit=2,
-        retry_delay=0.05,
-        connect_timeout=3.0,
-        confirm_timeout=10.0,
+    base = Settings.from_env().broker
+    settings = base.model_copy(
+        update={
+            "vhost_prefix": f"test{secrets.token_hex(4)}-",
+            "delivery_limit": 2,
+            "link_delivery_limit": 2,
+            "retry_delay": 0.05,
+            "connect_timeout": 3.0,
+            "confirm_timeout": 10.0,
+        }
     )
     cleanup = Cleanup(settings)
     yield cleanup
@@ -161,7 +162,7 @@ def link_policy() -> LinkPolicy:
 
 @pytest.fixture
 async def fake_broker(link_policy: LinkPolicy) -> AsyncIterator[FakeBroker]:
-    settings = dataclasses.replace(BrokerSettings(), delivery_limit=2, link_delivery_limit=2)
+    settings = BrokerSettings(delivery_limit=2, link_delivery_limit=2)
     fake = FakeBroker(settings, on_link_message=link_policy)
     await fake.start()
     yield fake

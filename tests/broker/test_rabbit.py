@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
 
 import aio_pika
@@ -228,7 +227,7 @@ async def test_closing_the_reader_returns_leased_messages(rabbit: RabbitBroker) 
 
 async def test_broker_not_listening_is_unavailable(rabbit_settings: BrokerSettings) -> None:
     """A publisher whose broker does not answer raises Unavailable instead of waiting."""
-    down = dataclasses.replace(rabbit_settings, amqp_url="amqp://guest:guest@127.0.0.1:5999/")
+    down = rabbit_settings.model_copy(update={"amqp_url": "amqp://guest:guest@127.0.0.1:5999/"})
     broker = RabbitBroker(down)
     try:
         with pytest.raises(Unavailable):
@@ -251,8 +250,8 @@ async def test_missing_vhost_is_unavailable(broker_cleanup: Cleanup) -> None:
 
 async def test_link_start_without_broker_is_unavailable(rabbit_settings: BrokerSettings) -> None:
     """Starting against a broker that is not there fails with Unavailable."""
-    down = dataclasses.replace(
-        rabbit_settings, amqp_url="amqp://127.0.0.1:5999/", management_url="http://127.0.0.1:15999"
+    down = rabbit_settings.model_copy(
+        update={"amqp_url": "amqp://127.0.0.1:5999/", "management_url": "http://127.0.0.1:15999"}
     )
     broker = RabbitBroker(down)
     try:

@@ -1,16 +1,20 @@
-"""Broker settings: read from an environment mapping, failing with the name of the bad key."""
+"""Broker settings (the ``broker`` group): read from an environment mapping, failing with the name of the bad key."""
 
 from __future__ import annotations
 
 import pytest
 
 from adapters.rabbitmq.settings import BrokerSettings
-from gateway.config import ConfigError
+from gateway.config import ConfigError, Settings
+
+
+def broker(env: dict[str, str]) -> BrokerSettings:
+    return Settings.from_env(env).broker
 
 
 def test_defaults_point_at_the_local_broker() -> None:
     """Without any keys the gateway talks to the local broker as guest."""
-    s = BrokerSettings.from_env({})
+    s = broker({})
     assert (
         s.node_url("ggk"),
         s.management_credentials,
@@ -19,9 +23,7 @@ def test_defaults_point_at_the_local_broker() -> None:
 
 def test_credentials_in_the_url_win() -> None:
     """User and password in GATEWAY_AMQP_URL are used for AMQP and the management API."""
-    s = BrokerSettings.from_env(
-        {"GATEWAY_AMQP_URL": "amqp://gw:secret@broker:5672/", "GATEWAY_BROKER_USER": "x"}
-    )
+    s = broker({"GATEWAY_AMQP_URL": "amqp://gw:secret@broker:5672/", "GATEWAY_BROKER_USER": "x"})
     assert (
         s.node_url("vecozo"),
         s.management_credentials,
@@ -30,13 +32,13 @@ def test_credentials_in_the_url_win() -> None:
 
 def test_prefix_names_the_vhosts() -> None:
     """The vhost prefix comes before each node's name."""
-    s = BrokerSettings.from_env({"GATEWAY_VHOST_PREFIX": "t1-"})
+    s = broker({"GATEWAY_VHOST_PREFIX": "t1-"})
     assert (s.vhost("ggk"), s.vhost("vecozo")) == ("t1-ggk", "t1-vecozo")
 
 
 def test_shovel_uri_per_node() -> None:
     """Each node's shovel URI carries its vhost; the default reaches the broker that runs the shovel."""
-    s = BrokerSettings.from_env({"GATEWAY_SHOVEL_URI_VECOZO": "amqps://link:pw@vecozo.example:5671/"})
+    s = broker({"GATEWAY_SHOVEL_URI_VECOZO": "amqps://link:pw@vecozo.example:5671/"})
     assert (
         s.shovel_uri("ggk"),
         s.shovel_uri("vecozo"),
@@ -57,12 +59,10 @@ def test_shovel_uri_per_node() -> None:
 def test_bad_value_names_its_key(key: str, value: str) -> None:
     """A malformed setting fails with its key in the message."""
     with pytest.raises(ConfigError, match=key):
-        BrokerSettings.from_env({key: value})
+        broker({key: value})
 
 
 def test_repr_hides_credentials() -> None:
     """The settings' repr shows no password."""
-    s = BrokerSettings.from_env(
-        {"GATEWAY_AMQP_URL": "amqp://gw:s3cr3t@broker:5672/", "GATEWAY_BROKER_PASSWORD": "pw2"}
-    )
+    s = broker({"GATEWAY_AMQP_URL": "amqp://gw:s3cr3t@broker:5672/", "GATEWAY_BROKER_PASSWORD": "pw2"})
     assert ("s3cr3t" in repr(s), "pw2" in repr(s)) == (False, False)

@@ -10,6 +10,11 @@ import pytest
 import structlog
 
 from gateway import logs
+from gateway.config import ConfigError, Settings
+
+
+def configure(env: dict[str, str], out: io.StringIO) -> str:
+    return logs.configure(Settings.from_env(env).log, out)
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +25,7 @@ def _restore() -> Iterator[None]:
 
 def test_off_a_terminal_each_event_is_one_json_line() -> None:
     out = io.StringIO()
-    chosen = logs.configure({}, out)
+    chosen = configure({}, out)
     structlog.get_logger("t").info("message.accepted", tracking_id="abc", size=3)
     line = json.loads(out.getvalue())
     assert (chosen, line["event"], line["tracking_id"], line["level"], "timestamp" in line) == (
@@ -34,7 +39,7 @@ def test_off_a_terminal_each_event_is_one_json_line() -> None:
 
 def test_events_below_the_level_are_not_written() -> None:
     out = io.StringIO()
-    logs.configure({"GATEWAY_LOG_LEVEL": "warning", "GATEWAY_LOG_FORMAT": "json"}, out)
+    configure({"GATEWAY_LOG_LEVEL": "warning", "GATEWAY_LOG_FORMAT": "json"}, out)
     log = structlog.get_logger("t")
     log.info("quiet")
     log.warning("loud")
@@ -43,7 +48,7 @@ def test_events_below_the_level_are_not_written() -> None:
 
 def test_console_format_writes_text() -> None:
     out = io.StringIO()
-    logs.configure({"GATEWAY_LOG_FORMAT": "console"}, out)
+    configure({"GATEWAY_LOG_FORMAT": "console"}, out)
     structlog.get_logger("t").info("link.delivered", node="ggk")
     assert "link.delivered" in out.getvalue() and "node=ggk" in out.getvalue()
 
@@ -56,5 +61,5 @@ def test_console_format_writes_text() -> None:
     ],
 )
 def test_an_unknown_setting_is_refused_naming_the_key(env: dict[str, str], key: str) -> None:
-    with pytest.raises(logs.LogConfigError, match=key):
-        logs.configure(env, io.StringIO())
+    with pytest.raises(ConfigError, match=key):
+        Settings.from_env(env)

@@ -4,7 +4,6 @@ served over mutual TLS on real ports for the command-line clients (``gateway sim
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -29,7 +28,7 @@ __all__ = ["broker_cleanup", "demo_pki", "postgres_server"]
 def e2e_broker_settings(broker_cleanup: Cleanup) -> BrokerSettings:
     """A pair of vhosts of this test's own, removed at the end of the session."""
     settings: BrokerSettings = broker_cleanup.fresh()
-    return dataclasses.replace(settings, delivery_limit=3)
+    return settings.model_copy(update={"delivery_limit": 3})
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

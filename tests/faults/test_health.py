@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,10 +22,8 @@ def _fake(settings: object, nodes: tuple[NodeRole, ...], link: LinkCallbacks) ->
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = dataclasses.replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}")
-    found = await Runtime.start(
-        settings, env={"GATEWAY_PKI_DIR": str(tmp_path / "pki")}, broker_factory=_fake, engine=shared_engine()
-    )
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}")
+    found = await Runtime.start(settings, broker_factory=_fake, engine=shared_engine())
     yield found
     await found.close()
 

@@ -3,9 +3,10 @@ on the real broker (also served over mutual TLS) for the tests that are about th
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,17 +41,19 @@ def fake_broker(settings: object, nodes: tuple[NodeRole, ...], link: LinkCallbac
     return FakeBroker(nodes=nodes, on_link_message=link, on_delivered=link.delivered)
 
 
-@pytest.fixture
-async def fake_gw(tmp_path: Path) -> AsyncIterator[GatewayUnderTest]:
+@asynccontextmanager
+async def fake_gateway(tmp_path: Path, **changes: Any) -> AsyncIterator[GatewayUnderTest]:
     """Both nodes on the in-memory broker and a fresh SQLite database, with the demo participants."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
     tokens = await seed_demo(url)
-    settings = dataclasses.replace(Settings(), database_url=url, operator_token=OPERATOR_TOKEN)
-    runtime = await Runtime.start(
-        settings,
-        env={"GATEWAY_PKI_DIR": str(tmp_path / "pki")},
-        broker_factory=fake_broker,
-        engine=shared_engine(),
-    )
+    settings = Settings(database_url=url, operator_token=OPERATOR_TOKEN, **changes)
+    runtime = await Runtime.start(settings, broker_factory=fake_broker, engine=shared_engine())
     async with in_process(runtime, tokens) as gut:
+        yield gut
+
+
+@pytest.fixture
+async def fake_gw(tmp_path: Path) -> AsyncIterator[GatewayUnderTest]:
+    """Both nodes on the in-memory broker and a fresh SQLite database, with the demo participants."""
+    async with fake_gateway(tmp_path) as gut:
         yield gut

@@ -3,7 +3,6 @@ Prometheus scrape config reaches the nodes as ``scripts/run`` serves them (mutua
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from typing import Any
@@ -62,8 +61,8 @@ async def test_prometheus_scrapes_the_nodes_over_mutual_tls(
     the config file); so configured, a scrape of the node served with the dev PKI gets its metrics."""
     dev_pki = (ROOT / "var" / "pki").resolve()
     runtime = fake_gw.runtime
-    tls = dataclasses.replace(
-        runtime.settings, security=dataclasses.replace(runtime.settings.security, tls_dir=demo_pki.root)
+    tls = runtime.settings.model_copy(
+        update={"security": runtime.settings.security.model_copy(update={"tls_dir": demo_pki.root})}
     )
     for node, job in gateway_jobs().items():
         ca = (PROMETHEUS.parent / job["tls_config"]["ca_file"]).resolve()

@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.errors import NodeRole
 from tests.harness import GatewayUnderTest
+from tests.ops.conftest import fake_gateway
 from tests.ops.messages import AANBIEDER, GEMEENTE, invalid_request, request, start_care
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -138,11 +139,15 @@ async def test_refusals_before_ingest_are_counted_once(fake_gw: GatewayUnderTest
     )
 
 
-async def test_certificate_expiry_per_node(fake_gw: GatewayUnderTest, tmp_path: Path) -> None:
-    """Each node reports the CA, its own certificate and those of its own parties, in days."""
+async def test_certificate_expiry_per_node(tmp_path: Path) -> None:
+    """Each node reports the CA, its own certificate and those of its own parties (of the directory the nodes
+    serve TLS from), in days."""
+    from gateway.config import SecuritySettings
     from gateway.security.pkidir import PkiDir
 
     PkiDir(tmp_path / "pki").init({GEMEENTE: "Diemen", AANBIEDER: "De Linde"})
-    s = await scrape(fake_gw, "ggk")
+    sec = SecuritySettings(tls_dir=tmp_path / "pki", privacy_key_file=tmp_path / "privacy.key")
+    async with fake_gateway(tmp_path, security=sec) as gw:
+        s = await scrape(gw, "ggk")
     names = {dict(labels)["certificate"] for name, labels in s if name == "gateway_certificate_expiry_days"}
     assert {"ca.pem", "nodes/ggk.pem", f"clients/{GEMEENTE}.pem"} == names

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -97,7 +96,7 @@ def test_clients_default_to_the_dev_pki_of_scripts_run(
     after = client_settings({}).security.tls_dir
     plain = client_settings({"GATEWAY_TLS_DIR": ""}).security.tls_dir
     other = client_settings({"GATEWAY_TLS_DIR": "elsewhere"}).security.tls_dir
-    wildcard = dataclasses.replace(client_settings({"GATEWAY_HOST": "0.0.0.0"}), ggk_port=18081)
+    wildcard = client_settings({"GATEWAY_HOST": "0.0.0.0"}).model_copy(update={"ggk_port": 18081})
     assert (None, Path("var/pki"), None, Path("elsewhere"), "https://127.0.0.1:18081") == (
         before,
         after,

@@ -4,7 +4,6 @@ BSN key in the test's own directory (fast), and HTTPS servers of its nodes on 12
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -33,7 +32,7 @@ def security(tmp: Path, **changes: Any) -> SecuritySettings:
     base = SecuritySettings(
         receipt_dir=tmp / "pki", privacy_key_file=tmp / "privacy.key", purge_interval=0, rate_limit=0
     )
-    return dataclasses.replace(base, **changes)
+    return base.model_copy(update=changes)
 
 
 @pytest.fixture(scope="session")
@@ -53,13 +52,8 @@ async def fake_gateway(
     """Both nodes on the in-memory broker and a fresh SQLite database with the demo participants."""
     url = database_url or f"sqlite+aiosqlite:///{tmp / 'gateway.db'}"
     tokens = await seed_demo(url)
-    settings = dataclasses.replace(Settings(), database_url=url, operator_token=OPERATOR_TOKEN, security=sec)
-    runtime = await Runtime.start(
-        settings,
-        env={"GATEWAY_PKI_DIR": str(tmp / "ops-pki")},
-        broker_factory=fake_broker,
-        engine=shared_engine(),
-    )
+    settings = Settings(database_url=url, operator_token=OPERATOR_TOKEN, security=sec)
+    runtime = await Runtime.start(settings, broker_factory=fake_broker, engine=shared_engine())
     async with in_process(runtime, tokens) as gut:
         yield gut
 

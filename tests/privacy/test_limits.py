@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -178,5 +177,5 @@ async def test_normal_submission_passes_the_deadlines(
 
 def test_settings_carry_the_limits() -> None:
     """The limits come from the security settings (0 switches a deadline off)."""
-    sec = dataclasses.replace(security(Path("/tmp")), header_timeout=0, body_timeout=0)
+    sec = security(Path("/tmp"), header_timeout=0, body_timeout=0)
     assert (0, 0) == (sec.header_timeout, sec.body_timeout)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from gateway.security import pki
 from gateway.security import protection as protection_module
@@ -211,7 +211,7 @@ async def test_node_certificate_is_the_nodes_own(pki_copy: PkiDir, vecozo_url: s
 def test_security_settings_are_frozen() -> None:
     """Security settings are a frozen value (changed only by making new ones)."""
     sec = security(Path("/tmp"))
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(ValidationError, match="frozen"):
         sec.rate_limit = 1  # type: ignore[misc]
 
 

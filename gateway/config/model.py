@@ -1,0 +1,105 @@
+"""The one settings model of a gateway process: frozen, read once at start, failing with one line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from gateway.config.groups import BrokerSettings, LogSettings, OpsSettings, SecuritySettings
+from gateway.config.reading import FlatEnvSource, environment, explain, setting
+from gateway.errors import NodeRole
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SCHEMA_DIR = REPO_ROOT / "schemas"
+
+
+def _split(sep: str) -> BeforeValidator:
+    def split(value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(sep) if part.strip())
+        return value
+
+    return BeforeValidator(split)
+
+
+Nodes = Annotated[tuple[NodeRole, ...], _split(","), Field(min_length=1)]
+Paths = Annotated[tuple[Path, ...], _split(os.pathsep), Field(min_length=1)]
+
+
+class Settings(BaseSettings):
+    """Everything a gateway process needs to know. Secrets are kept out of the repr.
+
+    ``Settings(**values)`` holds the defaults and what is given (tests); :meth:`from_env` reads the
+    environment once at start. Every field, groups included, is one ``GATEWAY_*`` variable (docs/settings.md).
+    """
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
+
+    nodes: Nodes = setting(
+        ("ggk", "vecozo"), "the nodes this process serves, comma-separated: `ggk`, `vecozo`"
+    )
+    host: str = setting("127.0.0.1", "address the nodes listen on")
+    ggk_port: int = setting(8081, "port of the municipal node (GGk role)", gt=0, le=65535)
+    vecozo_port: int = setting(8082, "port of the provider node (VECOZO role)", gt=0, le=65535)
+    database_url: str = setting(
+        "sqlite+aiosqlite:///var/gateway.db",
+        "SQLAlchemy URL of the database: SQLite (one process) or `postgresql+asyncpg://` (several processes)",
+        secret=True,
+    )
+    schema_dirs: Paths = setting(
+        (DEFAULT_SCHEMA_DIR,),
+        f"directories of the XSDs the nodes validate against, separated by `{os.pathsep}`",
+    )
+    max_bytes: int = setting(25 * 1024 * 1024, "largest message body accepted, in bytes", gt=0)
+    lease_seconds: int = setting(60, "seconds a fetched mailbox message is leased before it returns", gt=0)
+    operator_token: str | None = setting(
+        None, "operator credential: enables the admin API and the dashboard; unset: both off", secret=True
+    )
+    db_pool_size: int = setting(
+        20, "database connections each process keeps open (plus up to 20 more at peaks)", gt=0
+    )
+    registry_cache_seconds: float = setting(
+        5.0,
+        "how long a process reuses participants and credentials it read; a change made through another "
+        "process takes effect within this time (0: read every time)",
+        ge=0,
+    )
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+    def port(self, node: NodeRole) -> int:
+        return self.ggk_port if node == "ggk" else self.vecozo_port
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what the caller gives: :meth:`from_env` reads the environment, so ``Settings()`` is the defaults."""
+        return (init_settings,)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read the ``GATEWAY_*`` keys of ``env`` (default: ``.env`` and the process environment, which wins).
+
+        ``overrides`` are field values that win over both. A bad value raises :class:`ConfigError` naming the
+        variable and the kind of value expected.
+        """
+        flat = environment() if env is None else env
+        values = FlatEnvSource(cls, flat)()
+        values.update(overrides)
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise explain(exc, cls, flat) from None
