@@ -18,15 +18,25 @@ NodeRole = Literal["ggk", "vecozo"]
 
 @dataclass(frozen=True, slots=True)
 class ErrorItem:
-    """One thing wrong with a message: chain code, readable text, and where (line, element path)."""
+    """One thing wrong with a message: chain code, readable text, and where (line, element path); for a
+    broken content rule also the rule's code (``CS002``) and the retourcode the standard attaches to it."""
 
     code: str
     text: str
     line: int | None = None
     path: str | None = None
+    rule: str | None = None
+    retourcode: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "line": self.line, "path": self.path, "text": self.text}
+        return {
+            "code": self.code,
+            "line": self.line,
+            "path": self.path,
+            "rule": self.rule,
+            "retourcode": self.retourcode,
+            "text": self.text,
+        }
 
 
 class GatewayError(Exception):
@@ -111,6 +121,14 @@ class ReleaseNotSupported(Rejection):
 class SchemaInvalid(Rejection):
     code, vecozo_code, status, reason = "StUF055", "CC02", 422, "schema"
     title = "Message does not conform to its XSD"
+
+
+class ContentRulesBroken(Rejection):
+    """Schema-valid, but breaks content rules of the standard (TR, CD, CS): VECOZO's BRS28 ("afgekeurd op
+    basis van XSLT-controles"), StUF055 in a Fo01 on the municipal side; every item names its rule."""
+
+    code, vecozo_code, status, reason = "StUF055", "BRS28", 422, "content-rules"
+    title = "Message breaks content rules of the standard"
 
 
 class CodeMismatch(Rejection):

@@ -65,7 +65,9 @@ class Runtime:
         broker_settings = broker_settings or settings.broker
         if engine is None:
             engine = await asyncio.to_thread(Engine.load, list(settings.schema_dirs))
-        checker = EngineChecker(engine)
+        # content rules are judged at the door of the sending node (per node mode); the receiving node's
+        # link check re-checks schema and parties only, so a message accepted in warn mode is delivered
+        checker = EngineChecker(engine.with_mode("off"))
         db = await Database.connect(
             settings.database_url,
             pool_size=settings.db_pool_size,
@@ -105,7 +107,14 @@ class Runtime:
         for node in settings.nodes:
             svc = NodeServices(
                 node=node,
-                pipeline=Pipeline(node, checker, db.registry, db.tracking, publisher, observers=observers),
+                pipeline=Pipeline(
+                    node,
+                    EngineChecker(engine.with_mode(settings.content_rules_for(node))),
+                    db.registry,
+                    db.tracking,
+                    publisher,
+                    observers=observers,
+                ),
                 identity=protection.identity(db.registry),
                 registry=db.registry,
                 tracking=db.tracking,

@@ -61,7 +61,11 @@ def list_(schema_dir: SchemaDirOption = None) -> None:
 @group.command("add")
 def add(
     source: Annotated[
-        Path, typer.Argument(help="Directory holding one release's XSDs (with its basisschema).")
+        Path,
+        typer.Argument(
+            help="Directory holding one release's XSDs (with its basisschema) and its content rules "
+            "(regels.sch and regels.toml), if any."
+        ),
     ],
     schema_dir: SchemaDirOption = None,
 ) -> None:
@@ -76,7 +80,8 @@ def add(
         raise typer.Exit(1) from None
     catalog = Catalog.load(REPO_SCHEMA_DIR / "catalog.toml")
     names = [m.name for m in done.messages]
-    typer.echo(f"installed {done.standard} {done.release} ({len(names)} messages) in {done.target}")
+    rules = f", {done.rules} content rules" if done.rules else ", no content rules (regels.sch)"
+    typer.echo(f"installed {done.standard} {done.release} ({len(names)} messages{rules}) in {done.target}")
     missing = [n for n in names if catalog.resolve(done.standard, done.release, n) is None]
     if missing:
         typer.echo("not in the catalogue (will be refused as not routable): " + ", ".join(missing))

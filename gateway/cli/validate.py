@@ -1,5 +1,8 @@
-"""``gateway validate [--json] PATH...``: check message files as the gateway would (safe parse, classify,
-XSD, header agreement). Exit 0 when every file is valid, 1 when any is not, 2 on a usage error."""
+"""``gateway validate [--json] [--rules MODE] PATH...``: check message files as the gateway would (safe
+parse, classify, XSD, header agreement, the release's content rules TR/CD/CS). Exit 0 when every file is
+valid, 1 when any is not, 2 on a usage error. Every error object of ``--json`` carries ``rule`` (the rule
+code, null for an XSD error) and ``retourcode``; in ``warn`` mode the broken rules of an accepted file are
+listed under ``findings``."""
 
 from __future__ import annotations
 
@@ -12,12 +15,21 @@ import typer
 
 from gateway.config import ConfigError, Settings
 from gateway.standard.engine import Engine, Verdict
+from gateway.standard.rules import MODES
 from gateway.standard.xsdindex import SchemaIndexError
 
 PathsArgument = Annotated[
     list[Path], typer.Argument(help="Message files, or directories searched recursively for *.xml.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per file per line.")]
+RulesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--rules",
+        help="Content rules: refuse (as the chain), warn (report, still valid) or off "
+        "(default GATEWAY_CONTENT_RULES, else refuse).",
+    ),
+]
 SchemaDirOption = Annotated[
     list[Path] | None,
     typer.Option(
@@ -42,11 +54,16 @@ def _files(paths: Sequence[Path]) -> Iterator[Path]:
             raise _usage(f"no such file or directory: {path}")
 
 
-def load_engine(schema_dirs: Sequence[Path] | None) -> Engine:
-    """The engine over the given schema directories, else the configured ones; usage errors exit 2."""
+def load_engine(schema_dirs: Sequence[Path] | None, rules: str | None = None) -> Engine:
+    """The engine over the given schema directories, else the configured ones, in the given content-rules
+    mode, else the configured one; usage errors exit 2."""
+    if rules is not None and rules not in MODES:
+        raise _usage(f"--rules is one of {', '.join(MODES)}")
     try:
-        dirs = list(schema_dirs) if schema_dirs else list(Settings.from_env().schema_dirs)
-        return Engine.load(dirs)
+        settings = Settings.from_env()
+        dirs = list(schema_dirs) if schema_dirs else list(settings.schema_dirs)
+        mode = next(m for m in MODES if m == (rules or settings.content_rules_for()))
+        return Engine.load(dirs, mode=mode)
     except (ConfigError, SchemaIndexError, OSError) as exc:
         raise _usage(str(exc)) from None
 
@@ -61,6 +78,7 @@ def as_json(path: Path, verdict: Verdict) -> dict[str, Any]:
         "message": message.name if message else None,
         "reason": verdict.rejection.reason if verdict.rejection else None,
         "errors": [item.as_dict() for item in verdict.errors],
+        "findings": [item.as_dict() for item in verdict.findings],
     }
 
 
@@ -68,21 +86,27 @@ def _table_lines(path: Path, verdict: Verdict) -> Iterator[str]:
     message = str(verdict.message) if verdict.message else "-"
     if verdict.rejection is None:
         yield f"{'valid':8} {message:22} {path}"
-        return
-    yield f"{'INVALID':8} {message:22} {path}: {verdict.rejection.detail}"
-    for item in verdict.errors:
+        items = verdict.findings
+    else:
+        yield f"{'INVALID':8} {message:22} {path}: {verdict.rejection.detail}"
+        items = verdict.errors
+    for item in items:
         where = " ".join(p for p in (f"line {item.line}" if item.line else "", item.path or "") if p)
-        yield f"{'':8} {item.code:22} {where + ': ' if where else ''}{item.text}"
+        code = f"{item.code} {item.rule}" if item.rule else item.code
+        yield f"{'':8} {code:22} {where + ': ' if where else ''}{item.text}"
 
 
 def validate(
-    paths: PathsArgument, json_lines: JsonOption = False, schema_dir: SchemaDirOption = None
+    paths: PathsArgument,
+    json_lines: JsonOption = False,
+    schema_dir: SchemaDirOption = None,
+    rules: RulesOption = None,
 ) -> None:
     """Validate message files; exit 0 if all are valid, 1 if any is not, 2 on a usage error."""
     files = list(_files(paths))
     if not files:
         raise _usage("no XML files found")
-    engine = load_engine(schema_dir)
+    engine = load_engine(schema_dir, rules)
     invalid = 0
     for path in files:
         try:

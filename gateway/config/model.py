@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from gateway.config.groups import BrokerSettings, LogSettings, OpsSettings, SecuritySettings
@@ -28,6 +28,29 @@ def _split(sep: str) -> BeforeValidator:
 
 
 Nodes = Annotated[tuple[NodeRole, ...], _split(","), Field(min_length=1)]
+ContentRulesMode = Literal["refuse", "warn", "off"]
+_CONTENT_MODES: dict[str, ContentRulesMode] = {"refuse": "refuse", "warn": "warn", "off": "off"}
+
+
+def content_rules_modes(raw: str) -> dict[str, ContentRulesMode]:
+    """``refuse``, ``warn`` or ``off`` for every node (key ``*``), or per node: ``ggk:warn,vecozo:refuse``."""
+    if raw.strip() in _CONTENT_MODES:
+        return {"*": _CONTENT_MODES[raw.strip()]}
+    modes: dict[str, ContentRulesMode] = {}
+    for part in raw.split(","):
+        node, _, mode = part.strip().partition(":")
+        if node not in ("ggk", "vecozo", "*") or mode not in _CONTENT_MODES:
+            raise ValueError("'refuse', 'warn', 'off', or per node like 'ggk:warn,vecozo:refuse'")
+        modes[node] = _CONTENT_MODES[mode]
+    return modes
+
+
+def _content_rules(raw: str) -> str:
+    content_rules_modes(raw)
+    return raw.strip()
+
+
+ContentRules = Annotated[str, AfterValidator(_content_rules)]
 Paths = Annotated[tuple[Path, ...], _split(os.pathsep), Field(min_length=1)]
 
 
@@ -69,6 +92,12 @@ class Settings(BaseSettings):
         "process takes effect within this time (0: read every time)",
         ge=0,
     )
+    content_rules: ContentRules = setting(
+        "refuse",
+        "content rules of the standard (TR, CD, CS; docs/rules.md) at the door: `refuse` as the chain, `warn` "
+        "(accept, list the broken rules in the 202 answer and track & trace) or `off`; per node: "
+        "`ggk:warn,vecozo:refuse`",
+    )
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
@@ -76,6 +105,13 @@ class Settings(BaseSettings):
 
     def port(self, node: NodeRole) -> int:
         return self.ggk_port if node == "ggk" else self.vecozo_port
+
+    def content_rules_for(self, node: NodeRole | None = None) -> ContentRulesMode:
+        """The content-rules mode of a node (of the process when ``node`` is None); a node not named refuses."""
+        modes = content_rules_modes(self.content_rules)
+        if node is not None and node in modes:
+            return modes[node]
+        return modes.get("*", "refuse")
 
     @classmethod
     def settings_customise_sources(

@@ -58,6 +58,8 @@ async def submit(request: Request, svc: Services, party: Caller) -> JSONResponse
         "status": "accepted",
         "duplicate": accepted.duplicate,
     }
+    if accepted.findings:  # warn mode: accepted, but these content rules of the standard are broken
+        body["ruleFindings"] = [item.as_dict() for item in accepted.findings]
     if svc.receipts is not None:  # the node's signature over what it accepted; key at GET /v1/keys
         body["receipt"] = svc.receipts.sign(
             Receipt.of(

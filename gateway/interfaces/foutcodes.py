@@ -26,6 +26,7 @@ OMSCHRIJVING: Final = {
     "CC03": "Het bericht is groter dan toegestaan (max 25 MB).",
     "CC04": "De UUID is geen versie 4.",
     "CC08": "De UUID is niet uniek.",
+    "BRS28": "Het bericht is afgekeurd op basis van XSLT-controles.",
     "IB901": "Geen geldig ZIP-bestand aangeleverd.",
     "IB902": "ZIP-bestand bevat meer bestanden dan toegestaan.",
     "IB903": "ZIP-bestand bevat wachtwoordbeveiliging.",
@@ -36,15 +37,22 @@ OMSCHRIJVING: Final = {
 # refusals that share a code with others but deserve their own description
 BY_REASON: Final = {
     "envelope-mismatch": "De envelop of routering komt niet overeen met het bericht.",
+    "content-rules": "Het bericht voldoet niet aan de regels van de standaard (TR, CD, CS).",
     "not-an-envelope": "De envelop is onjuist of onvolledig.",
     "zip-bomb": "ZIP-bestand pakt verder uit dan toegestaan.",
     "wrong-node": "Dit koppelvlak wordt door het andere knooppunt aangeboden.",
 }
 
 
+_OWN_TEXT: Final = frozenset({"BRS28"})
+
+
 def omschrijving(exc: GatewayError, node: NodeRole) -> str:
     """The description of ``exc`` as it is answered on ``node`` (at most 200 characters)."""
-    text = BY_REASON.get(exc.reason) or OMSCHRIJVING.get(exc.code_for(node), exc.title)
+    code = exc.code_for(node)
+    # VECOZO's own BRS28 text for content rules; elsewhere a shared code's reason-specific text first
+    own = None if code in _OWN_TEXT else BY_REASON.get(exc.reason)
+    text = own or OMSCHRIJVING.get(code, exc.title)
     return text[:200]
 
 
@@ -61,6 +69,8 @@ def details(exc: GatewayError, node: NodeRole, limit: int = 1000) -> str:
             continue
         code = exc.code_for(node) if item.code == exc.code else item.code
         where = " ".join(p for p in (f"regel {item.line}" if item.line else "", item.path or "") if p)
+        if item.rule:  # a broken content rule: its code and retourcode before the place
+            code = f"{code} {item.rule}" + (f" (retourcode {item.retourcode})" if item.retourcode else "")
         parts.append(f"{code} {where}: {item.text}" if where else f"{code}: {item.text}")
     if exc.tracking_id is not None:
         parts.append(f"trackingId {exc.tracking_id}")

@@ -185,5 +185,9 @@ def fout(
             element.set("regel", str(item.line))
         if item.path is not None:
             element.set("pad", item.path)
+        if item.rule is not None:
+            element.set("regelcode", item.rule)
+        if item.retourcode is not None:
+            element.set("retourcode", item.retourcode)
         element.text = item.text
     return root

@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from gateway.errors import GatewayError, NodeRole, NotUnique, Rejection, Unavailable
+from gateway.errors import ErrorItem, GatewayError, NodeRole, NotUnique, Rejection, Unavailable
 from gateway.pipeline.judge import Judge, Refusal
 from gateway.pipeline.observe import NOBODY, Observers
 from gateway.pipeline.sniff import message_name
@@ -214,6 +214,7 @@ class Pipeline:
                 received_at=previous.received_at,
                 duplicate=True,
                 sha256=previous.sha256,
+                findings=header.findings,
             )
             await self._accepted(accepted, principal, received_at, header, facts)
             return accepted
@@ -242,7 +243,7 @@ class Pipeline:
         # puts the confirm and the events in one batch each instead of sequential round trips
         after: list[Coroutine[Any, Any, None]] = [
             self.tracking.confirm(tracking_id),
-            self._accepted_events(record, target, principal, facts, item.position),
+            self._accepted_events(record, target, principal, facts, item.position, header.findings),
         ]
         if header.referenties_aanbieder and not kind.retour and kind.sender == "aanbieder":
             after.append(self.tracking.add_referenties(tracking_id, who.sender, header.referenties_aanbieder))
@@ -265,6 +266,7 @@ class Pipeline:
             target_node=target,
             received_at=received_at,
             sha256=record.sha256,
+            findings=header.findings,
         )
         await self._accepted(accepted, principal, received_at, header, facts)
         return accepted
@@ -321,10 +323,18 @@ class Pipeline:
         return None
 
     async def _accepted_events(
-        self, record: MessageRecord, target: NodeRole, principal: str, facts: Facts, position: int
+        self,
+        record: MessageRecord,
+        target: NodeRole,
+        principal: str,
+        facts: Facts,
+        position: int,
+        findings: Sequence[ErrorItem] = (),
     ) -> None:
         at = record.received_at
         base = {"message": record.message, "sender": record.afzender, "recipient": record.ontvanger}
+        if findings:  # warn mode: the broken content rules by code (never values), for track & trace
+            base["rules"] = ",".join(sorted({f.rule for f in findings if f.rule}))
         events = [
             TrackingEvent(record.tracking_id, "received", self.node, at, {**base, "submitter": principal}),
             TrackingEvent(record.tracking_id, "routed", self.node, at, {"to": target}),
@@ -349,6 +359,9 @@ class Pipeline:
         code = exc.code_for(self.node)
         detail = {"code": code, "reason": exc.reason, "submitter": principal}
         detail["errors"] = ",".join(sorted({e.code for e in exc.errors}))
+        rules = sorted({e.rule for e in exc.errors if e.rule})
+        if rules:
+            detail["rules"] = ",".join(rules)
         try:
             await self.tracking.add_event(TrackingEvent(tracking_id, "refused", self.node, at, detail))
         except Exception as err:  # recording a refusal must not hide the refusal itself

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol
 
-from gateway.errors import GatewayError, NodeRole
+from gateway.errors import ErrorItem, GatewayError, NodeRole
 from gateway.ports import Participant
 from gateway.routing import Parties, Route
 from gateway.standard.header import Header
@@ -132,6 +132,8 @@ class Accepted:
     received_at: datetime
     duplicate: bool = False
     sha256: str = ""
+    # broken content rules of a message accepted in warn mode (GATEWAY_CONTENT_RULES=warn)
+    findings: tuple[ErrorItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

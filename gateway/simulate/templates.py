@@ -12,7 +12,7 @@ holds no errors it is header-only with RetourCode 0200; a message refused on con
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 
 from gateway.config import DEFAULT_SCHEMA_DIR
@@ -121,7 +121,7 @@ def _product(standard: str, indent: str) -> str:
 def _omvang(indent: str) -> str:
     return (
         f"{indent}<m:Omvang>\n{indent}  <b:Volume>4</b:Volume>\n{indent}  <b:Eenheid>04</b:Eenheid>\n"
-        f"{indent}  <b:Frequentie>2</b:Frequentie>\n{indent}</m:Omvang>\n"
+        f"{indent}  <b:Frequentie>4</b:Frequentie>\n{indent}</m:Omvang>\n"
     )
 
 
@@ -144,6 +144,7 @@ def toewijzing(
           <b:Postcode>1111AA</b:Postcode>
           <b:Straatnaam>Teststraat</b:Straatnaam>
           <b:Plaatsnaam>Testdorp</b:Plaatsnaam>
+          <b:LandCode>NL</b:LandCode>
         </m:Adres>
       </m:Contact>
     </m:Contactgegevens>
@@ -230,12 +231,13 @@ def verzoek_wijziging(
 
 
 def antwoord(standard: str, head: Head, referentie: str, granted: bool) -> bytes:
-    """319: the municipality answers a 315/317 (1 = granted, 2 = refused, with a reason)."""
+    """319: the municipality answers a 315/317: VerzoekAntwoord 1 (verzoek afgewezen, with a reason, CD085) or
+    2 (aanvraag in onderzoek, without one, CD086); a granted request is assigned by a 301 instead."""
     kind = message_type(standard, "319")
     reason = "" if granted else "    <m:RedenAfwijzingVerzoek>1</m:RedenAfwijzingVerzoek>\n"
     body = f"""  <m:Antwoord>
     <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>
-    <m:VerzoekAntwoord>{1 if granted else 2}</m:VerzoekAntwoord>
+    <m:VerzoekAntwoord>{2 if granted else 1}</m:VerzoekAntwoord>
 {reason}  </m:Antwoord>
 """
     return _document(kind, _header(kind, head), body)
@@ -254,11 +256,12 @@ class Prestatie:
 
 
 def declaratie(standard: str, head: Head, client: Client, nummer: str, lines: tuple[Prestatie, ...]) -> bytes:
-    """323: the provider declares delivered care for one period."""
+    """323: the provider declares delivered care for one period: the whole calendar month of its first line
+    (CS340), each line within one month (CS337)."""
     kind = message_type(standard, "323")
     categorie, code = _PRODUCT[standard]
-    begin = min(p.begin for p in lines)
-    end = max(p.end for p in lines)
+    begin = min(p.begin for p in lines).replace(day=1)
+    end = (begin.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     prestaties = "".join(
         f"""          <m:Prestatie>
             <m:ProductReferentie>
@@ -273,6 +276,7 @@ def declaratie(standard: str, head: Head, client: Client, nummer: str, lines: tu
             </m:ProductPeriode>
             <m:GeleverdVolume>{p.volume}</m:GeleverdVolume>
             <m:Eenheid>04</m:Eenheid>
+            <m:ProductTarief>{p.bedrag // max(p.volume, 1)}</m:ProductTarief>
             <m:IngediendBedrag>
               <b:Bedrag>{p.bedrag}</b:Bedrag>
               <b:DebetCredit>D</b:DebetCredit>

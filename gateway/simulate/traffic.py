@@ -13,6 +13,7 @@ import contextlib
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 import structlog
@@ -92,15 +93,15 @@ class Traffic:
         if number == "315":
             return t.verzoek_toewijzing(standard, head, client, c.referentie(), c.start())
         if number == "305":
-            return t.start_zorg(standard, head, client, c.number(), c.start())
+            return t.start_zorg(standard, head, client, c.number(), c.today)  # care began: not later (TR134)
         if number == "307":
             start = c.today.replace(day=1)
             return t.stop_zorg(standard, head, client, c.number(), start, c.today)
         if number == "317":
             return t.verzoek_wijziging(standard, head, client, c.referentie(), c.number(), c.start())
-        if number == "323":
-            start = c.today.replace(day=1)
-            lines = (t.Prestatie(c.identificatie(), c.number(), start, c.today, 4, 4 * 1250),)
+        if number == "323":  # the previous calendar month, declared after it ended (TR137, CS340)
+            end = c.today.replace(day=1) - timedelta(days=1)
+            lines = (t.Prestatie(c.identificatie(), c.number(), end.replace(day=1), end, 4, 4 * 1250),)
             return t.declaratie(standard, head, client, c.identificatie(), lines)
         if number == "301":
             return t.toewijzing(standard, head, client, c.number(), c.start(), None)

@@ -12,7 +12,10 @@ Order of the steps in :meth:`Engine.check`:
 5. if step 4 found a mismatch: :class:`CodeMismatch` (IB240) carrying the IB240 items *and* the schema
    errors (the official XSDs pin the code by pattern, so a wrong code is a schema error too; the chain's
    answer for it is IB240); else schema errors: :class:`SchemaInvalid` (StUF055 / CC02);
-6. the header value of a valid message.
+6. the header value of a valid message;
+7. content rules (:mod:`gateway.standard.rules`: the release's Schematron, TR/CD/CS), by ``mode``:
+   ``refuse`` raises :class:`ContentRulesBroken` (BRS28 / StUF055) listing every broken rule, ``warn``
+   returns the header with the findings in ``Header.findings``, ``off`` skips them.
 
 The ``Limits.max_depth`` check (a few microseconds) runs before any refusal is raised, so a too-deep
 message is always refused as :class:`TooDeep`; for a valid message it is skipped when the schema proves
@@ -25,19 +28,20 @@ validators, see :mod:`gateway.standard.registry`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
 from lxml import etree
 
-from gateway.errors import CodeMismatch, ErrorItem, Rejection, SchemaInvalid
+from gateway.errors import CodeMismatch, ContentRulesBroken, ErrorItem, Rejection, SchemaInvalid
 from gateway.standard.catalog import Catalog, MessageType
 from gateway.standard.classify import Classifier, Known
 from gateway.standard.errortext import MAX_ERRORS, schema_errors
 from gateway.standard.header import Header
 from gateway.standard.headerread import code_errors, expected_header, header_elements, read_header
 from gateway.standard.registry import REPO_SCHEMA_DIR, SchemaRegistry
+from gateway.standard.rules import ContentRules, Mode
 from gateway.standard.safexml import DEFAULT_LIMITS, Limits, check_depth_of, parse
 
 SCHEMA_ERROR = SchemaInvalid.code
@@ -59,14 +63,28 @@ class Verdict:
     def errors(self) -> tuple[ErrorItem, ...]:
         return self.rejection.errors if self.rejection is not None else ()
 
+    @property
+    def findings(self) -> tuple[ErrorItem, ...]:
+        """Broken content rules of an accepted message (``warn`` mode)."""
+        return self.header.findings if self.header is not None else ()
+
 
 class Engine:
     """Checks messages against the installed releases and the catalogue."""
 
-    def __init__(self, registry: SchemaRegistry, catalog: Catalog, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        registry: SchemaRegistry,
+        catalog: Catalog,
+        limits: Limits = DEFAULT_LIMITS,
+        rules: ContentRules | None = None,
+        mode: Mode = "refuse",
+    ) -> None:
         self.registry = registry
         self.catalog = catalog
         self.limits = limits
+        self.rules = rules if rules is not None else ContentRules()
+        self.mode: Mode = mode
         self.classifier = Classifier.build(registry, catalog)
         self._expected = {k.schema.namespace: expected_header(k) for k in self.classifier.known}
         # schemas that pin BerichtCode, BerichtVersie and BerichtSubversie by pattern: a valid message agrees
@@ -84,7 +102,8 @@ class Engine:
         )
 
     def __repr__(self) -> str:
-        return f"Engine(messages={len(self._expected)}, releases={sorted(self.registry.releases)})"
+        releases = sorted(self.registry.releases)
+        return f"Engine(messages={len(self._expected)}, releases={releases}, content_rules={self.mode!r})"
 
     @classmethod
     def load(
@@ -92,13 +111,21 @@ class Engine:
         schema_dirs: Sequence[Path] | None = None,
         catalog_path: Path | None = None,
         limits: Limits | None = None,
+        mode: Mode = "refuse",
     ) -> Engine:
-        """Index and compile the schemas (default: the repository's ``schemas/``) and read the catalogue
-        (default: ``schemas/catalog.toml``)."""
+        """Index and compile the schemas and their content rules (default: the repository's ``schemas/``)
+        and read the catalogue (default: ``schemas/catalog.toml``)."""
         dirs = list(schema_dirs) if schema_dirs is not None else [REPO_SCHEMA_DIR]
         registry = SchemaRegistry.from_dirs(dirs)
         catalog = Catalog.load(catalog_path if catalog_path is not None else REPO_SCHEMA_DIR / "catalog.toml")
-        return cls(registry, catalog, limits if limits is not None else DEFAULT_LIMITS)
+        rules = ContentRules.from_dirs(dirs, (m.namespace for m in registry.messages))
+        return cls(registry, catalog, limits if limits is not None else DEFAULT_LIMITS, rules, mode)
+
+    def with_mode(self, mode: Mode) -> Engine:
+        """This engine with another content-rules mode (same compiled schemas and rules)."""
+        if mode == self.mode:
+            return self
+        return Engine(self.registry, self.catalog, self.limits, self.rules, mode)
 
     @property
     def messages(self) -> tuple[MessageType, ...]:
@@ -137,7 +164,17 @@ class Engine:
                 mismatches = code_errors(head, known, self._expected[namespace])
                 if mismatches:
                     raise CodeMismatch(_summary(CodeMismatch.title, len(mismatches)), errors=mismatches)
-            return read_header(root, known, head)
+            header = read_header(root, known, head)
+            if self.mode == "off":
+                return header
+            findings = self.rules.check(namespace, root)
+            if not findings:
+                return header
+            items = [f.item(ContentRulesBroken.code) for f in findings[:MAX_ERRORS]]
+            if self.mode == "refuse":
+                title = f"{known.type.name} breaks content rules of the standard"
+                raise ContentRulesBroken(_summary(title, len(findings)), errors=items)
+            return replace(header, findings=tuple(items))
         check_depth_of(root, self.limits)
         mismatches = code_errors(header_elements(root, namespace), known, self._expected[namespace])
         log = list(cast("Iterable[etree._LogEntry]", schema.error_log))

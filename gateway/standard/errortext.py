@@ -46,7 +46,7 @@ def mask_values(message: str) -> str:
     return " ".join(text.split())
 
 
-def _node_path(node: etree._Element) -> str:
+def node_path(node: etree._Element) -> str:
     steps: list[str] = []
     current: etree._Element | None = node
     while current is not None:
@@ -73,7 +73,7 @@ def element_path(raw: str | None, root: etree._Element | None = None) -> str | N
         except etree.XPathError:
             found = None
         if isinstance(found, list) and found and isinstance(found[0], etree._Element):
-            return _node_path(found[0])
+            return node_path(found[0])
     return _PREFIX.sub("", raw)
 
 

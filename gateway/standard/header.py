@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from gateway.errors import ErrorItem
+
 
 @dataclass(frozen=True, slots=True)
 class Header:
@@ -33,6 +35,9 @@ class Header:
     # personal data, for the keyed BSN index only (gateway.privacy): out of the repr and comparisons,
     # never logged, never stored in clear
     client_bsns: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    # content rules the message breaks, when the engine only warns (GATEWAY_CONTENT_RULES=warn): codes,
+    # texts and element paths, never values
+    findings: tuple[ErrorItem, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def is_retour(self) -> bool:

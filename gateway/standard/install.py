@@ -1,9 +1,10 @@
 """Installing a directory of official release files (``gateway schemas add DIR``).
 
 The directory is indexed and every message schema in it compiled *before* anything is copied; it must
-hold the message schemas of exactly one (standard, release), none of them already installed. Its XSD files
-are copied with their relative layout (imports stay resolvable) to ``<schema dir>/<standard>/<major_minor>``
-and the copy is indexed once more.
+hold the message schemas of exactly one (standard, release), none of them already installed. Its content
+rules (``regels.sch`` with its register ``regels.toml``, see :mod:`gateway.standard.rules`), when present,
+are compiled too. The XSD and rule files are copied with their relative layout (imports stay resolvable)
+to ``<schema dir>/<standard>/<major_minor>`` and the copy is indexed once more.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.standard.registry import MessageSchema, SchemaRegistry
+from gateway.standard.rules import REGISTER_FILE, RULES_FILE, load_release
 from gateway.standard.xsdindex import SchemaIndexError
 
 
@@ -27,6 +29,7 @@ class Installed:
     release: str
     target: Path
     messages: tuple[MessageSchema, ...]
+    rules: int = 0  # rules compiled from the release's regels.sch (0: the release brings none)
 
 
 def install(source: Path, schema_dirs: Sequence[Path]) -> Installed:
@@ -42,6 +45,11 @@ def install(source: Path, schema_dirs: Sequence[Path]) -> Installed:
         found = ", ".join(f"{s} {r}" for s, r in releases) or "no message schemas"
         raise InstallError(f"{source}: needs the message schemas of exactly one release, found {found}")
     standard, release = releases[0]
+    rule_dirs = sorted(p.parent for p in source.rglob(RULES_FILE))
+    try:
+        compiled = [load_release(d, (m.namespace for m in incoming.messages)) for d in rule_dirs]
+    except SchemaIndexError as exc:
+        raise InstallError(str(exc)) from None
     existing = SchemaRegistry.from_dirs([d for d in schema_dirs if d.is_dir()], compile_now=False)
     clash = [m.name for m in incoming.messages if existing.message(m.namespace) is not None]
     if clash:
@@ -49,7 +57,11 @@ def install(source: Path, schema_dirs: Sequence[Path]) -> Installed:
     target = schema_dirs[0] / standard / release.replace(".", "_")
     if target.exists():
         raise InstallError(f"{target} already exists")
-    files = sorted(p for p in source.rglob("*.xsd") if p.is_file())
+    files = sorted(
+        p
+        for p in source.rglob("*")
+        if p.is_file() and (p.suffix == ".xsd" or p.name in (RULES_FILE, REGISTER_FILE))
+    )
     try:
         for path in files:
             destination = target / path.relative_to(source)
@@ -59,4 +71,5 @@ def install(source: Path, schema_dirs: Sequence[Path]) -> Installed:
     except (OSError, SchemaIndexError) as exc:
         shutil.rmtree(target, ignore_errors=True)
         raise InstallError(f"copy to {target} failed: {exc}") from None
-    return Installed(standard, release, target, installed.messages)
+    rules = sum(len(m) for r in compiled for m in r.messages.values())
+    return Installed(standard, release, target, installed.messages, rules)

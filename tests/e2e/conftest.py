@@ -52,6 +52,13 @@ async def gw(sqlite_url: str, e2e_broker_settings: BrokerSettings) -> AsyncItera
 
 
 @pytest.fixture
+async def gw_warn(sqlite_url: str, e2e_broker_settings: BrokerSettings) -> AsyncIterator[GatewayUnderTest]:
+    """The whole gateway with GATEWAY_CONTENT_RULES=warn: content rules reported, not refused."""
+    async with gateway_under_test(sqlite_url, e2e_broker_settings, content_rules="warn") as found:
+        yield found
+
+
+@pytest.fixture
 async def gw_any_db(
     e2e_database_url: str, e2e_broker_settings: BrokerSettings
 ) -> AsyncIterator[GatewayUnderTest]:

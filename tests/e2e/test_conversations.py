@@ -46,7 +46,7 @@ async def test_request_gets_retour_and_answer_in_one_conversation(
 ) -> None:
     """315 -> 316 + 319: the retour and the answer arrive at the provider, linked to the request."""
     gw = gw_any_db
-    request = set_all(heen(f"{std}315", AANBIEDER, GEMEENTE), "ReferentieAanbieder", new_id())
+    request = set_all(heen(f"{std}315", AANBIEDER, GEMEENTE), "ReferentieAanbieder", new_id(), numbered=True)
     first_answer = await send_and_receive(gw, AANBIEDER, GEMEENTE, request)
     ack = await send_and_receive(gw, GEMEENTE, AANBIEDER, retour(f"{std}316", request))
     answer = set_all(
@@ -89,7 +89,7 @@ async def test_message_and_its_retour(
 async def test_change_request_gets_retour_and_answer(gw: GatewayUnderTest, std: str) -> None:
     """317 -> 318 + 319: both answers join the change request's conversation."""
     provider = "65656055"
-    request = set_all(heen(f"{std}317", provider, GEMEENTE), "ReferentieAanbieder", new_id())
+    request = set_all(heen(f"{std}317", provider, GEMEENTE), "ReferentieAanbieder", new_id(), numbered=True)
     sent = await send_and_receive(gw, provider, GEMEENTE, request)
     ack = await send_and_receive(gw, GEMEENTE, provider, retour(f"{std}318", request))
     answer = set_all(

@@ -70,7 +70,9 @@ def person() -> dict[str, str]:
 def about(name: str, person: dict[str, str], sender: str, recipient: str) -> bytes:
     data = set_header(example(name), Afzender=sender, Ontvanger=recipient, Identificatie=new_id())
     for element, value in person.items():
-        data = set_all(data, element, value)
+        # one client per message carries the person (a 323 with two clients keeps the other's own BSN:
+        # the same BSN twice would break TR101)
+        data = set_header(data, Bsn=value) if element == "Bsn" else set_all(data, element, value)
     return data
 
 

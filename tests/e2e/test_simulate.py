@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import pytest
 
@@ -99,7 +100,8 @@ async def test_provider_runs_a_whole_conversation_against_the_simulated_municipa
         )
 
         head = c.head(AANBIEDER, GEMEENTE)
-        lines = (t.Prestatie("R1", 1, c.today, c.today, 2, 2500),)
+        last = c.today.replace(day=1) - timedelta(days=1)  # a 323 declares a month that has ended (TR137)
+        lines = (t.Prestatie("R1", 1, last, last, 2, 2500),)
         await send(gw, AANBIEDER, t.declaratie(standard, head, client, "D1", lines))
         (answer,) = await expect(gw, AANBIEDER, 1)
         assert (n("325"), ("0200",), head.identificatie) == (
@@ -116,7 +118,7 @@ async def test_provider_runs_a_whole_conversation_against_the_simulated_municipa
 
 
 async def test_refused_request_gets_a_319(gw: GatewayUnderTest) -> None:
-    """A municipality that refuses a 315 answers the 316 retour and a 319 with VerzoekAntwoord 2."""
+    """A municipality that refuses a 315 answers the 316 retour and a 319 with VerzoekAntwoord 1 (afgewezen)."""
     c = Cases(12)
     async with simulated(gw, GEMEENTE, Policy(grant=0.0)):
         await send(
@@ -127,12 +129,34 @@ async def test_refused_request_gets_a_319(gw: GatewayUnderTest) -> None:
         assert [("WMO316", ("0200",)), ("WMO319", ())] == names(await expect(gw, AANBIEDER, 2))
 
 
-async def test_content_error_gets_a_0001_retour_and_nothing_else(gw: GatewayUnderTest) -> None:
-    """A 315 whose BSN fails the eleven-test passes the node; the municipality answers only 316 with 0001."""
+async def test_content_error_is_refused_at_the_door(gw: GatewayUnderTest) -> None:
+    """A 315 whose BSN fails the eleven-test is refused by the provider node (BRS28) naming CS002, as the
+    chain does; nothing reaches the municipality."""
+    c = Cases(13)
+    head = c.head(AANBIEDER, GEMEENTE)
+    response = await gw.submit(
+        AANBIEDER, t.verzoek_toewijzing("ijw", head, c.client(valid=False), "R-1", c.today)
+    )
+    rules = [e["rule"] for e in response.json()["errors"]]
+    assert (422, "BRS28", ["CS002"]) == (response.status_code, response.json()["code"], rules)
+    assert [] == await gw.lease(GEMEENTE)
+
+
+async def test_content_error_in_warn_mode_gets_a_0001_retour_and_nothing_else(
+    gw_warn: GatewayUnderTest,
+) -> None:
+    """With GATEWAY_CONTENT_RULES=warn the same 315 passes the node (its 202 names CS002); the municipality
+    answers only 316 with 0001."""
+    gw = gw_warn
     c = Cases(13)
     async with simulated(gw, GEMEENTE, Policy(grant=1.0)):
         head = c.head(AANBIEDER, GEMEENTE)
-        await send(gw, AANBIEDER, t.verzoek_toewijzing("ijw", head, c.client(valid=False), "R-1", c.today))
+        data = t.verzoek_toewijzing("ijw", head, c.client(valid=False), "R-1", c.today)
+        response = await gw.submit(AANBIEDER, data)
+        assert (202, ["CS002"]) == (
+            response.status_code,
+            [f["rule"] for f in response.json()["ruleFindings"]],
+        )
         assert [("JW316", ("0001",))] == names(await expect(gw, AANBIEDER, 1))
         await asyncio.sleep(1.0)
         assert [] == await gw.lease(AANBIEDER)

@@ -159,7 +159,10 @@ async def test_reused_identificatie_is_cc08(gw: GatewayUnderTest) -> None:
     assert 202 == (await gw.submit(AANBIEDER, earlier)).status_code
     await gw.receive(GEMEENTE)
     reused = set_all(
-        set_header(earlier, Identificatie=_identificatie(earlier)), "ReferentieAanbieder", new_id()
+        set_header(earlier, Identificatie=_identificatie(earlier)),
+        "ReferentieAanbieder",
+        new_id(),
+        numbered=True,
     )
     data = submission([("a.xml", message("JW323")), ("b.xml", reused)], ["JW315", "JW323"])
     assert (500, "soap:Client", "CC08") == await fault_code(gw, data)

@@ -63,10 +63,13 @@ def test_json_line_per_file(run: CliRunner) -> None:
                     "code": "StUF055",
                     "line": 9,
                     "path": "/Bericht/Header/Afzender",
+                    "rule": None,
+                    "retourcode": None,
                     "text": "Element 'Afzender': [facet 'pattern'] The value is not accepted by the pattern "
                     "'[0-9]{4}'.",
                 }
             ],
+            "findings": [],
         },
     )
 

@@ -27,9 +27,10 @@ def _need_shared() -> None:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_is_valid_against_project_schemas(engine: Engine, path: Path) -> None:
-    """Every official example passes the project's schemas and is classified as its own message."""
+    """Every official example passes the project's schemas and is classified as its own message (three
+    break content rules of their standard: tests/rules/test_examples.py)."""
     _need_shared()
-    assert path.stem == engine.check(path.read_bytes()).message
+    assert path.stem == engine.with_mode("off").check(path.read_bytes()).message
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

@@ -1,0 +1,409 @@
+"""Content rules of a release: ISO Schematron next to its XSDs, compiled once into lxml XPath.
+
+A release directory (``schemas/ijw/3_2``) may hold ``regels.sch``, the rules that can be judged on one
+message (TR "bericht inhoud (xslt)", CD conditions, CS constraints), and ``regels.toml``, the register of
+every rule code of the release: which ones the Schematron implements, which the XSD already enforces, which
+need other messages or an outside source, each with its retourcode and reason.
+
+The Schematron is read by this module's own small evaluator instead of being compiled to XSLT: every
+``sch:rule`` becomes one ``etree.XPath`` per assert (``(context)[not(test)]``: the failing nodes), and per
+message type one more XPath answers "does any simple rule fail?" in a single libxml2 call, so a message
+that keeps every rule costs one call plus one per rule that binds ``$this``. The subset it reads is what
+the release files use and every Schematron processor understands:
+
+- ``sch:ns``; ``sch:let`` at schema level (evaluated once per message, bound as an XPath variable);
+- ``sch:pattern`` with ``@id`` = the rule code (``CS002``) and its ``sch:title``;
+- ``sch:rule`` with an absolute ``@context`` (XPath 1.0, unions allowed) and rule-level ``sch:let``
+  (bound per context node; the value ``.`` binds the node itself, XSLT's ``current()``);
+- ``sch:assert`` (fails when false) and ``sch:report`` (fails when true), their text the rule's own.
+
+A rule belongs to the message types whose namespace prefixes its context uses. Pure after :meth:`load`:
+no I/O, safe from several threads (lxml XPath objects are re-entrant; each call gets its own context).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from lxml import etree
+
+from gateway.errors import ErrorItem
+from gateway.standard.errortext import node_path
+from gateway.standard.xsdindex import SchemaIndexError
+
+SCH: Final = "http://purl.oclc.org/dsdl/schematron"
+REPO_RULES: Final = Path(__file__).resolve().parents[2] / "schemas"  # the rule files sit beside the XSDs
+RULES_FILE: Final = "regels.sch"
+REGISTER_FILE: Final = "regels.toml"
+
+Mode = Literal["refuse", "warn", "off"]
+MODES: Final[tuple[Mode, ...]] = ("refuse", "warn", "off")
+Status = Literal["schematron", "xsd", "berichtoverstijgend", "externe-bron"]
+STATUSES: Final[tuple[str, ...]] = ("schematron", "xsd", "berichtoverstijgend", "externe-bron")
+
+_PREFIX = re.compile(r"([A-Za-z_][\w.-]*):(?!:)")
+_SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+class RulesError(SchemaIndexError):
+    """A release's rule files cannot be read or compiled; the text names the file and the rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """One rule code of a release as its register lists it."""
+
+    code: str
+    kind: str  # TR, CD, CS or RS
+    status: Status
+    retourcode: str | None = None
+    text: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One broken rule at one node: code, the rule's own text, retourcode, and where (never a value)."""
+
+    code: str
+    text: str
+    retourcode: str | None
+    path: str
+    line: int | None
+
+    def item(self, chain_code: str) -> ErrorItem:
+        return ErrorItem(chain_code, self.text, self.line, self.path, self.code, self.retourcode)
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """One assert (or report) of one rule, compiled: the XPath selecting its failing nodes."""
+
+    code: str
+    text: str
+    retourcode: str | None
+    failing: etree.XPath = field(repr=False)
+    test: etree.XPath | None = field(default=None, repr=False)  # per node, for rules with lets
+    report: bool = False
+    context: str = field(default="", repr=False)
+    test_text: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _BoundRule:
+    """A rule with rule-level lets: its context, its lets and its checks, evaluated node by node."""
+
+    context: etree.XPath = field(repr=False)
+    lets: tuple[tuple[str, etree.XPath | None], ...] = field(repr=False)
+    checks: tuple[_Check, ...] = ()
+
+
+class MessageRules:
+    """The compiled rules of one message type (one namespace)."""
+
+    def __init__(
+        self,
+        namespace: str,
+        simple: Sequence[_Check],
+        bound: Sequence[_BoundRule],
+        lets: Mapping[str, etree.XPath],
+        quick: etree.XPath | None,
+    ) -> None:
+        self.namespace = namespace
+        self._simple = tuple(simple)
+        self._bound = tuple(bound)
+        self._lets = dict(lets)
+        self._quick = quick
+
+    def __repr__(self) -> str:
+        return f"MessageRules({self.namespace!r}, rules={len(self)})"
+
+    def __len__(self) -> int:
+        return len(self._simple) + sum(len(b.checks) for b in self._bound)
+
+    @property
+    def codes(self) -> frozenset[str]:
+        return frozenset(c.code for c in self._simple) | frozenset(
+            c.code for b in self._bound for c in b.checks
+        )
+
+    def check(self, root: etree._Element) -> list[Finding]:
+        """Every broken rule of a schema-valid message, in rule order."""
+        variables: dict[str, Any] = {name: let(root) for name, let in self._lets.items()}
+        found: list[Finding] = []
+        if self._quick is None or self._quick(root, **variables):
+            for check in self._simple:
+                found.extend(_finding(check, node) for node in _nodes(check.failing(root, **variables)))
+        for rule in self._bound:
+            for node in _nodes(rule.context(root, **variables)):
+                bound = dict(variables)
+                for name, let in rule.lets:
+                    bound[name] = [node] if let is None else let(node, **bound)
+                for check in rule.checks:
+                    assert check.test is not None
+                    if bool(check.test(node, **bound)) == check.report:
+                        found.append(_finding(check, node))
+        return found
+
+
+def _nodes(result: object) -> list[etree._Element]:
+    """The elements of an XPath result (contexts select elements; anything else is ignored)."""
+    if not isinstance(result, list):
+        return []
+    return [n for n in result if isinstance(n, etree._Element)]
+
+
+def _finding(check: _Check, node: etree._Element) -> Finding:
+    line = node.sourceline
+    return Finding(
+        check.code, check.text, check.retourcode, node_path(node), line if isinstance(line, int) else None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRules:
+    """The rules of one release directory: its register and the compiled rules per message namespace."""
+
+    directory: Path
+    register: tuple[RuleInfo, ...]
+    messages: Mapping[str, MessageRules] = field(repr=False)
+
+    def info(self, code: str) -> RuleInfo | None:
+        return next((r for r in self.register if r.code == code), None)
+
+
+class ContentRules:
+    """The content rules of every installed release, by message namespace."""
+
+    def __init__(self, releases: Iterable[ReleaseRules] = ()) -> None:
+        self.releases = tuple(releases)
+        self._by_namespace = {ns: rules for r in self.releases for ns, rules in r.messages.items()}
+
+    def __repr__(self) -> str:
+        return f"ContentRules(releases={len(self.releases)}, messages={len(self._by_namespace)})"
+
+    def for_namespace(self, namespace: str) -> MessageRules | None:
+        return self._by_namespace.get(namespace)
+
+    def check(self, namespace: str, root: etree._Element) -> list[Finding]:
+        rules = self._by_namespace.get(namespace)
+        return rules.check(root) if rules is not None else []
+
+    @classmethod
+    def from_dirs(cls, dirs: Iterable[Path], message_namespaces: Iterable[str]) -> ContentRules:
+        """Every ``regels.sch`` under the directories, compiled for the given message namespaces; a
+        namespace whose rules sit in more than one directory takes the first (as the schemas do)."""
+        wanted = frozenset(message_namespaces)
+        releases: list[ReleaseRules] = []
+        taken: set[str] = set()
+        for directory in dirs:
+            if not directory.is_dir():
+                continue
+            for path in sorted(directory.rglob(RULES_FILE)):
+                release = load_release(path.parent, wanted - taken)
+                taken.update(release.messages)
+                releases.append(release)
+        return cls(releases)
+
+
+def load_release(directory: Path, namespaces: Iterable[str] | None = None) -> ReleaseRules:
+    """Read and compile ``regels.sch`` and ``regels.toml`` of one release directory."""
+    register = read_register(directory / REGISTER_FILE)
+    retour = {r.code: r.retourcode for r in register}
+    sch = directory / RULES_FILE
+    try:
+        schema = etree.parse(str(sch), _SAFE).getroot()
+    except (OSError, etree.XMLSyntaxError) as exc:
+        raise RulesError(f"{sch}: cannot be read ({exc})") from None
+    compiled = compile_schematron(schema, retour, str(sch))
+    if namespaces is not None:
+        keep = frozenset(namespaces)
+        compiled = {ns: r for ns, r in compiled.items() if ns in keep}
+    implemented = {r.code for r in register if r.status == "schematron"}
+    used = {code for r in compiled.values() for code in r.codes}
+    missing = sorted(used - implemented)
+    if missing:
+        raise RulesError(f"{sch}: rule codes not registered as schematron in {REGISTER_FILE}: {missing}")
+    return ReleaseRules(directory, register, compiled)
+
+
+def read_register(path: Path) -> tuple[RuleInfo, ...]:
+    """The ``[[regel]]`` entries of a release's ``regels.toml``."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RulesError(f"{path}: cannot be read ({exc})") from None
+    rules: list[RuleInfo] = []
+    for entry in data.get("regel", []):
+        code = str(entry.get("code", ""))
+        status = entry.get("status")
+        if not re.fullmatch(r"(TR|CD|CS|RS)\d{3}", code) or status not in STATUSES:
+            raise RulesError(f"{path}: entry {entry!r} needs a code (TR/CD/CS/RS + 3 digits) and a status")
+        if status != "schematron" and not entry.get("reason"):
+            raise RulesError(f"{path}: {code} is not implemented and states no reason")
+        rules.append(
+            RuleInfo(code, code[:2], status, entry.get("retourcode"), entry.get("text"), entry.get("reason"))
+        )
+    return tuple(rules)
+
+
+def compile_schematron(
+    schema: etree._Element, retourcodes: Mapping[str, str | None], source: str = "regels.sch"
+) -> dict[str, MessageRules]:
+    """Compile a Schematron document: its rules per message namespace (see the module docstring)."""
+    if schema.tag != f"{{{SCH}}}schema":
+        raise RulesError(f"{source}: not an ISO Schematron schema")
+    nsmap = {ns.get("prefix", ""): ns.get("uri", "") for ns in schema.iterfind(f"{{{SCH}}}ns")}
+    globals_: dict[str, str] = {
+        let.get("name", ""): let.get("value", "") for let in schema.iterfind(f"{{{SCH}}}let")
+    }
+    simple: dict[str, list[tuple[str, _Check]]] = {}
+    bound: dict[str, list[_BoundRule]] = {}
+    used_lets: dict[str, set[str]] = {}
+
+    def xpath(expr: str, where: str) -> etree.XPath:
+        try:
+            return etree.XPath(expr, namespaces=nsmap)
+        except etree.XPathSyntaxError as exc:
+            raise RulesError(f"{source}: {where}: {exc}: {expr}") from None
+
+    for pattern in schema.iterfind(f"{{{SCH}}}pattern"):
+        code = pattern.get("id", "")
+        for rule in pattern.iterfind(f"{{{SCH}}}rule"):
+            context = rule.get("context", "")
+            where = f"pattern {code} rule {context[:60]}"
+            targets = _message_namespaces(context, nsmap)
+            if not context.startswith("/") or not targets:
+                raise RulesError(f"{source}: {where}: the context must be an absolute path into a message")
+            lets = tuple(
+                (let.get("name", ""), None if let.get("value") == "." else xpath(let.get("value", ""), where))
+                for let in rule.iterfind(f"{{{SCH}}}let")
+            )
+            checks: list[tuple[str, _Check]] = []
+            for test_el in rule:
+                if test_el.tag not in (f"{{{SCH}}}assert", f"{{{SCH}}}report"):
+                    continue
+                test = test_el.get("test", "")
+                report = test_el.tag == f"{{{SCH}}}report"
+                text = " ".join((test_el.text or "").split())
+                failing_expr = f"({context})[{'' if report else 'not'}({test})]"
+                check = _Check(
+                    code,
+                    text,
+                    retourcodes.get(code),
+                    xpath(failing_expr, where),
+                    xpath(f"boolean({test})", where) if lets else None,
+                    report,
+                    context,
+                    test,
+                )
+                checks.append((f"({context})[{'' if report else 'not'}({test})]", check))
+            names = {n for n in globals_ if f"${n}" in context + " ".join(e for e, _ in checks)}
+            for ns in targets:
+                used_lets.setdefault(ns, set()).update(names)
+                if lets:
+                    bound.setdefault(ns, []).append(
+                        _BoundRule(xpath(context, where), lets, tuple(c for _, c in checks))
+                    )
+                else:
+                    simple.setdefault(ns, []).extend(checks)
+    result: dict[str, MessageRules] = {}
+    for ns in sorted(set(simple) | set(bound)):
+        quick_expr = _any_fails([(c.context, c.test_text, c.report) for _, c in simple.get(ns, [])])
+        quick = xpath(quick_expr, f"{ns} (all rules)") if quick_expr else None
+        global_lets = {n: xpath(globals_[n], f"let {n}") for n in sorted(used_lets.get(ns, ()))}
+        result[ns] = MessageRules(
+            ns, [c for _, c in simple.get(ns, [])], bound.get(ns, []), global_lets, quick
+        )
+    return result
+
+
+def _message_namespaces(context: str, nsmap: Mapping[str, str]) -> list[str]:
+    """The namespaces of the messages a context path goes into (its first step of every branch)."""
+    found: list[str] = []
+    for branch in _branches(context):
+        match = _PREFIX.search(branch)
+        if match and match.group(1) in nsmap and nsmap[match.group(1)] not in found:
+            found.append(nsmap[match.group(1)])
+    return found
+
+
+def _steps(path: str) -> list[str] | None:
+    """The steps of a plain absolute location path (``/a:B/a:C[x]/d:E``), or None for anything else."""
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    steps: list[str] = []
+    depth, quote, start = 0, "", 1
+    for i, ch in enumerate(path):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == "/" and depth == 0 and i > 0:
+            if i == start:
+                return None  # '//'
+            steps.append(path[start:i])
+            start = i + 1
+        elif depth == 0 and ch in "|":
+            return None
+    steps.append(path[start:])
+    return steps if all(steps) else None
+
+
+@dataclass
+class _Trie:
+    tests: list[str] = field(default_factory=list)
+    children: dict[str, _Trie] = field(default_factory=dict)
+
+    def predicate(self) -> str:
+        parts = list(self.tests) + [f"{step}[{child.predicate()}]" for step, child in self.children.items()]
+        return " or ".join(parts)
+
+
+def _any_fails(checks: Sequence[tuple[str, str, bool]]) -> str:
+    """One XPath that is true when any check fails: the contexts' common steps walked once (a trie of
+    their location paths, each test a predicate at its context's last step) instead of once per rule."""
+    root = _Trie()
+    loose: list[str] = []
+    for context, test, report in checks:
+        failing = f"({test})" if report else f"not({test})"
+        for branch in _branches(context):
+            steps = _steps(branch)
+            if steps is None:
+                loose.append(f"boolean(({branch})[{failing}])")
+                continue
+            node = root
+            for step in steps:
+                node = node.children.setdefault(step, _Trie())
+            node.tests.append(failing)
+    parts = [f"/{step}[{child.predicate()}]" for step, child in root.children.items()] + loose
+    return " or ".join(f"boolean({p})" if p.startswith("/") else p for p in parts)
+
+
+def _branches(context: str) -> list[str]:
+    """The branches of a union at its top level (``a | b``), brackets and quotes respected."""
+    branches: list[str] = []
+    depth, quote, start = 0, "", 0
+    for i, ch in enumerate(context):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            branches.append(context[start:i].strip())
+            start = i + 1
+    branches.append(context[start:].strip())
+    return branches
