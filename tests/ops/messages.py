@@ -19,9 +19,9 @@ def request(standard: str = "iwmo", sender: str = AANBIEDER, recipient: str = GE
 
 
 def start_care(standard: str = "ijw", sender: str = AANBIEDER, recipient: str = GEMEENTE) -> bytes:
-    """A valid 305 (start zorg) with fresh ids."""
+    """A valid 305 (start zorg) with fresh ids: care that began today (not later than the Dagtekening, TR134)."""
     c = CASES
-    return templates.start_zorg(standard, c.head(sender, recipient), c.client(), c.number(), c.start())
+    return templates.start_zorg(standard, c.head(sender, recipient), c.client(), c.number(), c.today)
 
 
 def invalid_request() -> bytes:
