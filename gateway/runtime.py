@@ -70,9 +70,16 @@ class Runtime:
         checker = EngineChecker(engine.with_mode("off"))
         db = await Database.connect(
             settings.database_url,
+            create_schema=settings.db_migrate == "auto",
             pool_size=settings.db_pool_size,
             registry_cache_seconds=settings.registry_cache_seconds,
         )
+        if settings.db_migrate == "check":
+            try:
+                await db.require_newest()
+            except BaseException:
+                await db.close()
+                raise
         # --- operations: metrics fed by wrappers around the link check, the publisher and ingest ---
         metrics = GatewayMetrics(settings.nodes, known_messages=(m.name for m in engine.catalog))
         judge = Judge(checker, db.registry)

@@ -18,10 +18,17 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from adapters.audit.schema import audit, audit_head, metadata
-from adapters.db import pgwrite
+from adapters.audit.schema import audit, audit_head
+from adapters.db import migrate, pgwrite
 from adapters.db.batch import Batcher
-from adapters.db.engine import BUSY_TIMEOUT_MS, database_url, sqlite_file, sqlite_pragmas, with_schema
+from adapters.db.engine import (
+    BUSY_TIMEOUT_MS,
+    database_url,
+    lock_schema,
+    sqlite_file,
+    sqlite_pragmas,
+    with_schema,
+)
 from adapters.db.engine import DEFAULT_URL as DEFAULT_URL
 from gateway.errors import Unavailable
 from gateway.security.audit import AuditEntry, AuditEvent, Head, seal
@@ -122,9 +129,12 @@ class SqlAuditLog:
             raise Unavailable("the audit store is not available") from exc
 
     async def create_schema(self) -> None:
-        """Create the tables and the head row when missing; safe to run again and concurrently."""
+        """Bring the database's schema to the newest revision (adapters.db.migrate) and add the head row when
+        missing; safe to run again and concurrently."""
         async with self._write() as conn:
-            await conn.run_sync(metadata.create_all)
+            if self.dialect == "postgresql":
+                await lock_schema(conn)
+            await migrate.upgrade(conn)
             await self._ensure_head(conn)
 
     async def _ensure_head(self, conn: AsyncConnection) -> None:

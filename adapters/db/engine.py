@@ -13,9 +13,9 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from adapters.db import migrate
 from adapters.db.connections import Connections
 from adapters.db.registry import SqlRegistry
-from adapters.db.schema import metadata
 from adapters.db.tracking import STALE_AFTER, SqlTracking
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/gateway.db"
@@ -132,10 +132,29 @@ class Database:
         return await with_schema(db, create_schema)
 
     async def create_schema(self) -> None:
-        """Create missing tables and indexes; safe to run again and from several processes at once."""
+        """Bring the schema to the newest revision; safe to run again and from several processes at once."""
+        await self.upgrade()
+
+    async def upgrade(self) -> str:
+        """Apply the migrations the database lacks (adopting one made before migrations); the new revision."""
         async with self.connections.transaction() as conn:
-            await _lock_schema(conn)
-            await conn.run_sync(metadata.create_all)
+            await lock_schema(conn)
+            return await migrate.upgrade(conn)
+
+    async def revision(self) -> tuple[str | None, str]:
+        """(the database's revision, the newest one this gateway knows)."""
+        async with self.engine.connect() as conn:
+            return await migrate.state(conn)
+
+    async def require_newest(self) -> None:
+        """Raise :class:`SchemaError` unless the database is at the newest revision (nothing is changed)."""
+        async with self.engine.connect() as conn:
+            await migrate.require_head(conn)
+
+    async def differences(self) -> str:
+        """What separates the database's tables from the models, in one line; empty when they are equal."""
+        async with self.engine.connect() as conn:
+            return migrate.describe(await conn.run_sync(migrate.differences))
 
     async def close(self) -> None:
         await self.tracking.flush()
@@ -171,7 +190,7 @@ async def with_schema(store: _S, create_schema: bool = True) -> _S:
     return store
 
 
-async def _lock_schema(conn: AsyncConnection) -> None:
+async def lock_schema(conn: AsyncConnection) -> None:
     """Serialise schema creation between processes for the rest of this transaction."""
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})

@@ -12,17 +12,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, MetaData, String, Table, delete, select, text
+from sqlalchemy import Column, Index, MetaData, String, Table, delete, select
 
-from adapters.db import pgwrite
+from adapters.db import migrate, pgwrite
 from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
+from adapters.db.engine import lock_schema
 from adapters.db.schema import CODE, UUID, UtcDateTime
 from adapters.db.tracking import check_aware
 from gateway.privacy.index import Exchange
 
 HMAC_HEX = 64
-_SCHEMA_LOCK = 0x62736E696E646578  # the PostgreSQL advisory lock held while the table is created
 
 metadata = MetaData(naming_convention={"ix": "ix_%(table_name)s_%(column_0_N_name)s"})
 
@@ -58,13 +58,11 @@ class SqlPrivacyIndex:
         return f"SqlPrivacyIndex(dialect={self._db.dialect!r})"
 
     async def create_schema(self) -> None:
-        """Create the table when missing; safe to run again and from several processes at once."""
+        """Bring the database's schema to the newest revision (adapters.db.migrate); safe to run again and
+        from several processes at once."""
         async with self._db.transaction() as conn:
-            if conn.dialect.name == "postgresql":
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-            else:
-                await conn.exec_driver_sql("BEGIN IMMEDIATE")
-            await conn.run_sync(metadata.create_all)
+            await lock_schema(conn)
+            await migrate.upgrade(conn)
 
     async def add(self, rows: Sequence[Exchange]) -> None:
         await asyncio.gather(*(self._batch.add(_row(exchange)) for exchange in rows))

@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "gateway.cli.simulate",
     "gateway.cli.status",
     "gateway.cli.settings",
+    "gateway.cli.db",
 )
 
 

@@ -27,6 +27,7 @@ def _split(sep: str) -> BeforeValidator:
     return BeforeValidator(split)
 
 
+DbMigrate = Literal["auto", "check"]
 Nodes = Annotated[tuple[NodeRole, ...], _split(","), Field(min_length=1)]
 ContentRulesMode = Literal["refuse", "warn", "off"]
 _CONTENT_MODES: dict[str, ContentRulesMode] = {"refuse": "refuse", "warn": "warn", "off": "off"}
@@ -73,6 +74,12 @@ class Settings(BaseSettings):
         "sqlite+aiosqlite:///var/gateway.db",
         "SQLAlchemy URL of the database: SQLite (one process) or `postgresql+asyncpg://` (several processes)",
         secret=True,
+    )
+    db_migrate: DbMigrate = setting(
+        "auto",
+        "`auto`: `gateway serve` brings the database schema to the newest revision at start (under a lock; "
+        "a database made before migrations is adopted); `check`: it refuses to start unless `gateway db "
+        "upgrade` has done so",
     )
     schema_dirs: Paths = setting(
         (DEFAULT_SCHEMA_DIR,),

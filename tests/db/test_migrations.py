@@ -1,0 +1,144 @@
+"""The schema's migrations (Alembic) on SQLite and PostgreSQL: equal to the models, adopting older databases."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from typer.testing import CliRunner
+
+from adapters.db import Database, database_url
+from adapters.db.migrate import SchemaError, config, current, differences, head, models
+from adapters.db.schema import participants
+
+
+async def _sync(url: str, work: object) -> object:
+    """Run ``work(connection)`` in one transaction on ``url``."""
+    engine = create_async_engine(database_url(url))
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(work)  # type: ignore[arg-type]
+    finally:
+        await engine.dispose()
+
+
+def _create_all(conn: Connection) -> None:
+    """What the gateway did before migrations: ``metadata.create_all`` of each store."""
+    for meta in models():
+        meta.create_all(conn)
+
+
+def _replay(conn: Connection) -> None:
+    command.upgrade(config(conn), "head")
+
+
+def _state(conn: Connection) -> tuple[str | None, list[object]]:
+    return current(conn), differences(conn)
+
+
+async def test_replayed_migrations_equal_the_models(database_url: str) -> None:
+    """Every revision replayed on an empty database gives the models' schema (``alembic check`` finds nothing)."""
+    await _sync(database_url, _replay)
+    assert (head(), []) == await _sync(database_url, _state)
+
+
+async def test_new_database_is_at_the_newest_revision(database_url: str) -> None:
+    """``Database.connect`` on an empty database makes the schema at the newest revision, equal to the models."""
+    db = await Database.connect(database_url)
+    await db.close()
+    assert (head(), []) == await _sync(database_url, _state)
+
+
+async def test_database_made_by_create_all_is_adopted(database_url: str) -> None:
+    """A database made by ``create_all`` before migrations is stamped, its rows kept, and equals the models."""
+    await _sync(database_url, _create_all)
+    await _sync(
+        database_url,
+        lambda conn: conn.execute(
+            participants.insert().values(
+                code="0363", kind="gemeente", name="Amsterdam", home_node="ggk", active_from=date(2020, 1, 1)
+            )
+        ),
+    )
+    db = await Database.connect(database_url)
+    try:
+        kept = [p.code for p in await db.registry.participants()]
+    finally:
+        await db.close()
+    assert (["0363"], (head(), [])) == (kept, await _sync(database_url, _state))
+
+
+async def test_partly_made_database_gets_the_missing_tables(database_url: str) -> None:
+    """A database where only the registry's tables were made (``gateway participants`` before the first
+    ``serve``) is adopted and gets the audit and BSN index tables."""
+    await _sync(database_url, models()[0].create_all)
+    db = await Database.connect(database_url)
+    await db.close()
+    assert (head(), []) == await _sync(database_url, _state)
+
+
+async def test_adoption_refuses_a_database_that_differs(database_url: str) -> None:
+    """Tables that exist but differ from the models are not stamped: the upgrade fails naming the difference."""
+    await _sync(database_url, _create_all)
+    await _sync(database_url, lambda conn: conn.execute(text("DROP INDEX ix_messages_received_at")))
+    with pytest.raises(SchemaError, match="ix_messages_received_at"):
+        await Database.connect(database_url)
+    assert None is await _sync(database_url, current)
+
+
+async def test_several_processes_may_upgrade_at_once(database_url: str) -> None:
+    """Processes starting together on one new database all come up; the schema is made once."""
+    dbs = await asyncio.gather(*(Database.connect(database_url) for _ in range(3)))
+    for db in dbs:
+        await db.close()
+    assert (head(), []) == await _sync(database_url, _state)
+
+
+async def test_check_mode_refuses_an_old_database(database_url: str) -> None:
+    """With GATEWAY_DB_MIGRATE=check a node does not change the schema: it refuses to start on an old database,
+    naming the command that upgrades it, and leaves the database as it was."""
+    from gateway.config import Settings
+    from gateway.runtime import Runtime
+    from tests.harness import shared_engine
+
+    await _sync(database_url, _create_all)
+    settings = Settings(database_url=database_url, db_migrate="check")
+    with pytest.raises(SchemaError, match="gateway db upgrade"):
+        await Runtime.start(settings, engine=shared_engine())
+    assert None is await _sync(database_url, current)
+
+
+def test_cli_upgrade_status_and_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``gateway db upgrade`` adopts an old SQLite file; ``status`` and ``check`` then report it current."""
+    import typer
+
+    from gateway.cli import db as db_cli
+
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", url)
+    asyncio.run(_sync(url, models()[0].create_all))  # type: ignore[arg-type]
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None: ...
+
+    db_cli.register(app)
+    runner = CliRunner()
+    before = runner.invoke(app, ["db", "status"])
+    upgraded = runner.invoke(app, ["db", "upgrade"])
+    after = runner.invoke(app, ["db", "status"])
+    checked = runner.invoke(app, ["db", "check"])
+    tables = asyncio.run(_sync(url, lambda conn: sorted(inspect(conn).get_table_names())))  # type: ignore[arg-type]
+    assert (1, 0, f"database at revision {head()}\n", 0, 0, True) == (
+        before.exit_code,
+        upgraded.exit_code,
+        upgraded.stdout,
+        after.exit_code,
+        checked.exit_code,
+        "bsn_index" in tables,  # type: ignore[operator]
+    )
