@@ -8,7 +8,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from adapters.db import Database
+from adapters.db import Database, database_url
+from adapters.db.engine import sqlite_file
 from adapters.db.migrate import SchemaError
 from gateway.config import Settings
 
@@ -22,9 +23,16 @@ DbOption = Annotated[
 ]
 
 
-def _run(db: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
+def _run(db: str | None, work: Callable[[Database], Awaitable[T]], *, create: bool = False) -> T:
+    """Run ``work`` on the database; a SQLite file that does not exist is reported (made only when ``create``)."""
+    url = db or Settings.from_env().database_url
+    path = sqlite_file(database_url(url))
+    if not create and path is not None and not path.exists():
+        typer.echo(f"no database file {path}", err=True)
+        raise typer.Exit(2)
+
     async def main() -> T:
-        database = await Database.connect(db or Settings.from_env().database_url, create_schema=False)
+        database = await Database.connect(url, create_schema=False)
         try:
             return await work(database)
         finally:
@@ -44,7 +52,7 @@ def upgrade(db: DbOption = None) -> None:
     async def work(database: Database) -> str:
         return await database.upgrade()
 
-    typer.echo(f"database at revision {_run(db, work)}")
+    typer.echo(f"database at revision {_run(db, work, create=True)}")
 
 
 @group.command("status")

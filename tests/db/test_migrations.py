@@ -114,7 +114,8 @@ async def test_check_mode_refuses_an_old_database(database_url: str) -> None:
 
 
 def test_cli_upgrade_status_and_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``gateway db upgrade`` adopts an old SQLite file; ``status`` and ``check`` then report it current."""
+    """``gateway db upgrade`` adopts an old SQLite file; ``status`` and ``check`` then report it current (and
+    make no file where there is none)."""
     import typer
 
     from gateway.cli import db as db_cli
@@ -129,12 +130,15 @@ def test_cli_upgrade_status_and_check(tmp_path: Path, monkeypatch: pytest.Monkey
 
     db_cli.register(app)
     runner = CliRunner()
+    missing = runner.invoke(app, ["db", "status", "--db", f"sqlite:///{tmp_path / 'none.db'}"])
     before = runner.invoke(app, ["db", "status"])
     upgraded = runner.invoke(app, ["db", "upgrade"])
     after = runner.invoke(app, ["db", "status"])
     checked = runner.invoke(app, ["db", "check"])
     tables = asyncio.run(_sync(url, lambda conn: sorted(inspect(conn).get_table_names())))  # type: ignore[arg-type]
-    assert (1, 0, f"database at revision {head()}\n", 0, 0, True) == (
+    assert (2, False, 1, 0, f"database at revision {head()}\n", 0, 0, True) == (
+        missing.exit_code,
+        (tmp_path / "none.db").exists(),
         before.exit_code,
         upgraded.exit_code,
         upgraded.stdout,
