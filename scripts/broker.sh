@@ -35,7 +35,9 @@ install_broker() {
 }
 
 broker_running() {
-    as_root rabbitmqctl -q status >/dev/null 2>&1
+    # `ping` only asks the node whether it runs; `status` also gathers the memory of every process, which a
+    # busy broker with many vhosts can take minutes to answer (seen here: over 30 minutes)
+    as_root timeout 60 rabbitmqctl -q ping >/dev/null 2>&1
 }
 
 start_broker() {
@@ -60,7 +62,7 @@ start_broker() {
 
 enable_plugins() {
     local enabled
-    enabled="$(as_root rabbitmq-plugins list -e -m 2>/dev/null || true)"
+    enabled="$(as_root timeout 120 rabbitmq-plugins list -e -m 2>/dev/null || true)"
     local missing=()
     for plugin in "${PLUGINS[@]}"; do
         grep -qx "$plugin" <<<"$enabled" || missing+=("$plugin")
@@ -103,7 +105,7 @@ raise_handle_limit() {
     # A broker started with a low open-files limit (about 930 handles) deadlocks vhost deletions once
     # a few hundred quorum queues exist; raise the broker's own handle budget while it runs.
     local limit
-    limit="$(as_root rabbitmqctl eval 'file_handle_cache:get_limit().' 2>/dev/null | tr -dc '0-9')"
+    limit="$(as_root timeout 60 rabbitmqctl eval 'file_handle_cache:get_limit().' 2>/dev/null | tr -dc '0-9')"
     if [ -n "$limit" ] && [ "$limit" -lt 4000 ]; then
         log "raising the broker's file handle limit from $limit to 4000"
         as_root rabbitmqctl eval 'file_handle_cache:set_limit(4000).' >/dev/null
