@@ -18,6 +18,10 @@ if ! command -v "$PYTHON" >/dev/null 2>&1 || ! "$PYTHON" -c 'import sys; assert 
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-venv python3-dev
     PYTHON=python3
 fi
+# one installer at a time: two scripts (scripts/run and scripts/test, or two scripts/run) starting together in
+# one checkout would otherwise pip-install into the same .venv at once and break it
+exec 9>.venv.lock
+flock 9
 if [ ! -x .venv/bin/python ]; then
     if ! "$PYTHON" -m venv .venv 2>/dev/null; then
         log "installing python3-venv from the OS packages"

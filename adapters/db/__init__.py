@@ -17,7 +17,14 @@ from adapters.db.admin import (
     Submitter,
     UnknownParticipant,
 )
-from adapters.db.engine import DEFAULT_URL, Database, database_url
+from adapters.db.engine import (
+    DEFAULT_URL,
+    BadDatabaseUrl,
+    Database,
+    NoDatabase,
+    database_url,
+    require_existing,
+)
 from adapters.db.memory import MemoryRegistry, MemoryTracking
 from adapters.db.registry import SqlRegistry
 from adapters.db.tracking import Purged, SqlTracking
@@ -25,6 +32,7 @@ from gateway.ports import Registry, Tracking
 
 __all__ = [
     "DEFAULT_URL",
+    "BadDatabaseUrl",
     "CredentialInfo",
     "Database",
     "DuplicateParticipant",
@@ -32,6 +40,7 @@ __all__ = [
     "IssuedCredential",
     "MemoryRegistry",
     "MemoryTracking",
+    "NoDatabase",
     "Purged",
     "RegistryAdmin",
     "RegistryError",
@@ -40,6 +49,7 @@ __all__ = [
     "Submitter",
     "UnknownParticipant",
     "database_url",
+    "require_existing",
 ]
 
 if TYPE_CHECKING:  # mypy checks here that each store satisfies its port

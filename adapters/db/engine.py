@@ -17,8 +17,11 @@ from adapters.db import migrate
 from adapters.db.connections import Connections
 from adapters.db.registry import SqlRegistry
 from adapters.db.tracking import STALE_AFTER, SqlTracking
+from gateway import paths
 
-DEFAULT_URL = "sqlite+aiosqlite:///var/gateway.db"
+DEFAULT_URL = (
+    paths.DATABASE_URL
+)  # the SQLite file var/gateway.db of the checkout, not of the working directory
 BUSY_TIMEOUT_MS = 30_000
 MAX_OVERFLOW = 20  # connections a pool may open above its size at peaks (closed again after use)
 # any constant: the key of the PostgreSQL advisory lock held while the schema is created
@@ -34,15 +37,19 @@ _DRIVERS = {
 }
 
 
+class BadDatabaseUrl(ValueError):
+    """A database URL of a driver the gateway does not use."""
+
+
 def database_url(url: str | None = None) -> URL:
-    """The async URL for ``url`` (default: the SQLite file ``var/gateway.db`` under the working directory).
+    """The async URL for ``url`` (default: the SQLite file ``var/gateway.db`` of the checkout).
 
     ``sqlite:///`` and ``postgresql://`` are accepted and given their async driver.
     """
     parsed = make_url(url or DEFAULT_URL)
     driver = _DRIVERS.get(parsed.drivername, parsed.drivername)
     if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
-        raise ValueError(f"unsupported database driver {parsed.drivername!r}: use SQLite or PostgreSQL")
+        raise BadDatabaseUrl(f"unsupported database driver {parsed.drivername!r}: use SQLite or PostgreSQL")
     return parsed.set(drivername=driver)
 
 
@@ -52,6 +59,24 @@ def sqlite_file(url: URL) -> Path | None:
     if not name or name == ":memory:" or name.startswith("file:"):
         return None
     return Path(name)
+
+
+class NoDatabase(LookupError):
+    """A command that only works on an existing database found no SQLite file; the text names it."""
+
+
+def require_existing(url: str | None = None) -> str:
+    """``url`` (default: :data:`DEFAULT_URL`) when it is a server or an existing SQLite file, else
+    :class:`NoDatabase`: a command that reads must not create an empty database and show nothing."""
+    chosen = url or DEFAULT_URL
+    parsed = database_url(chosen)
+    path = sqlite_file(parsed) if parsed.drivername.startswith("sqlite") else None
+    if path is not None and not path.exists():
+        raise NoDatabase(
+            f"no database file {path}: `scripts/run` or `gateway participants seed` makes it; "
+            "GATEWAY_DATABASE_URL or --db names another"
+        )
+    return chosen
 
 
 class Database:

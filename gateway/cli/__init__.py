@@ -6,7 +6,12 @@ import importlib
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Gegevensknooppunt gateway")
+from gateway.cli.failures import OneLineErrors
+
+# errors a user can mend (a bad setting, database or path) end in one line and exit code 2: see failures
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Gegevensknooppunt gateway", cls=OneLineErrors
+)
 
 # module name -> how it is mounted: a module exposes either `register(app)` (plain commands)
 # or `app` (a typer group mounted under its name).

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import inspect
 
-from adapters.audit.sql import SqlAuditLog, async_url
+from adapters.audit.sql import SqlAuditLog
+from adapters.db import require_existing
 from gateway.config import Settings
 from gateway.security.audit import ChainVerifier, Problem
 
@@ -22,13 +22,8 @@ DbOption = Annotated[
 
 
 def _url(db: str | None) -> str:
-    """The database URL to read; a SQLite file that does not exist is reported, not created."""
-    url = db or Settings.from_env().database_url
-    parsed = async_url(url)
-    if parsed.drivername.startswith("sqlite") and parsed.database and not Path(parsed.database).exists():
-        typer.echo(f"no database file {parsed.database}", err=True)
-        raise typer.Exit(2)
-    return url
+    """The database URL to read; a SQLite file that does not exist is reported (:class:`NoDatabase`)."""
+    return require_existing(db or Settings.from_env().database_url)
 
 
 async def _open(url: str) -> SqlAuditLog:

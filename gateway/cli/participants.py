@@ -11,10 +11,16 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from adapters.db import DEFAULT_URL, Database, RegistryError, Submitter, UnknownParticipant
+from adapters.db import (
+    DEFAULT_URL,
+    Database,
+    RegistryError,
+    Submitter,
+    UnknownParticipant,
+    require_existing,
+)
 from adapters.db.seed import Applied, SeedError, apply_seed, demo_tokens, load_seed, read_tokens, write_tokens
 from gateway.config import Settings
-from gateway.errors import Unavailable
 from gateway.ports import Participant, PartyKind
 
 group = typer.Typer(no_args_is_help=True, help="The participant registry: parties, submitters, credentials.")
@@ -38,9 +44,12 @@ def _url(db: str | None) -> str:
     return db or Settings.from_env().database_url
 
 
-def _run(db: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
+def _run(db: str | None, work: Callable[[Database], Awaitable[T]], *, create: bool = False) -> T:
+    """``work`` on the database; only ``create`` (add, seed) makes a SQLite database that is not there."""
+    url = _url(db) if create else require_existing(_url(db))
+
     async def main() -> T:
-        database = await Database.connect(_url(db))
+        database = await Database.connect(url)
         try:
             return await work(database)
         finally:
@@ -48,7 +57,7 @@ def _run(db: str | None, work: Callable[[Database], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except (RegistryError, SeedError, Unavailable, ValueError) as exc:
+    except (RegistryError, SeedError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
 
@@ -115,7 +124,7 @@ def add(
         active_until=_day(active_until, "--until"),
         delivery_format=delivery_format,  # type: ignore[arg-type]
     )
-    _run(db, lambda d: d.registry.add_participant(participant))
+    _run(db, lambda d: d.registry.add_participant(participant), create=True)
     _participants_table([participant], date.today())
 
 
@@ -293,7 +302,7 @@ def seed(
             tokens = await demo_tokens(d.registry, [p.code for p in loaded.participants], known)
         return applied, tokens
 
-    applied, tokens = _run(db, work)
+    applied, tokens = _run(db, work, create=True)
     typer.echo(
         f"seed {file}: {applied.added} added, {applied.updated} updated, {applied.unchanged} unchanged, "
         f"{applied.submitters} submitter relation(s)"

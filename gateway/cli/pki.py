@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
+from gateway import paths
 from gateway.security.pkidir import PkiDir, parties_from_toml
 
-DEFAULT_DIR = Path("var/pki")
-DEMO_PARTICIPANTS = Path("deploy/demo/participants.toml")
+DEFAULT_DIR = paths.PKI_DIR
+DEMO_PARTICIPANTS = paths.DEMO_SEED
 
 group = typer.Typer(no_args_is_help=True, help="Development PKI for mutual TLS and signed receipts.")
 

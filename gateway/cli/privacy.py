@@ -11,8 +11,7 @@ from typing import Annotated
 
 import typer
 
-from adapters.db import Database
-from adapters.db.engine import database_url
+from adapters.db import Database, require_existing
 from adapters.db.privacy import SqlPrivacyIndex
 from gateway.config import Settings
 from gateway.privacy.bsnkey import BsnHasher, load_or_create_key
@@ -35,13 +34,8 @@ def _settings() -> Settings:
 
 
 def _url(db: str | None) -> str:
-    """The database URL; a SQLite file that does not exist is reported, not created."""
-    url = db or _settings().database_url
-    parsed = database_url(url)
-    if parsed.drivername.startswith("sqlite") and parsed.database and not Path(parsed.database).exists():
-        typer.echo(f"no database file {parsed.database}", err=True)
-        raise typer.Exit(2)
-    return url
+    """The database URL; a SQLite file that does not exist is reported (:class:`NoDatabase`), not created."""
+    return require_existing(db or _settings().database_url)
 
 
 def _day(value: str | None, *, end: bool = False) -> datetime | None:

@@ -15,7 +15,7 @@ import uvicorn
 from gateway import logs
 from gateway.config import Settings
 from gateway.runtime import Runtime
-from gateway.security.serving import node_server_config, scheme
+from gateway.security.serving import node_server_config, scheme, tls_context
 
 
 class _Server(uvicorn.Server):
@@ -54,6 +54,8 @@ def _settle_heap() -> None:
 
 async def run(settings: Settings, banner: bool = False, reuse_port: bool = False) -> None:
     """Start the runtime and serve every node until SIGINT/SIGTERM; in-flight requests finish first."""
+    for node in settings.nodes:  # a dev PKI no client would accept stops the start before anything opens
+        tls_context(settings, node)
     runtime = await Runtime.start(settings)
     _settle_heap()
     servers = []

@@ -21,6 +21,7 @@ import httpx
 import typer
 
 from adapters.db.seed import SeedError, load_seed, read_tokens
+from gateway import paths
 from gateway.errors import NodeRole
 from gateway.security.serving import base_url, client_settings, client_verify
 from gateway.simulate.counterpart import Stats
@@ -109,9 +110,7 @@ def simulate(
         0.0, "--duration", help="stop after this many seconds (0: run until Ctrl-C)"
     ),
     count: int = typer.Option(0, "--count", help="start this many exchanges, then only answer"),
-    tokens: Path = typer.Option(
-        Path("var/demo-tokens.json"), "--tokens", help="party code -> API token (JSON)"
-    ),
+    tokens: Path = typer.Option(paths.DEMO_TOKENS, "--tokens", help="party code -> API token (JSON)"),
     parties: str = typer.Option(
         "", "--parties", help="comma-separated party codes to simulate (default: all)"
     ),

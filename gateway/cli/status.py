@@ -11,16 +11,16 @@ expired certificate), 2 when the gateway cannot be asked.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import typer
 
+from gateway import paths
 from gateway.ports import NODES
 from gateway.security.serving import base_url, client_settings, client_verify
 
-TOKEN_FILE = Path("var/operator-token")
+TOKEN_FILE = paths.OPERATOR_TOKEN_FILE
 
 
 def _token(given: str) -> str | None:

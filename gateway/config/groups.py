@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 from yarl import URL
 
+from gateway import paths
 from gateway.config.reading import setting
 from gateway.errors import NodeRole
 
@@ -41,7 +42,7 @@ class SecuritySettings(BaseModel):
         "directory of `receipt-key.pem`, the key that signs receipts; default the TLS directory, else `var/pki`",
     )
     privacy_key_file: Path = setting(
-        Path("var/privacy.key"), "HMAC key of the BSN index (inzage), kept outside the database"
+        paths.PRIVACY_KEY_FILE, "HMAC key of the BSN index (inzage), kept outside the database"
     )
     retention_days: int = setting(90, "bewaartermijn of tracking detail and the BSN index, in days", gt=0)
     purge_interval: float = setting(
@@ -63,7 +64,7 @@ class SecuritySettings(BaseModel):
 
     @property
     def receipt_key_dir(self) -> Path:
-        return self.receipt_dir or self.tls_dir or Path("var/pki")
+        return self.receipt_dir or self.tls_dir or paths.PKI_DIR
 
 
 class BrokerSettings(BaseModel):

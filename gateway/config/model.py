@@ -10,11 +10,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gateway import paths
 from gateway.config.groups import BrokerSettings, LogSettings, OpsSettings, SecuritySettings
 from gateway.config.reading import FlatEnvSource, environment, explain, setting
 from gateway.errors import NodeRole
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = paths.REPO_ROOT
 DEFAULT_SCHEMA_DIR = REPO_ROOT / "schemas"
 
 
@@ -71,7 +72,7 @@ class Settings(BaseSettings):
     ggk_port: int = setting(8081, "port of the municipal node (GGk role)", gt=0, le=65535)
     vecozo_port: int = setting(8082, "port of the provider node (VECOZO role)", gt=0, le=65535)
     database_url: str = setting(
-        "sqlite+aiosqlite:///var/gateway.db",
+        paths.DATABASE_URL,
         "SQLAlchemy URL of the database: SQLite (one process) or `postgresql+asyncpg://` (several processes)",
         secret=True,
     )

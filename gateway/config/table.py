@@ -79,7 +79,7 @@ def default_text(key: Key) -> str:
         return "(none)"
     if isinstance(value, tuple):
         value = (os.pathsep if value and isinstance(value[0], Path) else ",").join(str(v) for v in value)
-    if isinstance(value, Path) or (isinstance(value, str) and value.startswith(str(REPO_ROOT))):
+    if isinstance(value, Path | str) and str(REPO_ROOT) in str(value):
         value = str(value).replace(str(REPO_ROOT), "<checkout>")
     return f"`{value}`"
 

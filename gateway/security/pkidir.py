@@ -8,22 +8,27 @@ Layout::
     clients/revoked/<party>-<serial>.pem              (revoked certificates, kept for the record)
 
 Private keys are written 0600, certificates and the CRL 0644, directories 0700; every file is written to a
-temporary name first and then renamed, so a reader never sees half a file.
+temporary name first and then renamed, so a reader never sees half a file. ``init`` holds an exclusive lock
+(``.<dir>.lock`` beside the directory) while it writes, and a new CA with its certificates is made in a
+temporary directory that is renamed into place whole: two ``init`` at once (two ``scripts/run`` in one
+checkout) never mix the CA of one with the certificates of the other.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 
 from gateway.errors import NodeRole
 from gateway.security import pki
@@ -50,6 +55,10 @@ class CertificateInfo:
     not_after: datetime
     revoked: bool = False
     party: str | None = field(default=None)
+
+
+class PkiMismatch(ValueError):
+    """A certificate that does not chain to the CA it is served with; the text names both files."""
 
 
 def write_file(path: Path, data: bytes, *, private: bool) -> None:
@@ -185,6 +194,17 @@ class PkiDir:
         write_file(key, issued.key_pem(), private=True)
         write_file(cert, issued.cert_pem(), private=False)
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An exclusive lock on ``.<dir>.lock`` beside the directory, held while ``init`` writes."""
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root.parent / f".{self.root.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # also releases the lock
+
     def init(
         self,
         parties: Mapping[str, str | None],
@@ -196,19 +216,47 @@ class PkiDir:
         """Create what is missing: CA, node certificates, a client certificate per party, CRL, receipt key.
 
         What exists is kept unless ``force``: then the CA, node and client certificates and the CRL are made
-        anew (the receipt key stays, so receipts already given still verify).
+        anew (the receipt key stays, so receipts already given still verify). A new CA and everything it
+        issues are made in a temporary directory beside this one and renamed into place together.
         """
         for code in parties:
             if not pki.is_party_code(code):
                 raise ValueError(f"{code!r} is not a party code (4-digit gemeentecode or 8-digit AGB-code)")
         now = now or datetime.now(UTC)
+        with self._locked():
+            if force or not (self.ca_cert.exists() and self.ca_key.exists()):
+                return self._init_anew(parties, nodes, now)
+            return self._complete(parties, nodes, now)
+
+    def _init_anew(
+        self, parties: Mapping[str, str | None], nodes: Sequence[str], now: datetime
+    ) -> InitReport:
+        """A new CA with its certificates, made aside and renamed into place; the receipt key is kept."""
+        staging = PkiDir(tempfile.mkdtemp(prefix=f".{self.root.name}.new.", dir=self.root.parent))
+        try:
+            if self.receipt_key.exists():
+                write_file(staging.receipt_key, self.receipt_key.read_bytes(), private=True)
+            report = staging._complete(parties, nodes, now)
+            staging.root.chmod(0o700)
+            aside = None
+            if self.root.exists():
+                aside = Path(tempfile.mkdtemp(prefix=f".{self.root.name}.old.", dir=self.root.parent))
+                os.replace(self.root, aside / self.root.name)
+            os.replace(staging.root, self.root)
+        except BaseException:
+            shutil.rmtree(staging.root, ignore_errors=True)
+            raise
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
+        created = [p for p in report.created if p != self._rel(self.receipt_key)]
+        kept = [p for p in report.kept if p != self._rel(self.receipt_key)]
+        (kept if self._rel(self.receipt_key) in report.kept else created).append(self._rel(self.receipt_key))
+        return InitReport(tuple(created), tuple(kept))
+
+    def _complete(self, parties: Mapping[str, str | None], nodes: Sequence[str], now: datetime) -> InitReport:
+        """Write what is missing next to what is there (the caller holds the lock)."""
         created: list[str] = []
         kept: list[str] = []
-        if force:
-            for sub in ("nodes", "clients"):
-                shutil.rmtree(self.root / sub, ignore_errors=True)
-            for path in (self.ca_cert, self.ca_key, self.crl):
-                path.unlink(missing_ok=True)
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
 
         if self.ca_cert.exists() and self.ca_key.exists():
@@ -249,6 +297,21 @@ class PkiDir:
             self.receipt_signer()
             created.append(self._rel(self.receipt_key))
         return InitReport(tuple(created), tuple(kept))
+
+    def check_chain(self, cert_path: Path) -> None:
+        """Raise :class:`PkiMismatch` naming the files when ``cert_path`` is not issued by a CA in ``ca.pem``.
+
+        A missing or unreadable file raises ``OSError`` (``FileNotFoundError`` names the path).
+        """
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        for ca in self.trusted_cas():
+            with contextlib.suppress(ValueError, TypeError, InvalidSignature):
+                cert.verify_directly_issued_by(ca)
+                return
+        raise PkiMismatch(
+            f"{cert_path} is not issued by the CA in {self.ca_cert}: the files come from different "
+            f"`gateway pki init` runs; run `gateway pki init --force --out {self.root}` to make them anew"
+        )
 
     def revoke(self, code: str, *, now: datetime | None = None) -> int:
         """Revoke the party's current client certificate: add it to the CRL and move its files aside.

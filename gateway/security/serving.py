@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+from gateway import paths
 from gateway.config import Settings, environment
 from gateway.errors import NodeRole
 from gateway.http.limits import SlowClientLimits, guarded_protocol
@@ -30,7 +30,7 @@ def tls_context(settings: Settings, node: NodeRole) -> ssl.SSLContext | None:
     return node_server_context(PkiDir(sec.tls_dir), node, client_certs=sec.client_certs, check_time=False)
 
 
-DEV_PKI = Path("var/pki")  # where `scripts/run` keeps the dev PKI it serves with
+DEV_PKI = paths.PKI_DIR  # where `scripts/run` keeps the dev PKI it serves with
 
 # a node listening on every address is reached on the loopback address (its certificate names 127.0.0.1)
 _WILDCARD = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}

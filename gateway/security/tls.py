@@ -68,7 +68,9 @@ def server_context(
 def node_server_context(
     pki_dir: PkiDir, node: str, *, client_certs: ClientCerts = "optional", check_time: bool = True
 ) -> ssl.SSLContext:
-    """The server context of ``node`` from the dev PKI directory."""
+    """The server context of ``node`` from the dev PKI directory; refuses (:class:`PkiMismatch`, naming the
+    files) a node certificate that does not chain to the directory's CA, which no client would accept."""
+    pki_dir.check_chain(pki_dir.node_cert(node))
     return server_context(
         pki_dir.node_cert(node),
         pki_dir.node_key(node),

@@ -28,9 +28,13 @@ def test_urls_get_their_async_driver(given: str, driver: str) -> None:
     assert driver == database_url(given).drivername
 
 
-def test_default_url_is_the_sqlite_file_under_var() -> None:
-    """Without a URL the database is var/gateway.db in the working directory."""
-    assert (database_url().drivername, database_url().database) == ("sqlite+aiosqlite", "var/gateway.db")
+def test_default_url_is_the_sqlite_file_under_the_checkout_s_var() -> None:
+    """Without a URL the database is var/gateway.db of the checkout, whatever the working directory."""
+    root = Path(__file__).resolve().parents[2]
+    assert (database_url().drivername, database_url().database) == (
+        "sqlite+aiosqlite",
+        str(root / "var" / "gateway.db"),
+    )
 
 
 def test_other_databases_are_refused() -> None:
@@ -39,10 +43,9 @@ def test_other_databases_are_refused() -> None:
         database_url("mysql://u@h/db")
 
 
-async def test_sqlite_default_creates_its_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Connecting without a URL creates var/gateway.db under the working directory."""
-    monkeypatch.chdir(tmp_path)
-    db = await Database.connect()
+async def test_sqlite_creates_its_directory(tmp_path: Path) -> None:
+    """Connecting to a SQLite file in a directory that is not there yet creates both."""
+    db = await Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'var' / 'gateway.db'}")
     await db.close()
     assert (tmp_path / "var" / "gateway.db").is_file()
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from gateway.cli import status as status_cli
 from gateway.cli.status import render
 from gateway.config import Settings
+from gateway.security import serving
 from gateway.security.serving import base_url, client_settings
 from tests.e2e.conftest import ServedGateway, gateway_command
 from tests.harness import OPERATOR_TOKEN, GatewayUnderTest
@@ -48,7 +49,7 @@ async def test_a_node_not_ready_needs_attention(fake_gw: GatewayUnderTest) -> No
 
 def test_without_credential_status_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without an operator credential the command says how to give one and exits 2."""
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(status_cli, "TOKEN_FILE", tmp_path / "var" / "operator-token")
     monkeypatch.delenv("GATEWAY_OPERATOR_TOKEN", raising=False)
     cli = typer.Typer()
     cli.callback()(lambda: None)
@@ -87,9 +88,10 @@ async def test_status_overrides_over_mutual_tls(https_gw: ServedGateway) -> None
 def test_clients_default_to_the_dev_pki_of_scripts_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without GATEWAY_TLS_DIR the command-line clients use var/pki when it exists (as ``scripts/run``);
-    set but empty it means plain HTTP; a node listening on every address is asked on the loopback address."""
-    monkeypatch.chdir(tmp_path)
+    """Without GATEWAY_TLS_DIR the command-line clients use the checkout's var/pki when it exists (as
+    ``scripts/run``); set but empty it means plain HTTP; a node listening on every address is asked on the
+    loopback address."""
+    monkeypatch.setattr(serving, "DEV_PKI", tmp_path / "var" / "pki")
     before = client_settings({}).security.tls_dir
     (tmp_path / "var" / "pki").mkdir(parents=True)
     (tmp_path / "var" / "pki" / "ca.pem").write_text("")
@@ -97,7 +99,7 @@ def test_clients_default_to_the_dev_pki_of_scripts_run(
     plain = client_settings({"GATEWAY_TLS_DIR": ""}).security.tls_dir
     other = client_settings({"GATEWAY_TLS_DIR": "elsewhere"}).security.tls_dir
     wildcard = client_settings({"GATEWAY_HOST": "0.0.0.0"}).model_copy(update={"ggk_port": 18081})
-    assert (None, Path("var/pki"), None, Path("elsewhere"), "https://127.0.0.1:18081") == (
+    assert (None, tmp_path / "var" / "pki", None, Path("elsewhere"), "https://127.0.0.1:18081") == (
         before,
         after,
         plain,
