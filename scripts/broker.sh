@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Make sure a local RabbitMQ broker with the management and shovel plugins runs.
 #
-# Installs rabbitmq-server from the OS packages when it is missing, starts the default node when it is not
-# running (no systemd needed), enables the plugins the gateway uses and waits until the management API
-# answers. Idempotent and safe while the broker runs; it never stops a running broker.
+# Uses a broker whose management API already answers with the shovel plugin as it is. Otherwise installs
+# rabbitmq-server from the OS packages when it is missing, starts the default node when it is not running (no
+# systemd needed), raises its file handle limit, enables the plugins the gateway uses and waits until the
+# management API answers. Idempotent and safe while the broker runs; it never stops a running broker.
 #
 # Environment: GATEWAY_MANAGEMENT_URL (default http://127.0.0.1:15672), GATEWAY_BROKER_USER / _PASSWORD
 # (default guest/guest), BROKER_WAIT_SECONDS (default 90).
@@ -13,6 +14,7 @@ MANAGEMENT_URL="${GATEWAY_MANAGEMENT_URL:-http://127.0.0.1:15672}"
 USER_NAME="${GATEWAY_BROKER_USER:-guest}"
 USER_PASSWORD="${GATEWAY_BROKER_PASSWORD:-guest}"
 WAIT_SECONDS="${BROKER_WAIT_SECONDS:-90}"
+SHOWN_URL="$(sed -E 's#//[^/@]*@#//#' <<<"$MANAGEMENT_URL")"  # without a user and password in it
 PLUGINS=(rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management)
 
 log() { printf 'broker: %s\n' "$*" >&2; }
@@ -75,13 +77,18 @@ enable_plugins() {
     as_root rabbitmq-plugins enable "${missing[@]}" >/dev/null
 }
 
-management_answers() {
+# GET a management API path with the broker user (curl when installed, else Python); the URL may carry user
+# and password itself (as GATEWAY_MANAGEMENT_URL of the gateway does)
+api_answers() {
     if command -v curl >/dev/null 2>&1; then
-        curl -fsS -o /dev/null -u "$USER_NAME:$USER_PASSWORD" "$MANAGEMENT_URL/api/overview" 2>/dev/null
+        curl -fsS -o /dev/null -u "$USER_NAME:$USER_PASSWORD" "$MANAGEMENT_URL$1" 2>/dev/null
     else
-        python3 - "$MANAGEMENT_URL/api/overview" "$USER_NAME" "$USER_PASSWORD" <<'PY' 2>/dev/null
-import base64, sys, urllib.request
+        python3 - "$MANAGEMENT_URL$1" "$USER_NAME" "$USER_PASSWORD" <<'PY' 2>/dev/null
+import base64, sys, urllib.parse, urllib.request
 url, user, password = sys.argv[1:4]
+parts = urllib.parse.urlsplit(url)
+user, password = parts.username or user, parts.password or password
+url = urllib.parse.urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
 token = base64.b64encode(f"{user}:{password}".encode()).decode()
 request = urllib.request.Request(url, headers={"Authorization": f"Basic {token}"})
 urllib.request.urlopen(request, timeout=5).read()
@@ -89,16 +96,19 @@ PY
     fi
 }
 
+management_answers() { api_answers /api/overview; }
+shovel_answers() { api_answers /api/shovels; }
+
 wait_for_management() {
     local deadline=$((SECONDS + WAIT_SECONDS))
     until management_answers; do
         if [ "$SECONDS" -ge "$deadline" ]; then
-            log "management API at $MANAGEMENT_URL did not answer within ${WAIT_SECONDS}s"
+            log "management API at $SHOWN_URL did not answer within ${WAIT_SECONDS}s"
             exit 1
         fi
         sleep 1
     done
-    log "ready: management API answers at $MANAGEMENT_URL"
+    log "ready: management API answers at $SHOWN_URL"
 }
 
 raise_handle_limit() {
@@ -112,24 +122,16 @@ raise_handle_limit() {
     fi
 }
 
-shovel_answers() {
-    python3 - "$MANAGEMENT_URL/api/shovels" "$USER_NAME" "$USER_PASSWORD" <<'PY' 2>/dev/null
-import base64, sys, urllib.request
-url, user, password = sys.argv[1:4]
-token = base64.b64encode(f"{user}:{password}".encode()).decode()
-request = urllib.request.Request(url, headers={"Authorization": f"Basic {token}"})
-urllib.request.urlopen(request, timeout=5).read()
-PY
-}
 
-# a broker this machine cannot manage with rabbitmqctl already answers (another container, a chroot beside a
-# running broker, a remote host): use it as it is when it has the plugins, never start a second one
+# a broker already answers with the management and shovel plugins (this machine's, another container's, or one
+# beside a chroot): use it as it is, without rabbitmqctl (whose CLI node can wait minutes when several run at
+# once), and never start a second one
+if management_answers && shovel_answers; then
+    log "ready: a running broker answers at $SHOWN_URL with the management and shovel plugins"
+    exit 0
+fi
 if ! command -v rabbitmqctl >/dev/null 2>&1 && management_answers; then
-    if shovel_answers; then
-        log "ready: a running broker answers at $MANAGEMENT_URL with the management and shovel plugins"
-        exit 0
-    fi
-    log "the broker at $MANAGEMENT_URL has no shovel plugin and this machine cannot enable it"
+    log "the broker at $SHOWN_URL has no shovel plugin and this machine cannot enable it"
     exit 1
 fi
 install_broker
