@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -84,8 +85,9 @@ def _wait_until_serving(running: Running, process: subprocess.Popen[bytes]) -> N
         log = running.log.read_text(errors="replace")
         if ca.exists() and re.search(r'"sender": "(99\d\d|9899\d{4})"', log):
             try:
+                verify = ssl.create_default_context(cafile=str(ca))
                 answers = [
-                    httpx.get(f"https://127.0.0.1:{port}/healthz", verify=str(ca), timeout=5).status_code
+                    httpx.get(f"https://127.0.0.1:{port}/healthz", verify=verify, timeout=5).status_code
                     for port in running.ports.values()
                 ]
             except httpx.HTTPError:
