@@ -135,6 +135,7 @@ class Runtime:
                 receipts=protection.signer,
                 limits=protection.limits,
                 audit=protection.audit,
+                engine=engine.with_mode(settings.content_rules_for(node)),
             )
             runtime.services[node] = svc
             runtime.apps[node] = create_app(svc, extra_routers=(keys_api.router,))

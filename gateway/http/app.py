@@ -52,6 +52,7 @@ ROUTER_MODULES = (
     "gateway.http.vsp",
     "gateway.http.metrics",
     "gateway.http.dashboard",
+    "gateway.http.validaties",
 )
 
 

@@ -29,7 +29,7 @@ from gateway.ports import NODES
 router = APIRouter(prefix="/dashboard", tags=["operations"], include_in_schema=True)
 
 HERE = Path(__file__).resolve().parent
-STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css", "validatie.js": "text/javascript"}
 _env = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -144,6 +144,13 @@ async def logout() -> Response:
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(session.COOKIE, path="/dashboard")
     return response
+
+
+@router.get("/validatie", response_class=HTMLResponse, summary="Validate a message file in the browser")
+async def validatie(svc: Services) -> HTMLResponse:
+    """The validation page: open to anyone (it holds no data); the validation itself (POST /v1/validaties)
+    needs a participant's credential or client certificate, or the operator credential."""
+    return _render("validatie.html", node=svc.node, operator=None, page="validatie")
 
 
 @router.get("/static/{name}", summary="The dashboard's script and style", include_in_schema=False)

@@ -17,6 +17,7 @@ from gateway.ports import MailboxReader, Registry, Tracking
 from gateway.security.audit import AuditLog
 from gateway.security.receipts import ReceiptSigner
 from gateway.security.tls import peer_certificate_der
+from gateway.standard.engine import Engine
 
 XML_TYPES = ("application/xml", "text/xml")
 
@@ -41,6 +42,7 @@ class NodeServices:
     receipts: ReceiptSigner | None = None
     limits: Limits | None = None
     audit: AuditLog | None = None
+    engine: Engine | None = None  # the standard engine, for the validation service (POST /v1/validaties)
 
     def __repr__(self) -> str:
         return f"NodeServices(node={self.node!r})"

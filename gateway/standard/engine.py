@@ -34,7 +34,7 @@ from typing import cast
 
 from lxml import etree
 
-from gateway.errors import CodeMismatch, ContentRulesBroken, ErrorItem, Rejection, SchemaInvalid
+from gateway.errors import CodeMismatch, ContentRulesBroken, ErrorItem, Rejection, SchemaInvalid, TooDeep
 from gateway.standard.catalog import Catalog, MessageType
 from gateway.standard.classify import Classifier, Known
 from gateway.standard.errortext import MAX_ERRORS, schema_errors
@@ -67,6 +67,17 @@ class Verdict:
     def findings(self) -> tuple[ErrorItem, ...]:
         """Broken content rules of an accepted message (``warn`` mode)."""
         return self.header.findings if self.header is not None else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Examined(Verdict):
+    """A :class:`Verdict` with the content rules a schema-invalid message breaks as well (``findings``)."""
+
+    extra: tuple[ErrorItem, ...] = ()
+
+    @property
+    def findings(self) -> tuple[ErrorItem, ...]:
+        return self.extra
 
 
 class Engine:
@@ -183,6 +194,29 @@ class Engine:
         if mismatches:
             raise CodeMismatch(_summary(CodeMismatch.title, total), errors=[*mismatches, *found])
         raise SchemaInvalid(_summary(f"{known.type.name} does not conform to its XSD", total), errors=found)
+
+    def examine(self, data: bytes) -> Examined:
+        """Everything this engine finds in one message, for the validation service: the verdict in this
+        engine's mode (a ``ContentRulesBroken`` rejection when rules break, whatever the mode) and, when the
+        XSD already refused it, the content rules judged on it all the same."""
+        message: MessageType | None = None
+        try:
+            root = parse(data, self.limits, check_depth=False)
+            known = self._classify(root)
+            message = known.type
+        except Rejection as exc:
+            return Examined(None, message, exc)
+        try:
+            header = self.with_mode("warn")._check(root, known, own_tree=True)
+        except Rejection as exc:
+            if isinstance(exc, TooDeep) or not isinstance(exc, SchemaInvalid | CodeMismatch):
+                return Examined(None, message, exc)
+            found = self.rules.check(known.schema.namespace, root)[:MAX_ERRORS]
+            return Examined(None, message, exc, tuple(f.item(ContentRulesBroken.code) for f in found))
+        if not header.findings:
+            return Examined(header, message, None)
+        title = _summary(f"{message.name} breaks content rules of the standard", len(header.findings))
+        return Examined(header, message, ContentRulesBroken(title, errors=header.findings))
 
     def verdict(self, data: bytes) -> Verdict:
         """:meth:`check` without raising: the header, the message type (once classified) or the Rejection."""

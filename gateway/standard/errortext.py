@@ -33,6 +33,83 @@ _VALUE_FORMS: Final = (
     (re.compile(r"(key-sequence )\[.*\]", re.S), r"\1[…]"),
 )
 _LEFTOVER_VALUE = re.compile(r"(?i)(value )'[^']*'")
+_ELEMENT = re.compile(r"^Element '([^']+)'")
+_FACET = re.compile(r"\[facet '(\w+)'\]")
+_LIMIT = re.compile(r"(?:allowed (?:maximum|minimum) length of '|value allowed \(')([^']*)'")
+_PATTERN_OF = re.compile(r"by the pattern '(.*)'\.$", re.S)
+
+# The restrictions (RS) and constraints of iJw/iWmo 3.2 that the XSD enforces, by the facet that fails: an
+# XSD error names the rule it enforces too (schemas/*/3_2/regels.toml lists them as status "xsd").
+_MAX_LENGTH: Final = {
+    "1": "RS008",
+    "2": "RS009",
+    "3": "RS010",
+    "4": "RS011",
+    "5": "RS012",
+    "6": "RS013",
+    "8": "RS014",
+    "9": "RS015",
+    "10": "RS016",
+    "12": "RS017",
+    "15": "RS018",
+    "20": "RS019",
+    "24": "RS020",
+    "25": "RS021",
+    "35": "RS023",
+    "36": "RS024",
+    "64": "RS025",
+    "80": "RS026",
+    "200": "RS028",
+}
+_MAXIMUM: Final = {
+    "99": "RS002",
+    "99999": "RS004",
+    "99999999": "RS005",
+    "999999999": "RS006",
+    "999999999999": "RS040",
+}
+_PATTERN: Final = {
+    "[^:Z]*": "RS032",
+    "[^Z+-]+": "RS034",
+    "[0-9]{4}": "RS035",
+    "[0-9]{8}": "RS036",
+    "[0-9]{9}": "RS037",
+    "([a-zA-ZÀ-ỳ])+": "RS045",
+    "[0-9]*": "RS046",
+    "(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)": "RS048",
+    "([.\\s]*\\S+[.\\s]*)+": "RS031",
+    ".*[^\\s].*": "RS033",
+    "([a-zA-Z0-9])+": "CS319",
+}
+HEADER_RULES: Final = {"BerichtCode": "RS047", "BerichtVersie": "CS025", "BerichtSubversie": "CS015"}
+
+
+def restriction(message: str) -> str | None:
+    """The RS/CS code an XSD error message enforces (``Element 'Bsn': [facet 'pattern'] ... '[0-9]{9}'`` is
+    RS037), or None when the facet is not one the release names."""
+    element = _ELEMENT.match(message)
+    name = element.group(1) if element else ""
+    if name in HEADER_RULES:
+        return HEADER_RULES[name]
+    facet = _FACET.search(message)
+    if facet is None:
+        return None
+    kind = facet.group(1)
+    found = (_PATTERN_OF if kind == "pattern" else _LIMIT).search(message)
+    value = found.group(1) if found else ""
+    if kind == "maxLength":
+        return _MAX_LENGTH.get(value)
+    if kind == "minLength" and value == "1":
+        return "RS031" if name == "Commentaar" else "RS033"
+    if kind == "maxInclusive":
+        return _MAXIMUM.get(value)
+    if kind == "minInclusive" and value == "0":
+        return "RS001"
+    if kind == "pattern":
+        return _PATTERN.get(value)
+    return None
+
+
 _PREFIX = re.compile(r"(?<=/)[A-Za-z_][\w.-]*:")
 
 
@@ -85,12 +162,14 @@ def schema_errors(
     for entry in log:
         if len(items) >= cap:
             break
+        text = mask_values(entry.message)
         items.append(
             ErrorItem(
                 code=code,
-                text=mask_values(entry.message),
+                text=text,
                 line=entry.line or None,
                 path=element_path(entry.path, root),
+                rule=restriction(text),
             )
         )
     return items

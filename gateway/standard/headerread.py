@@ -17,6 +17,7 @@ from lxml import etree
 
 from gateway.errors import ErrorItem, SchemaInvalid
 from gateway.standard.classify import Known
+from gateway.standard.errortext import HEADER_RULES
 from gateway.standard.header import Header
 
 CODE_MISMATCH = "IB240"
@@ -132,6 +133,7 @@ def code_errors(head: HeaderView, known: Known, expected: dict[str, str]) -> lis
                     f"of {known.type.standard} {known.type.release} (expected {expected[name]})",
                     line=_line(element),
                     path=f"/Bericht/Header/{name}",
+                    rule=HEADER_RULES.get(name),
                 )
             )
     return items

@@ -58,9 +58,12 @@ def element_rules(standard: str) -> list[tuple[str, str, str]]:
                 element = ".".join(c for c in cells[1:5] if c)
                 rows.append((_number(cells[0]), element, cells[7]))
         for block in text.split("\n# Regel ")[1:]:  # the one-block-per-rule form (iJw)
-            meta = dict(re.findall(r"^- (\w[\w ]*?): (.*)$", block, re.M))
+            pairs = re.findall(r"^- (\w[\w -]*?): (.*)$", block, re.M)
+            meta = dict(pairs)
             if "Regelcode" in meta and "Bericht" in meta:
-                element = f"{meta.get('Berichtklasse', '')}.{meta.get('Element', '')}"
+                parts = [meta.get("Berichtklasse", ""), meta.get("Element", "")]
+                parts += [value for key, value in pairs if key == "CDT-element"]
+                element = ".".join(parts)
                 rows.append((_number(meta["Bericht"]), element, meta["Regelcode"]))
     return rows
 

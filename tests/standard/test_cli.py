@@ -63,7 +63,7 @@ def test_json_line_per_file(run: CliRunner) -> None:
                     "code": "StUF055",
                     "line": 9,
                     "path": "/Bericht/Header/Afzender",
-                    "rule": None,
+                    "rule": "RS035",
                     "retourcode": None,
                     "text": "Element 'Afzender': [facet 'pattern'] The value is not accepted by the pattern "
                     "'[0-9]{4}'.",
