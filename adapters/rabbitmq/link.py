@@ -134,4 +134,6 @@ class LinkConsumer:
             )
 
     async def _deliver(self, link: LinkMessage) -> None:
-        await self._sessions[self.node].publish(MAILBOX, link.recipient, link.properties.message(link.body))
+        await self._sessions[self.node].publish_body(
+            MAILBOX, link.recipient, link.body, link.properties.amqp()
+        )

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 import aio_pika
+import aiormq
 from aio_pika.abc import AbstractIncomingMessage, DeliveryMode
 
 from gateway.errors import NodeRole, Rejection
@@ -55,6 +56,19 @@ class MessageProperties:
             content_type=message.content_type or "",
             timestamp=stamp,
             headers=MappingProxyType(gateway_headers(message.headers)),
+        )
+
+    def amqp(self) -> aiormq.spec.Basic.Properties:
+        """These properties as the AMQP client sends them: what :meth:`message` would carry, built without
+        the message object (the publish path's own, once per message)."""
+        return aiormq.spec.Basic.Properties(
+            content_type=self.content_type,
+            correlation_id=self.correlation_id,
+            delivery_mode=DeliveryMode.PERSISTENT.value,
+            headers=dict(self.headers),
+            message_id=self.message_id,
+            priority=0,
+            timestamp=self.timestamp,
         )
 
     def message(self, body: bytes) -> aio_pika.Message:
@@ -146,6 +160,11 @@ class LinkMessage:
 def message_for(delivery: Delivery) -> aio_pika.Message:
     """The AMQP message that carries ``delivery``."""
     return MessageProperties.of_delivery(delivery).message(delivery.body)
+
+
+def properties_for(delivery: Delivery) -> aiormq.spec.Basic.Properties:
+    """The AMQP properties of :func:`message_for`, without the message object."""
+    return MessageProperties.of_delivery(delivery).amqp()
 
 
 def gateway_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.rabbitmq.properties import message_for
+from adapters.rabbitmq.properties import properties_for
 from adapters.rabbitmq.session import Sessions
 from adapters.rabbitmq.topology import MAILBOX, OUTBOUND
 from gateway.ports import Delivery
@@ -24,8 +24,8 @@ class RabbitPublisher:
 
     async def publish(self, delivery: Delivery) -> None:
         session = self._sessions[delivery.origin_node]
-        message = message_for(delivery)
+        properties = properties_for(delivery)
         if delivery.target_node != delivery.origin_node:
-            await session.publish(OUTBOUND, delivery.target_node, message)
+            await session.publish_body(OUTBOUND, delivery.target_node, delivery.body, properties)
         else:
-            await session.publish(MAILBOX, delivery.recipient, message)
+            await session.publish_body(MAILBOX, delivery.recipient, delivery.body, properties)

@@ -110,17 +110,19 @@ class AmqpSession:
 
     async def publish(self, exchange: str, routing_key: str, message: aio_pika.Message) -> None:
         """Publish mandatory and return once the broker confirmed; any failure is :class:`Unavailable`."""
+        await self.publish_body(exchange, routing_key, message.body, message.properties)
+
+    async def publish_body(
+        self, exchange: str, routing_key: str, body: bytes, properties: aiormq.spec.Basic.Properties
+    ) -> None:
+        """As :meth:`publish`, for a body and its properties (no message object on the hot path)."""
         await self.connection()
         channel = self._pick()
         try:
             async with asyncio.timeout(self._confirm_timeout):
                 underlay = await channel.get_underlay_channel()
                 await underlay.basic_publish(
-                    message.body,
-                    exchange=exchange,
-                    routing_key=routing_key,
-                    properties=message.properties,
-                    mandatory=True,
+                    body, exchange=exchange, routing_key=routing_key, properties=properties, mandatory=True
                 )
         except TimeoutError as exc:
             raise Unavailable("broker did not confirm in time") from exc

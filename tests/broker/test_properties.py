@@ -35,6 +35,13 @@ def test_properties_carry_ids_type_and_headers() -> None:
     assert expected == got
 
 
+def test_the_publish_path_sends_the_same_properties_as_the_message_would() -> None:
+    """The properties built for the publish path encode to the very bytes the aio-pika message's would."""
+    sent = delivery("0363", origin="vecozo", target="ggk")
+    props = MessageProperties.of_delivery(sent)
+    assert props.message(sent.body).properties.marshal() == props.amqp().marshal()
+
+
 def test_broker_headers_are_left_off() -> None:
     """Headers the broker adds (x-delivery-count, x-death) are not part of the gateway's headers."""
     assert gateway_headers({"message": b"WMO315", "n": 3, "x-delivery-count": 2, "x-death": []}) == {
