@@ -51,6 +51,7 @@ class Servers:
     env: dict[str, str]  # GATEWAY_AMQP_URL, GATEWAY_MANAGEMENT_URL of the broker
     own: bool = False
     own_pg: OwnPostgres | None = None
+    own_node: OwnNode | None = None
 
     @classmethod
     @contextlib.contextmanager
@@ -63,7 +64,9 @@ class Servers:
         try:
             node.start()
             servers = cls(
-                {"GATEWAY_AMQP_URL": node.amqp_url, "GATEWAY_MANAGEMENT_URL": node.management_url}, own=True
+                {"GATEWAY_AMQP_URL": node.amqp_url, "GATEWAY_MANAGEMENT_URL": node.management_url},
+                own=True,
+                own_node=node,
             )
             yield servers
         finally:
@@ -77,6 +80,13 @@ class Servers:
         if self.own and self.own_pg is None:
             self.own_pg = OwnPostgres.start()
         return None if self.own_pg is None else self.own_pg.admin_url
+
+    def broker_pid(self, place: BrokerPlace) -> int | None:
+        """The broker node's OS pid: from its own pid file, else as the management API tells it."""
+        if self.own_node is not None:
+            with contextlib.suppress(OSError, ValueError):
+                return int((self.own_node.base / "node.pid").read_text().split()[0])
+        return place.broker_pid()
 
     @property
     def postgres_pid(self) -> int | None:
@@ -115,7 +125,10 @@ class Stack:
 
     @property
     def broker_pids(self) -> list[int]:
-        pid = self.place.broker_pid()
+        """The broker's process, or none when it cannot be found (its CPU then reads None, never 0)."""
+        pid = self.servers.broker_pid(self.place)
+        if pid is None:
+            print("bench: the broker's pid is unknown: no broker CPU in this run", file=sys.stderr)
         return [pid] if pid else []
 
     @property
