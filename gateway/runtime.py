@@ -21,6 +21,7 @@ from gateway.errors import NodeRole
 from gateway.http.app import create_app
 from gateway.http.deps import NodeServices
 from gateway.interfaces.link import LinkCheck
+from gateway.koppeling.service import Koppeling
 from gateway.metrics import GatewayMetrics
 from gateway.ops.observe import LinkCallbacks, MeasuredLink, MeasuredPublisher, MetricsCounter
 from gateway.ops.operations import Operations
@@ -112,16 +113,17 @@ class Runtime:
         publisher = MeasuredPublisher(broker.publisher, metrics)
         observers = Observers(sinks=protection.sinks, counters=(MetricsCounter(metrics),))
         for node in settings.nodes:
+            pipeline = Pipeline(
+                node,
+                EngineChecker(engine.with_mode(settings.content_rules_for(node))),
+                db.registry,
+                db.tracking,
+                publisher,
+                observers=observers,
+            )
             svc = NodeServices(
                 node=node,
-                pipeline=Pipeline(
-                    node,
-                    EngineChecker(engine.with_mode(settings.content_rules_for(node))),
-                    db.registry,
-                    db.tracking,
-                    publisher,
-                    observers=observers,
-                ),
+                pipeline=pipeline,
                 identity=protection.identity(db.registry),
                 registry=db.registry,
                 tracking=db.tracking,
@@ -136,6 +138,11 @@ class Runtime:
                 limits=protection.limits,
                 audit=protection.audit,
                 engine=engine.with_mode(settings.content_rules_for(node)),
+                koppeling=None
+                if node != "vecozo"
+                else Koppeling.of(
+                    node, pipeline, db.registry, db.tracking, broker.reader, db.koppeling, settings.max_bytes
+                ),
             )
             runtime.services[node] = svc
             runtime.apps[node] = create_app(svc, extra_routers=(keys_api.router,))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from adapters.db import migrate
 from adapters.db.connections import Connections
+from adapters.db.koppeling import SqlKoppeling
 from adapters.db.registry import SqlRegistry
 from adapters.db.tracking import STALE_AFTER, SqlTracking
 from gateway import paths
@@ -93,6 +94,7 @@ class Database:
         self.connections = Connections(engine, autocommit)
         self.registry = SqlRegistry(self.connections, cache_seconds=registry_cache_seconds)
         self.tracking = SqlTracking(self.connections, stale_after=stale_after)
+        self.koppeling = SqlKoppeling(self.connections)  # VECOZO REST: pushes by traceerId, pull lists
 
     @property
     def dialect(self) -> str:

@@ -1,4 +1,5 @@
-"""The tables. No payload and no personal data: codes, ids, hashes, sizes and times only."""
+"""The tables. No personal data: codes, ids, hashes, sizes and times only; payloads only in the REST pull
+list (``koppeling_inbox``), for as long as VECOZO keeps them (see ``gateway.koppeling``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -155,4 +157,50 @@ events = Table(
     Column("node", String(6), nullable=False),
     Column("at", UtcDateTime, nullable=False, index=True),
     Column("detail", JSON, nullable=False),
+)
+
+# --- the VSP-Koppeling REST interfaces (gateway.koppeling) ----------------------------------------------
+# pushes by traceerId: ids, codes, the stated routing and the refusal's meldingen (codes, paths, rule texts)
+koppeling_pushes = Table(
+    "koppeling_pushes",
+    metadata,
+    Column("id", String(UUID), primary_key=True),
+    Column("afzender", String(CODE), nullable=False),
+    Column("submitter", String(CODE), nullable=False),
+    Column("traceer_id", String(UUID), nullable=False, index=True),
+    Column("conversatie_id", String(UUID), nullable=False, index=True),
+    Column("als_antwoord_op", String(UUID), nullable=True, index=True),
+    Column("referentie_id", String(150), nullable=True),
+    Column("sha256", String(64), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False, index=True),
+    Column("routing", JSON, nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("tracking_id", String(UUID), nullable=True, index=True),
+    Column("meldingen", JSON, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=True),
+    CheckConstraint("state IN ('pending', 'accepted', 'refused')", name="state"),
+    # BRS114: a traceerId names one message of its sender
+    UniqueConstraint("afzender", "traceer_id"),
+)
+
+# the pull lists: the one table that holds payloads, each only until 24 hours after its first download
+# (and no longer than the retention period when never downloaded)
+koppeling_inbox = Table(
+    "koppeling_inbox",
+    metadata,
+    Column("party", String(CODE), nullable=False),
+    Column("traceer_id", String(UUID), nullable=False),
+    Column("tracking_id", String(UUID), nullable=False),
+    Column("ontvangen_op", UtcDateTime, nullable=False, index=True),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("metadata", JSON, nullable=False),
+    Column("berichttype", String(60), nullable=False),
+    Column("conversatie_id", String(UUID), nullable=False),
+    Column("als_antwoord_op", String(UUID), nullable=True),
+    Column("payload", LargeBinary, nullable=True),
+    Column("downloaded_at", UtcDateTime, nullable=True),
+    Column("confirmed_at", UtcDateTime, nullable=True),
+    PrimaryKeyConstraint("party", "traceer_id"),
+    Index(None, "party", "confirmed_at", "ontvangen_op"),
 )

@@ -39,6 +39,10 @@ def create_app(
         count_refusals_before_ingest(app, services.node, services.ops.metrics)
     for router in (*_routers(), *extra_routers):
         app.include_router(router)
+    if services.koppeling is not None:  # VECOZO's REST interfaces, on the provider node
+        from gateway.http import koppeling
+
+        koppeling.install(app)
     return app
 
 

@@ -35,6 +35,9 @@ class NodeServices:
     max_bytes: int
     lease_seconds: int
     operator_token: str | None = None
+    koppeling: Any = (
+        None  # gateway.koppeling.service.Koppeling: VECOZO REST push, pull, status (provider node)
+    )
     admin: Any = None  # the registry's management interface (adapters.db.admin.RegistryAdmin)
     broker: Any = None  # the broker (adapters.rabbitmq.Broker): mailbox provisioning, depths
     ops: Any = None  # gateway.ops.operations.Operations: metrics, dashboard, dead letters
@@ -92,6 +95,11 @@ async def xml_body(request: Request, limit: int) -> bytes:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in XML_TYPES:
         raise UnsupportedMediaType(f"content type {media or '(none)'} is not application/xml")
+    return await bounded_body(request, limit)
+
+
+async def bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (TooLarge) as soon as it is larger than ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"message of {declared} bytes exceeds the limit of {limit} bytes")

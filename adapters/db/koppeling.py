@@ -1,0 +1,195 @@
+"""The REST store of the VSP-Koppeling on SQLAlchemy: pushes by traceerId and the providers' pull lists.
+
+Implements :class:`gateway.koppeling.store.KoppelingStore` on the tables ``koppeling_pushes`` and
+``koppeling_inbox`` (``adapters.db.schema``). A traceerId is claimed by an ``INSERT .. ON CONFLICT DO
+NOTHING`` on the unique (afzender, traceer_id), so concurrent pushes of one traceerId resolve in the database;
+a message put on a pull list twice (a redelivery from the mailbox) is inserted once the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+
+from adapters.db.connections import Connections
+from adapters.db.schema import koppeling_inbox as inbox
+from adapters.db.schema import koppeling_pushes as pushes
+from adapters.db.tracking import check_aware
+from gateway.koppeling.problems import Meld
+from gateway.koppeling.store import Filter, Inboxed, Purged, Pushed, PushState
+
+_PUSH_FIELDS = tuple(f for f in Pushed.__dataclass_fields__ if f != "meldingen")
+_INBOX_FIELDS = tuple(Inboxed.__dataclass_fields__)
+_LISTED = [c for c in inbox.c if c.name != "payload"]
+
+
+def _push_row(pushed: Pushed) -> dict[str, Any]:
+    row = {name: getattr(pushed, name) for name in _PUSH_FIELDS}
+    row["routing"] = dict(pushed.routing)
+    row["meldingen"] = [m.as_dict() for m in pushed.meldingen]
+    return row
+
+
+def _pushed(row: RowMapping) -> Pushed:
+    values = {name: row[name] for name in _PUSH_FIELDS}
+    melds = tuple(Meld(m["code"], m["omschrijving"], m.get("toelichting")) for m in row["meldingen"] or ())
+    return Pushed(**values, meldingen=melds)
+
+
+def _inboxed(row: RowMapping) -> Inboxed:
+    return Inboxed(**{name: row[name] for name in _INBOX_FIELDS if name in row})
+
+
+class SqlKoppeling:
+    """The REST store in the node's database (same connections as the tracking store)."""
+
+    def __init__(self, connections: Connections) -> None:
+        self._db = connections
+
+    def __repr__(self) -> str:
+        return f"SqlKoppeling(dialect={self._db.dialect!r})"
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert)(table)
+
+    async def claim_push(self, pushed: Pushed) -> Pushed | None:
+        check_aware(pushed.received_at)
+        stmt = (
+            self._insert(pushes)
+            .values(_push_row(pushed))
+            .on_conflict_do_nothing(index_elements=["afzender", "traceer_id"])
+            .returning(pushes.c.id)
+        )
+        key = and_(pushes.c.afzender == pushed.afzender, pushes.c.traceer_id == pushed.traceer_id)
+        async with self._db.statement() as conn:
+            if (await conn.execute(stmt)).first() is not None:
+                return None
+            row = (await conn.execute(select(pushes).where(key))).first()
+        if row is None:  # released between our insert and our read: try once more
+            return await self.claim_push(pushed)
+        return _pushed(row._mapping)
+
+    async def settle_push(
+        self,
+        push_id: str,
+        state: PushState,
+        tracking_id: str | None,
+        meldingen: tuple[Meld, ...],
+        at: datetime,
+    ) -> None:
+        check_aware(at)
+        values = {
+            "state": state,
+            "tracking_id": tracking_id,
+            "meldingen": [m.as_dict() for m in meldingen],
+            "changed_at": at,
+        }
+        async with self._db.statement() as conn:
+            await conn.execute(update(pushes).where(pushes.c.id == push_id).values(values))
+
+    async def release_push(self, push_id: str) -> None:
+        async with self._db.statement() as conn:
+            await conn.execute(delete(pushes).where(pushes.c.id == push_id, pushes.c.state == "pending"))
+
+    async def _pushes(self, *where: Any) -> list[Pushed]:
+        query = select(pushes).where(*where).order_by(pushes.c.received_at, pushes.c.id)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_pushed(r._mapping) for r in rows]
+
+    async def pushes_by_traceer(self, traceer_id: str) -> list[Pushed]:
+        return await self._pushes(
+            (pushes.c.traceer_id == traceer_id) | (pushes.c.als_antwoord_op == traceer_id)
+        )
+
+    async def pushes_by_tracking(self, tracking_ids: list[str]) -> dict[str, Pushed]:
+        if not tracking_ids:
+            return {}
+        found = await self._pushes(pushes.c.tracking_id.in_(tracking_ids))
+        return {p.tracking_id: p for p in found if p.tracking_id}
+
+    async def pushes_in_conversation(self, conversatie_id: str) -> list[Pushed]:
+        return await self._pushes(pushes.c.conversatie_id == conversatie_id)
+
+    async def add_inboxed(self, items: list[Inboxed]) -> None:
+        if not items:
+            return
+        rows = []
+        for item in items:
+            check_aware(item.ontvangen_op)
+            row = {name: getattr(item, name) for name in _INBOX_FIELDS}
+            row["metadata"] = dict(item.metadata)
+            rows.append(row)
+        stmt = self._insert(inbox).on_conflict_do_nothing(index_elements=["party", "traceer_id"])
+        async with self._db.transaction() as conn:
+            await conn.execute(stmt, rows)
+
+    async def ready(self, party: str, limit: int, where: Filter | None = None) -> list[Inboxed]:
+        query = select(*_LISTED).where(
+            inbox.c.party == party, inbox.c.confirmed_at.is_(None), inbox.c.payload.is_not(None)
+        )
+        if where is not None:
+            for column, wanted in (
+                (inbox.c.berichttype, where.berichttype),
+                (inbox.c.conversatie_id, where.conversatie_id),
+                (inbox.c.als_antwoord_op, where.als_antwoord_op),
+            ):
+                if wanted is not None:
+                    query = query.where(column == wanted)
+        query = query.order_by(inbox.c.ontvangen_op, inbox.c.traceer_id)
+        found: list[Inboxed] = []
+        async with self._db.read() as conn:
+            # the rest of the search path is judged on the stated metadata, a page at a time
+            offset = 0
+            while len(found) < limit:
+                page = (await conn.execute(query.offset(offset).limit(max(limit, 100)))).all()
+                for row in page:
+                    item = _inboxed(row._mapping)
+                    if where is None or where.matches(item):
+                        found.append(item)
+                if where is None or len(page) < max(limit, 100):
+                    break
+                offset += len(page)
+        return found[:limit]
+
+    async def unconfirmed(self, party: str) -> int:
+        query = select(func.count()).where(inbox.c.party == party, inbox.c.confirmed_at.is_(None))
+        async with self._db.read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def payload(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
+        check_aware(at)
+        key = (inbox.c.party == party, inbox.c.traceer_id == traceer_id)
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                update(inbox).where(*key, inbox.c.downloaded_at.is_(None)).values(downloaded_at=at)
+            )
+            row = (await conn.execute(select(inbox).where(*key, inbox.c.payload.is_not(None)))).first()
+        return None if row is None else _inboxed(row._mapping)
+
+    async def confirm(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
+        check_aware(at)
+        key = (inbox.c.party == party, inbox.c.traceer_id == traceer_id)
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                update(inbox).where(*key, inbox.c.confirmed_at.is_(None)).values(confirmed_at=at)
+            )
+            row = (await conn.execute(select(*_LISTED).where(*key))).first()
+        return None if row is None else _inboxed(row._mapping)
+
+    async def purge(self, downloaded_before: datetime, older_than: datetime) -> Purged:
+        check_aware(downloaded_before)
+        check_aware(older_than)
+        async with self._db.transaction() as conn:
+            gone = await conn.execute(delete(inbox).where(inbox.c.ontvangen_op < older_than))
+            emptied = await conn.execute(
+                update(inbox)
+                .where(inbox.c.payload.is_not(None), inbox.c.downloaded_at < downloaded_before)
+                .values(payload=None)
+            )
+            old = await conn.execute(delete(pushes).where(pushes.c.received_at < older_than))
+        return Purged(payloads=int(emptied.rowcount), inboxed=int(gone.rowcount), pushed=int(old.rowcount))

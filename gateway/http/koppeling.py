@@ -1,0 +1,334 @@
+"""VECOZO's REST interfaces of the VSP-Koppeling on the provider node, path for path as VECOZO serves them.
+
+- ``POST {env}/berichtenservice/berichten/rest-push/v1/berichten`` (multipart: ``berichtMetadata`` JSON +
+  ``payload``): 204, or 400/422 ``ValidationProblemDetails``;
+- ``{env}/berichtenservice/berichten/rest-pull/v1``: ``GET /berichten?limit=``, ``POST /berichten/zoeken``,
+  ``GET /berichten/{traceerId}/payload``, ``DELETE /berichten/{traceerId}`` (202);
+- ``GET {env}/berichtenservice/berichtstatus/rest-pull/v3/berichtstatussen?traceerId=|conversatieId=``.
+
+``env`` is empty for production; ``/tst`` and ``/acc`` serve the test and acceptance environments when the
+node runs them (see ``gateway.koppeling``). The party is the client certificate (or an API credential).
+Refusals are ``application/json`` problem details with VECOZO's codes (:mod:`gateway.koppeling.problems`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, Final
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from gateway.errors import GatewayError
+from gateway.http.deps import NodeServices, bounded_body, caller
+from gateway.koppeling.metadata import (
+    BerichtstatusGegevens,
+    PulledMetadata,
+    PushMetadata,
+    Zoekpad,
+    read_zoekpad,
+)
+from gateway.koppeling.multipart import boundary_of, read_parts
+from gateway.koppeling.problems import BadRequest, KoppelingNotFound, problem, retry_after
+from gateway.koppeling.service import Koppeling
+from gateway.koppeling.store import Filter, Inboxed
+
+PUSH: Final = "/berichtenservice/berichten/rest-push/v1"
+PULL: Final = "/berichtenservice/berichten/rest-pull/v1"
+STATUS: Final = "/berichtenservice/berichtstatus/rest-pull/v3"
+METADATA_ROOM: Final = 1024 * 1024  # room for the metadata and the multipart framing beside the payload
+MAX_LIMIT: Final = 250
+
+_PROBLEM = {
+    "description": "ValidationProblemDetails",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationProblemDetails"}}},
+}
+_PUSH_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "Bericht, bestaande uit metadata en payload.",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["berichtMetadata", "payload"],
+                    "properties": {
+                        "berichtMetadata": {"$ref": "#/components/schemas/PushMetadata"},
+                        "payload": {"type": "string", "format": "binary"},
+                    },
+                },
+                "encoding": {
+                    "berichtMetadata": {"contentType": "application/json"},
+                    "payload": {"contentType": "application/octet-stream"},
+                },
+            }
+        },
+    }
+}
+_ZOEKPAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "Zoekpad",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Zoekpad"}}},
+    }
+}
+_UUID_PARAM = {"schema": {"type": "string", "format": "uuid"}}
+
+
+def _koppeling(request: Request) -> tuple[NodeServices, Koppeling]:
+    svc: NodeServices = request.app.state.services
+    koppeling: Koppeling | None = svc.koppeling
+    if koppeling is None:
+        raise KoppelingNotFound("this node does not serve the VECOZO REST interfaces")
+    return svc, koppeling
+
+
+def _answer(exc: GatewayError, request: Request, traceer_id: str | None = None) -> JSONResponse:
+    status, body = problem(exc, request.url.path, traceer_id=traceer_id)
+    return JSONResponse(body, status_code=status, headers=retry_after(exc))
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return MAX_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_LIMIT or not raw.strip().lstrip("+").isdigit():
+        raise BadRequest(
+            "limit is out of range", {"limit": [f"must be a whole number from 1 to {MAX_LIMIT}"]}
+        )
+    return value
+
+
+def _uuid(raw: str | None) -> str | None:
+    if raw is None or len(raw) != 36:
+        return None
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None
+
+
+def _listed(item: Inboxed, base: str) -> dict[str, Any]:
+    return {
+        "basisgegevens": {
+            "ontvangenOp": item.ontvangen_op.isoformat(),
+            "payload": {
+                "url": f"{base}{PULL}/berichten/{item.traceer_id}/payload",
+                "grootte": item.size,
+                "checksum": {"algoritme": "SHA256", "waarde": item.sha256},
+            },
+        },
+        **item.metadata,
+    }
+
+
+def _base(request: Request) -> str:
+    """Where this app is served (a test environment's app is mounted under its prefix: its root path)."""
+    return str(request.base_url).rstrip("/")
+
+
+router = APIRouter(tags=["vecozo-rest"])
+
+
+@router.post(
+    f"{PUSH}/berichten",
+    status_code=204,
+    openapi_extra=_PUSH_BODY,
+    summary="Verstuur een bericht naar de ontvanger.",
+    operation_id="PostBericht",
+    responses={204: {"description": "Success"}, 400: _PROBLEM, 422: _PROBLEM},
+)
+async def post_bericht(request: Request) -> Response:
+    svc, koppeling = _koppeling(request)
+    party = await caller(request, svc)
+    traceer_id: str | None = None
+    try:
+        body = await bounded_body(request, svc.max_bytes + METADATA_ROOM)
+        boundary = boundary_of(request.headers.get("content-type", ""))
+        parts = read_parts(body, boundary, ("berichtMetadata", "payload"))
+        del body
+        result = await koppeling.push.push(party, parts.get("berichtMetadata"), parts.get("payload"))
+    except GatewayError as exc:
+        return _answer(exc, request, traceer_id)
+    return Response(status_code=204, headers={"X-Traceer-Id": result.traceer_id})
+
+
+@router.get(
+    f"{PULL}/berichten",
+    summary="Haal gereedstaande berichten op.",
+    operation_id="GetBerichten",
+    response_model=list[PulledMetadata],
+    responses={400: _PROBLEM},
+)
+async def get_berichten(request: Request) -> Response:
+    svc, koppeling = _koppeling(request)
+    party = await caller(request, svc)
+    try:
+        items = await koppeling.pull.ready(party, _limit(request))
+    except GatewayError as exc:
+        return _answer(exc, request)
+    return JSONResponse([_listed(i, _base(request)) for i in items])
+
+
+@router.post(
+    f"{PULL}/berichten/zoeken",
+    openapi_extra=_ZOEKPAD_BODY,
+    summary="Haal gereedstaande berichten op o.b.v. zoekfilters.",
+    operation_id="ZoekBerichten",
+    response_model=list[PulledMetadata],
+    responses={400: _PROBLEM},
+)
+async def zoek_berichten(request: Request) -> Response:
+    svc, koppeling = _koppeling(request)
+    party = await caller(request, svc)
+    try:
+        limit = _limit(request)
+        zoekpad = read_zoekpad(await bounded_body(request, METADATA_ROOM))
+        where = Filter(
+            berichttype=zoekpad.berichttype,
+            berichtsubtype=zoekpad.berichtsubtype,
+            berichtversie=zoekpad.berichtversie,
+            berichtsubversie=zoekpad.berichtsubversie,
+            actie=zoekpad.actie,
+            geadresseerde_rol=zoekpad.geadresseerdeRol,
+            geadresseerde_code=zoekpad.geadresseerdeCode,
+            conversatie_id=zoekpad.conversatieId,
+            als_antwoord_op=zoekpad.alsAntwoordOp,
+        )
+        items = await koppeling.pull.ready(party, limit, where)
+    except GatewayError as exc:
+        return _answer(exc, request)
+    return JSONResponse([_listed(i, _base(request)) for i in items])
+
+
+@router.get(
+    f"{PULL}/berichten/{{traceerId}}/payload",
+    summary="Haal de payload van een bericht op.",
+    operation_id="GetPayload",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Success",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        404: {"description": "Bericht is onbekend of niet (meer) beschikbaar ter pull."},
+    },
+    openapi_extra={"parameters": [{"name": "traceerId", "in": "path", "required": True, **_UUID_PARAM}]},
+)
+async def get_payload(traceerId: str, request: Request) -> Response:
+    svc, koppeling = _koppeling(request)
+    party = await caller(request, svc)
+    traceer_id = _uuid(traceerId)
+    try:
+        item = None if traceer_id is None else await koppeling.pull.payload(party, traceer_id)
+    except GatewayError as exc:
+        return _answer(exc, request)
+    if item is None or item.payload is None:
+        return Response(status_code=404)
+    return Response(item.payload, media_type="application/octet-stream")
+
+
+@router.delete(
+    f"{PULL}/berichten/{{traceerId}}",
+    status_code=202,
+    summary="Bevestig de ontvangst van het bericht.",
+    operation_id="BevestigOntvangst",
+    response_class=Response,
+    responses={
+        202: {"description": "Success"},
+        404: {"description": "Het bericht is niet gevonden of u bent hiervoor niet geautoriseerd."},
+    },
+    openapi_extra={"parameters": [{"name": "traceerId", "in": "path", "required": True, **_UUID_PARAM}]},
+)
+async def bevestig_ontvangst(traceerId: str, request: Request) -> Response:
+    svc, koppeling = _koppeling(request)
+    party = await caller(request, svc)
+    traceer_id = _uuid(traceerId)
+    try:
+        confirmed = traceer_id is not None and await koppeling.pull.confirm(party, traceer_id)
+    except GatewayError as exc:
+        return _answer(exc, request)
+    return Response(status_code=202 if confirmed else 404)
+
+
+@router.get(
+    f"{STATUS}/berichtstatussen",
+    summary="Zoek de berichtstatus van berichten op basis van Traceer ID of Conversatie ID.",
+    operation_id="ZoekBerichtstatussen",
+    response_model=list[BerichtstatusGegevens],
+    responses={400: _PROBLEM},
+    openapi_extra={
+        "parameters": [
+            {"name": "traceerId", "in": "query", **_UUID_PARAM},
+            {"name": "conversatieId", "in": "query", **_UUID_PARAM},
+        ]
+    },
+)
+async def zoek_berichtstatussen(request: Request) -> Response:
+    svc, koppeling = _koppeling(request)
+    party = await caller(request, svc)
+    try:
+        statuses = await _statuses(koppeling, party, request)
+    except GatewayError as exc:
+        return _answer(exc, request)
+    return JSONResponse([s.as_dict() for s in statuses])
+
+
+async def _statuses(koppeling: Koppeling, party: str, request: Request) -> list[Any]:
+    given = {k: request.query_params.get(k) for k in ("traceerId", "conversatieId")}
+    present = {k: v for k, v in given.items() if v is not None}
+    if len(present) != 1:
+        raise BadRequest(
+            "give one of traceerId and conversatieId",
+            {k: ["use exactly one of traceerId and conversatieId"] for k in (present or given)},
+        )
+    ((key, raw),) = present.items()
+    value = _uuid(raw)
+    if value is None:
+        raise BadRequest(f"{key} is not a UUID", {key: ["is not a UUID"]})
+    if key == "traceerId":
+        return await koppeling.statuses.by_traceer(party, value)
+    return await koppeling.statuses.by_conversatie(party, value)
+
+
+def install(app: FastAPI) -> None:
+    """Add the interfaces to the provider node's app, and to its OpenAPI document the schemas their
+    request bodies refer to."""
+    app.include_router(router)
+    original: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (PushMetadata,):
+            found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in found.pop("$defs", {}).items():
+                components.setdefault(name, definition)
+            components[model.__name__] = found
+        components["Zoekpad"] = Zoekpad.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.setdefault("ValidationProblemDetails", VALIDATION_PROBLEM_DETAILS)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+VALIDATION_PROBLEM_DETAILS: Final = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "format": "int32"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    },
+    "additionalProperties": {},
+}

@@ -1,0 +1,201 @@
+"""REST Push: ``berichtMetadata`` + ``payload`` in, the one ingest pipeline, ``204`` or a refusal with its code.
+
+1. The request: both parts, metadata as the spec says (else 400, nothing stored); the payload at most the
+   node's limit (BRS06).
+2. The caller must be the stated sender or registered to submit for it (BRS03), before anything is stored.
+3. The ``traceerId`` is claimed for the sender (BRS114 when it holds another message; the same payload again
+   under the same ``traceerId`` is answered as the first time: a retry after a lost answer).
+4. The payload goes through the pipeline, which also checks the metadata against the message header
+   (sender, addressee, type, version: BRS33) and, on a test or acceptance environment, that the client is
+   a fictitious person (BRS18). Accepted: the push is settled with the message's tracking id. Refused: it is
+   settled with its ``meldingen`` (status AfgekeurdDoorDienst) and answered 422. The broker down: the claim
+   is released and the answer is 503, so the same request may be sent again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from gateway.errors import ErrorItem, NodeRole, NotUnique, Rejection, TooLarge, Unavailable, UnknownSender
+from gateway.koppeling.metadata import PushMetadata, read_metadata
+from gateway.koppeling.problems import (
+    BadRequest,
+    MetadataMismatch,
+    NotFictitious,
+    TraceerIdNotUnique,
+    meldingen,
+)
+from gateway.koppeling.store import KoppelingStore, Pushed
+from gateway.pipeline import Accepted, Expectation, Facts, Kind, Pipeline
+from gateway.ports import Registry
+from gateway.routing import authorise, parties
+from gateway.standard.header import Header
+
+INTERFACE: Final = "vecozo-rest"
+# a claim still pending this long belongs to a process that died before it settled: the same payload may
+# take it over (the pipeline then answers its message as a duplicate of the first attempt)
+STALE_AFTER: Final = timedelta(seconds=60)
+# fictitious persons (BRS18 on the test and acceptance environments): the BSN range 999900000-999999999
+# that the chain's test persons (RvIG's test set, the iStandaarden examples) use
+FICTITIOUS_BSN_PREFIX: Final = "9999"
+
+M = "berichtMetadata.routeringgegevens."
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """An accepted push: the traceerId and the tracking id of the message (``repeated``: answered before)."""
+
+    traceer_id: str
+    tracking_id: str
+    repeated: bool = False
+
+
+def agreement(meta: PushMetadata, fictitious_only: bool = False) -> Expectation:
+    """The check of the metadata against the header of the message it carries (raises a Rejection)."""
+
+    def expect(header: Header, kind: Kind) -> None:
+        who = parties(header, kind)
+        routing = meta.routeringgegevens
+        stroom = routing.berichtstroom
+        versie, _, subversie = header.release.partition(".")
+        faults: list[tuple[str, str]] = []
+        if routing.afzender.code != who.sender:
+            faults.append((M + "afzender.code", f"is not {who.sender}, the sender of the {header.message}"))
+        if [g.code for g in routing.geadresseerden] != [who.recipient]:
+            faults.append((M + "geadresseerden", f"must name exactly {who.recipient}, the addressee"))
+        if stroom.berichttype not in (header.message, header.code):
+            faults.append((M + "berichtstroom.berichttype", f"is not {header.message}"))
+        if stroom.berichtsubtype not in (None, header.message, header.code):
+            faults.append((M + "berichtstroom.berichtsubtype", f"is not {header.message}"))
+        if (str(stroom.berichtversie), str(stroom.berichtsubversie)) != (versie, subversie):
+            faults.append((M + "berichtstroom", f"version and subversion are not {versie} and {subversie}"))
+        if faults:
+            raise MetadataMismatch(
+                "berichtMetadata does not match the message it carries",
+                errors=[ErrorItem(MetadataMismatch.code, text, path=path) for path, text in faults],
+            )
+        if fictitious_only and any(not b.startswith(FICTITIOUS_BSN_PREFIX) for b in header.client_bsns):
+            raise NotFictitious(
+                "only fictitious persons (BSN 9999xxxxx) are allowed on this environment",
+                errors=[
+                    ErrorItem(NotFictitious.code, "BSN outside the test range", path="/Bericht/Client/Bsn")
+                ],
+            )
+
+    return expect
+
+
+class Push:
+    """The push service of the provider node (or of one of its test environments)."""
+
+    def __init__(
+        self,
+        node: NodeRole,
+        pipeline: Pipeline,
+        registry: Registry,
+        store: KoppelingStore,
+        max_bytes: int,
+        fictitious_only: bool = False,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.node = node
+        self.pipeline = pipeline
+        self.registry = registry
+        self.store = store
+        self.max_bytes = max_bytes
+        self.fictitious_only = fictitious_only
+        self.clock = clock
+
+    def __repr__(self) -> str:
+        return f"Push(node={self.node!r}, fictitious_only={self.fictitious_only})"
+
+    async def push(self, party: str, metadata: bytes | None, payload: bytes | None) -> PushResult:
+        """Take one push of ``party``; raises a :class:`GatewayError` (BadRequest, Rejection, Unavailable)."""
+        missing = [
+            name for name, part in (("berichtMetadata", metadata), ("payload", payload)) if part is None
+        ]
+        if missing:
+            raise BadRequest("a part is missing", {name: ["is required"] for name in missing})
+        assert metadata is not None and payload is not None
+        meta = read_metadata(metadata)
+        if not payload:
+            raise BadRequest("the payload is empty", {"payload": ["is empty"]})
+        if len(payload) > self.max_bytes:
+            raise TooLarge(f"the payload of {len(payload)} bytes exceeds the limit of {self.max_bytes} bytes")
+        now = self.clock()
+        afzender = meta.routeringgegevens.afzender.code
+        if afzender is None:
+            raise UnknownSender("routeringgegevens.afzender has no code")
+        may = party == afzender or await self.registry.may_submit_for(party, afzender, now.date())
+        authorise(party, afzender, may)
+        refs = meta.referentiegegevens
+        claim = Pushed(
+            id=str(uuid.uuid4()),
+            afzender=afzender,
+            submitter=party,
+            traceer_id=refs.traceerId,
+            conversatie_id=refs.conversatieId,
+            sha256=hashlib.sha256(payload).hexdigest(),
+            received_at=now,
+            routing=meta.model_dump(include={"routeringgegevens", "verwerkingscontext"}, exclude_none=True),
+            als_antwoord_op=refs.alsAntwoordOp,
+            referentie_id=refs.referentieId,
+        )
+        held = await self.store.claim_push(claim)
+        resumed = False
+        if held is not None:
+            if held.sha256 == claim.sha256 and held.state == "accepted" and held.tracking_id:
+                return PushResult(held.traceer_id, held.tracking_id, repeated=True)
+            stale = held.state == "pending" and now - held.received_at > STALE_AFTER
+            if held.sha256 == claim.sha256 and stale:
+                claim, resumed = held, True
+            elif held.sha256 == claim.sha256 and held.state == "pending":
+                raise Unavailable("a push with this traceerId is being processed; retry shortly")
+            else:
+                raise TraceerIdNotUnique(
+                    f"traceerId {refs.traceerId} of {afzender} is used for another message"
+                )
+        accepted = await self._submit(party, claim, meta, payload)
+        if accepted.duplicate and not resumed:
+            refusal = NotUnique(
+                f"{accepted.sender} already sent this {accepted.message} (the same Identificatie)",
+                errors=[ErrorItem(NotUnique.code, "Identificatie already used", path="/Bericht/Header")],
+            )
+            refusal.tracking_id = accepted.tracking_id
+            await self.store.settle_push(
+                claim.id, "refused", None, meldingen(refusal, self.node), self.clock()
+            )
+            raise refusal
+        await self.store.settle_push(claim.id, "accepted", accepted.tracking_id, (), self.clock())
+        return PushResult(claim.traceer_id, accepted.tracking_id)
+
+    async def _submit(self, party: str, claim: Pushed, meta: PushMetadata, payload: bytes) -> Accepted:
+        try:
+            trail = {
+                "interface": INTERFACE,
+                "traceerId": claim.traceer_id,
+                "conversatieId": claim.conversatie_id,
+            }
+            facts = Facts(
+                interface=INTERFACE,
+                expect=agreement(meta, self.fictitious_only),
+                trail=lambda _position: trail,
+            )
+            return await self.pipeline.submit(payload, party, facts)
+        except Rejection as exc:
+            found = meldingen(exc, self.node)
+            await self.store.settle_push(claim.id, "refused", exc.tracking_id, found, self.clock())
+            raise
+        except BaseException:
+            await self.store.release_push(claim.id)
+            raise

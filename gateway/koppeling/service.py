@@ -1,0 +1,77 @@
+"""The three REST services of one environment of the provider node, and their retention."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from gateway.errors import NodeRole
+from gateway.koppeling.pull import Pull
+from gateway.koppeling.push import Push
+from gateway.koppeling.statuses import Statuses
+from gateway.koppeling.store import KoppelingStore, Purged
+from gateway.pipeline import Pipeline
+from gateway.ports import MailboxReader, Registry, Tracking
+
+log = structlog.get_logger("gateway.koppeling")
+
+
+@dataclass(frozen=True, slots=True)
+class KoppelingSettings:
+    """VECOZO's retention: a payload 24 hours after its first download, everything else two months."""
+
+    payload_hours: int = 24
+    retention_days: int = 61
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Koppeling:
+    """Push, pull and status of one environment (production, ``tst`` or ``acc``)."""
+
+    push: Push
+    pull: Pull
+    statuses: Statuses
+    store: KoppelingStore
+    settings: KoppelingSettings = KoppelingSettings()
+
+    def __repr__(self) -> str:
+        return f"Koppeling(node={self.push.node!r})"
+
+    @classmethod
+    def of(
+        cls,
+        node: NodeRole,
+        pipeline: Pipeline,
+        registry: Registry,
+        tracking: Tracking,
+        reader: MailboxReader,
+        store: KoppelingStore,
+        max_bytes: int,
+        settings: KoppelingSettings | None = None,
+        fictitious_only: bool = False,
+        clock: Callable[[], datetime] = _now,
+    ) -> Koppeling:
+        return cls(
+            push=Push(node, pipeline, registry, store, max_bytes, fictitious_only, clock),
+            pull=Pull(node, reader, tracking, store, clock),
+            statuses=Statuses(tracking, store),
+            store=store,
+            settings=settings or KoppelingSettings(),
+        )
+
+    async def purge(self, now: datetime | None = None) -> Purged:
+        """Drop payloads downloaded more than ``payload_hours`` ago and rows older than ``retention_days``."""
+        now = now or _now()
+        purged = await self.store.purge(
+            now - timedelta(hours=self.settings.payload_hours),
+            now - timedelta(days=self.settings.retention_days),
+        )
+        log.info("koppeling.purged", payloads=purged.payloads, inboxed=purged.inboxed, pushed=purged.pushed)
+        return purged

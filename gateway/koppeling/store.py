@@ -1,0 +1,158 @@
+"""The REST data of the VSP-Koppeling: what was pushed under which traceerId, and each provider's pull list.
+
+Two kinds of row, both codes, ids, times and digests only, except the payload of a message on the pull list:
+
+- :class:`Pushed`: one push (the sender's ``traceerId``, ``conversatieId``, ``alsAntwoordOp``,
+  ``referentieId`` and stated routing), claimed before the message goes into the pipeline so that a
+  ``traceerId`` belongs to one message of its sender (BRS114), then settled as accepted (with the tracking id
+  of the message) or refused (with its ``meldingen``: status ``AfgekeurdDoorDienst``);
+- :class:`Inboxed`: one message taken from a provider's mailbox for REST pull, with the metadata it is
+  listed with and its payload, until the provider confirms it (``DELETE``); the payload is dropped 24 hours
+  after its first download, the row after the retention period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from gateway.koppeling.problems import Meld
+
+PushState = Literal["pending", "accepted", "refused"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pushed:
+    """One REST push. ``routing`` is the stated ``routeringgegevens`` (+ ``verwerkingscontext``) as JSON."""
+
+    id: str
+    afzender: str
+    submitter: str
+    traceer_id: str
+    conversatie_id: str
+    sha256: str
+    received_at: datetime
+    routing: Mapping[str, Any] = field(repr=False)
+    als_antwoord_op: str | None = None
+    referentie_id: str | None = None
+    state: PushState = "pending"
+    tracking_id: str | None = None
+    meldingen: tuple[Meld, ...] = ()
+    changed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Inboxed:
+    """One message on a provider's pull list. ``metadata`` is the listed ``BerichtMetadata`` without
+    ``basisgegevens`` (which the interface adds: time, size, checksum, download address)."""
+
+    party: str
+    traceer_id: str
+    tracking_id: str
+    ontvangen_op: datetime
+    size: int
+    sha256: str
+    metadata: Mapping[str, Any] = field(repr=False)
+    berichttype: str
+    conversatie_id: str
+    als_antwoord_op: str | None = None
+    payload: bytes | None = field(default=None, repr=False)
+    downloaded_at: datetime | None = None
+    confirmed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A search path of ``POST /berichten/zoeken`` on the pull list (None: any)."""
+
+    berichttype: str | None = None
+    berichtsubtype: str | None = None
+    berichtversie: int | None = None
+    berichtsubversie: int | None = None
+    actie: str | None = None
+    geadresseerde_rol: str | None = None
+    geadresseerde_code: str | None = None
+    conversatie_id: str | None = None
+    als_antwoord_op: str | None = None
+
+    def matches(self, item: Inboxed) -> bool:
+        """The fields a store does not filter on itself (it filters type, conversation and answer)."""
+        stroom = item.metadata.get("routeringgegevens", {}).get("berichtstroom", {})
+        geadresseerden = item.metadata.get("routeringgegevens", {}).get("geadresseerden", [])
+        checks = (
+            (self.berichtsubtype, stroom.get("berichtsubtype")),
+            (self.berichtversie, stroom.get("berichtversie")),
+            (self.berichtsubversie, stroom.get("berichtsubversie")),
+            (self.actie, stroom.get("actie")),
+        )
+        if any(wanted is not None and wanted != found for wanted, found in checks):
+            return False
+        if self.geadresseerde_rol is None and self.geadresseerde_code is None:
+            return True
+        return any(
+            (self.geadresseerde_rol is None or g.get("rol") == self.geadresseerde_rol)
+            and (self.geadresseerde_code is None or g.get("code") == self.geadresseerde_code)
+            for g in geadresseerden
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """How much one retention run removed."""
+
+    payloads: int
+    inboxed: int
+    pushed: int
+
+
+class KoppelingStore(Protocol):
+    """Pushes by traceerId and the pull lists (``adapters.db``: memory, SQLite, PostgreSQL)."""
+
+    async def claim_push(self, pushed: Pushed) -> Pushed | None:
+        """Claim ``pushed.traceer_id`` for its sender: None when claimed, else the push that holds it."""
+        ...
+
+    async def settle_push(
+        self,
+        push_id: str,
+        state: PushState,
+        tracking_id: str | None,
+        meldingen: tuple[Meld, ...],
+        at: datetime,
+    ) -> None: ...
+
+    async def release_push(self, push_id: str) -> None:
+        """Forget a pending claim whose message never reached a verdict (the broker was down)."""
+        ...
+
+    async def pushes_by_traceer(self, traceer_id: str) -> list[Pushed]:
+        """Every push (of any sender) under this traceerId, or answering it (``alsAntwoordOp``)."""
+        ...
+
+    async def pushes_by_tracking(self, tracking_ids: list[str]) -> dict[str, Pushed]: ...
+
+    async def pushes_in_conversation(self, conversatie_id: str) -> list[Pushed]: ...
+
+    async def add_inboxed(self, items: list[Inboxed]) -> None:
+        """Put messages on pull lists; one already there (a redelivery) is left as it is."""
+        ...
+
+    async def ready(self, party: str, limit: int, where: Filter | None = None) -> list[Inboxed]:
+        """The oldest unconfirmed messages of ``party`` whose payload is still there, without payloads."""
+        ...
+
+    async def unconfirmed(self, party: str) -> int: ...
+
+    async def payload(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
+        """The message with its payload (marked downloaded at ``at`` the first time), None when gone."""
+        ...
+
+    async def confirm(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
+        """Confirm receipt: the message leaves the list for good; None when unknown or confirmed before."""
+        ...
+
+    async def purge(self, downloaded_before: datetime, older_than: datetime) -> Purged:
+        """Drop payloads downloaded before the first cutoff, and every row received before the second."""
+        ...

@@ -1,0 +1,164 @@
+"""The REST store of the VSP-Koppeling behaves the same in memory, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.db import Database
+from adapters.db.koppelingmemory import MemoryKoppeling
+from gateway.koppeling.problems import Meld
+from gateway.koppeling.store import Filter, Inboxed, Pushed
+
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def koppeling(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    """A fresh REST store: fake, SQLite file or PostgreSQL."""
+    if request.param == "memory":
+        yield MemoryKoppeling()
+        return
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    else:
+        url = request.getfixturevalue("postgres_server").new_database()
+    db = await Database.connect(url)
+    try:
+        yield db.koppeling
+    finally:
+        await db.close()
+
+
+def pushed(afzender: str = "42420001", traceer: str | None = None, **changes: Any) -> Pushed:
+    values: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "afzender": afzender,
+        "submitter": afzender,
+        "traceer_id": traceer or str(uuid.uuid4()),
+        "conversatie_id": str(uuid.uuid4()),
+        "sha256": "a" * 64,
+        "received_at": T0,
+        "routing": {"routeringgegevens": {"berichtstroom": {"berichttype": "WMO315"}}},
+    }
+    return Pushed(**{**values, **changes})
+
+
+def inboxed(party: str = "42420001", at: datetime = T0, **changes: Any) -> Inboxed:
+    traceer = str(uuid.uuid4())
+    values: dict[str, Any] = {
+        "party": party,
+        "traceer_id": traceer,
+        "tracking_id": traceer,
+        "ontvangen_op": at,
+        "size": 3,
+        "sha256": "b" * 64,
+        "metadata": {"routeringgegevens": {"berichtstroom": {"berichttype": "WMO301", "actie": "Verzenden"}}},
+        "berichttype": "WMO301",
+        "conversatie_id": str(uuid.uuid4()),
+        "payload": b"<x/>",
+    }
+    return Inboxed(**{**values, **changes})
+
+
+async def test_a_traceer_id_is_claimed_once_per_sender(koppeling: Any) -> None:
+    """A second claim of one sender's traceerId gets the first push back; another sender may use it."""
+    first = pushed()
+    assert None is await koppeling.claim_push(first)
+    held = await koppeling.claim_push(pushed(traceer=first.traceer_id))
+    assert first.id == held.id
+    assert None is await koppeling.claim_push(pushed("65656055", traceer=first.traceer_id))
+
+
+async def test_concurrent_claims_of_one_traceer_id_give_one_winner(koppeling: Any) -> None:
+    """Of ten concurrent claims of one traceerId exactly one wins."""
+    traceer = str(uuid.uuid4())
+    results = await asyncio.gather(*(koppeling.claim_push(pushed(traceer=traceer)) for _ in range(10)))
+    assert 1 == sum(r is None for r in results)
+
+
+async def test_a_settled_push_keeps_its_tracking_id_and_meldingen(koppeling: Any) -> None:
+    """Settling a push stores its state, tracking id and meldingen, found by traceerId and tracking id."""
+    push = pushed()
+    await koppeling.claim_push(push)
+    melding = Meld("BRS13", "Berichtinhoud voldoet niet aan XSD", "regel 3 /Bericht/Header")
+    await koppeling.settle_push(push.id, "refused", "t-1", (melding,), T0 + timedelta(seconds=1))
+    [found] = await koppeling.pushes_by_traceer(push.traceer_id)
+    assert ("refused", "t-1", (melding,)) == (found.state, found.tracking_id, found.meldingen)
+    assert {"t-1"} == set(await koppeling.pushes_by_tracking(["t-1", "t-2"]))
+    assert [push.id] == [p.id for p in await koppeling.pushes_in_conversation(push.conversatie_id)]
+
+
+async def test_a_released_claim_frees_the_traceer_id(koppeling: Any) -> None:
+    """A pending claim released after a broker fault lets the same traceerId be claimed again."""
+    push = pushed()
+    await koppeling.claim_push(push)
+    await koppeling.release_push(push.id)
+    assert None is await koppeling.claim_push(pushed(traceer=push.traceer_id))
+
+
+async def test_pushes_answering_a_traceer_id_are_found_by_it(koppeling: Any) -> None:
+    """A push whose alsAntwoordOp names a traceerId is found by that traceerId too."""
+    original = pushed()
+    answer = pushed(als_antwoord_op=original.traceer_id)
+    for push in (original, answer):
+        await koppeling.claim_push(push)
+    assert {original.id, answer.id} == {p.id for p in await koppeling.pushes_by_traceer(original.traceer_id)}
+
+
+async def test_the_pull_list_answers_the_oldest_unconfirmed_first(koppeling: Any) -> None:
+    """Ready messages come oldest first, without payload, up to the limit; a redelivery is kept once."""
+    items = [inboxed(at=T0 + timedelta(minutes=m)) for m in (3, 1, 2)]
+    await koppeling.add_inboxed(items)
+    await koppeling.add_inboxed(items[:1])
+    ready = await koppeling.ready("42420001", 2)
+    assert [items[1].traceer_id, items[2].traceer_id] == [i.traceer_id for i in ready]
+    assert [None, None] == [i.payload for i in ready]
+    assert 3 == await koppeling.unconfirmed("42420001")
+    assert [] == await koppeling.ready("65656055", 10)
+
+
+async def test_a_confirmed_message_does_not_come_back(koppeling: Any) -> None:
+    """After DELETE a message leaves the list for good; confirming again still finds it, another party not."""
+    item = inboxed()
+    await koppeling.add_inboxed([item])
+    assert item.traceer_id == (await koppeling.confirm("42420001", item.traceer_id, T0)).traceer_id
+    assert [] == await koppeling.ready("42420001", 10)
+    assert None is not await koppeling.confirm("42420001", item.traceer_id, T0 + timedelta(seconds=1))
+    assert None is await koppeling.confirm("65656055", item.traceer_id, T0)
+
+
+async def test_a_payload_is_marked_downloaded_once_and_purged_a_day_later(koppeling: Any) -> None:
+    """The first download is remembered; the purge drops the payload a day after it, the row after 61 days."""
+    item = inboxed()
+    await koppeling.add_inboxed([item])
+    got = await koppeling.payload("42420001", item.traceer_id, T0 + timedelta(hours=1))
+    again = await koppeling.payload("42420001", item.traceer_id, T0 + timedelta(hours=2))
+    assert (b"<x/>", T0 + timedelta(hours=1)) == (got.payload, again.downloaded_at)
+    assert None is await koppeling.payload("65656055", item.traceer_id, T0)
+    purged = await koppeling.purge(T0 + timedelta(hours=25), T0 - timedelta(days=1))
+    assert (1, 0) == (purged.payloads, purged.inboxed)
+    assert None is await koppeling.payload("42420001", item.traceer_id, T0 + timedelta(hours=26))
+    purged = await koppeling.purge(T0, T0 + timedelta(days=61))
+    assert 1 == purged.inboxed
+
+
+async def test_a_search_path_filters_the_pull_list(koppeling: Any) -> None:
+    """The search paths filter on message type, conversation, answer and the stated stream."""
+    a = inboxed()
+    b = inboxed(berichttype="WMO302", als_antwoord_op="c0ffee00-0000-4000-8000-000000000000")
+    await koppeling.add_inboxed([a, b])
+    assert [a.traceer_id] == [i.traceer_id for i in await koppeling.ready("42420001", 9, Filter("WMO301"))]
+    assert [b.traceer_id] == [
+        i.traceer_id for i in await koppeling.ready("42420001", 9, Filter(als_antwoord_op=b.als_antwoord_op))
+    ]
+    assert [a.traceer_id] == [
+        i.traceer_id for i in await koppeling.ready("42420001", 9, Filter(conversatie_id=a.conversatie_id))
+    ]
+    assert [] == await koppeling.ready("42420001", 9, Filter("WMO301", actie="Indienen"))
