@@ -119,7 +119,7 @@ def brs_code(exc: GatewayError, node: NodeRole = "vecozo") -> str:
     """VECOZO's code for a refusal: by its reason, BRS28 when its items are content rules, else its own."""
     if exc.reason in BY_REASON:
         return BY_REASON[exc.reason]
-    if any(_RULE.match(item.code) for item in exc.errors):
+    if any(_RULE.match(item.rule or item.code) for item in exc.errors):
         return "BRS28"
     return exc.code_for(node)
 
@@ -136,8 +136,12 @@ def meldingen(exc: GatewayError, node: NodeRole = "vecozo", limit: int = 100) ->
     for item in exc.errors:
         if item.text == exc.detail and item.line is None and item.path is None:
             continue
-        code = item.code if _RULE.match(item.code) or item.code.startswith("BRS") else brs
+        code = item.rule or (  # a broken content rule names itself (CS002, TR018, ...)
+            item.code if _RULE.match(item.code) or item.code.startswith("BRS") else brs
+        )
         where = _where(item)
+        if item.retourcode:  # the retourcode the standard attaches to a broken content rule
+            where = f"{where} retourcode {item.retourcode}".strip()
         out.append(Meld(code, item.text or exc.title, where or None))
         if len(out) == limit:
             break

@@ -18,7 +18,7 @@ from adapters.rabbitmq import BrokerSettings
 from tests.broker.conftest import Cleanup
 from tests.harness import OPERATOR_TOKEN, GatewayUnderTest
 from tests.koppeling.vendor import Vendor, metadata
-from tests.messages import example, example_path, first, new_id, set_header
+from tests.messages import example, example_path, first, new_id, set_all, set_header
 
 pytestmark = [pytest.mark.broker, pytest.mark.shared, pytest.mark.slow]
 
@@ -166,3 +166,12 @@ async def test_a_provider_on_the_rest_interfaces(
     assert (422, "BRS13") == (response.status_code, response.json()["code"])
     [status] = (await vendor.status(traceerId=meta["referentiegegevens"]["traceerId"])).json()
     assert ("AfgekeurdDoorDienst", "BRS13") == (status["berichtstatus"], status["meldingen"][0]["code"])
+
+    # a message breaking a content rule (CS002, the BSN's eleven-test): BRS28 naming the rule
+    rule_broken = set_all(heen("WMO315", AANBIEDER, HTTP_GEMEENTE), "Bsn", "999900007")
+    meta = metadata(AANBIEDER, HTTP_GEMEENTE, "WMO315")
+    response = await vendor.push(meta, rule_broken)
+    assert (422, "BRS28") == (response.status_code, response.json()["code"])
+    [status] = (await vendor.status(traceerId=meta["referentiegegevens"]["traceerId"])).json()
+    codes = [m["code"] for m in status["meldingen"]]
+    assert ("AfgekeurdDoorDienst", "BRS28", True) == (status["berichtstatus"], codes[0], "CS002" in codes)
