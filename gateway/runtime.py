@@ -21,7 +21,7 @@ from gateway.errors import NodeRole
 from gateway.http.app import create_app
 from gateway.http.deps import NodeServices
 from gateway.interfaces.link import LinkCheck
-from gateway.koppeling.service import Koppeling
+from gateway.koppeling.service import Koppeling, KoppelingSettings
 from gateway.metrics import GatewayMetrics
 from gateway.ops.observe import LinkCallbacks, MeasuredLink, MeasuredPublisher, MetricsCounter
 from gateway.ops.operations import Operations
@@ -52,6 +52,7 @@ class Runtime:
     apps: dict[NodeRole, FastAPI] = field(default_factory=dict)
     ops: Operations | None = None  # metrics, dashboard, dead letters (gateway/ops)
     protection: Protection | None = None  # TLS identity, audit, BSN index, receipts, limits, retention
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)  # background work of the runtime itself
 
     @classmethod
     async def start(
@@ -138,18 +139,20 @@ class Runtime:
                 limits=protection.limits,
                 audit=protection.audit,
                 engine=engine.with_mode(settings.content_rules_for(node)),
-                koppeling=None
-                if node != "vecozo"
-                else Koppeling.of(
-                    node, pipeline, db.registry, db.tracking, broker.reader, db.koppeling, settings.max_bytes
-                ),
+                koppeling=_koppeling(settings, node, pipeline, db, broker),
             )
             runtime.services[node] = svc
+            interval = settings.security.purge_interval
+            if svc.koppeling is not None and interval > 0:  # VECOZO's retention of the REST data
+                runtime.tasks.append(asyncio.create_task(svc.koppeling.run(interval)))
             runtime.apps[node] = create_app(svc, extra_routers=(keys_api.router,))
         log.info("runtime.started", nodes=list(settings.nodes), releases=sorted(engine.registry.releases))
         return runtime
 
     async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
         if self.protection is not None:
             await self.protection.close()
         if self.ops is not None:
@@ -158,6 +161,18 @@ class Runtime:
             await self.broker.close()
         finally:
             await self.db.close()
+
+
+def _koppeling(
+    settings: Settings, node: NodeRole, pipeline: Pipeline, db: Database, broker: Broker
+) -> Koppeling | None:
+    """VECOZO's REST interfaces (push, pull, status) of the provider node; None on the municipal node."""
+    if node != "vecozo":
+        return None
+    retention = KoppelingSettings(settings.vecozo_payload_hours, settings.vecozo_retention_days)
+    return Koppeling.of(
+        node, pipeline, db.registry, db.tracking, broker.reader, db.koppeling, settings.max_bytes, retention
+    )
 
 
 def _mailboxes(found: Iterable[Participant]) -> dict[NodeRole, list[str]]:

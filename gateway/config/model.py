@@ -106,6 +106,16 @@ class Settings(BaseSettings):
         "(accept, list the broken rules in the 202 answer and track & trace) or `off`; per node: "
         "`ggk:warn,vecozo:refuse`",
     )
+    vecozo_payload_hours: int = setting(
+        24,
+        "hours a payload on a VECOZO REST pull list is kept after its first download (VECOZO: 24)",
+        gt=0,
+    )
+    vecozo_retention_days: int = setting(
+        61,
+        "days the VECOZO REST interfaces keep a message's metadata, status and pull-list entry (VECOZO: 2 months)",
+        gt=0,
+    )
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -75,3 +76,14 @@ class Koppeling:
         )
         log.info("koppeling.purged", payloads=purged.payloads, inboxed=purged.inboxed, pushed=purged.pushed)
         return purged
+
+    async def run(self, interval: float) -> None:
+        """Purge now and every ``interval`` seconds until cancelled; a failed purge is retried next time."""
+        while True:
+            try:
+                await self.purge()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be away for a while: try again next interval
+                log.warning("koppeling.purge_failed", error=type(exc).__name__)
+            await asyncio.sleep(interval)
