@@ -14,6 +14,7 @@ import structlog
 from fastapi import FastAPI
 
 from adapters.db import Database
+from adapters.db.engine import ensure_database, environment_url
 from adapters.rabbitmq import Broker, BrokerSettings, RabbitBroker
 from gateway.checker import EngineChecker
 from gateway.config import Settings
@@ -53,6 +54,8 @@ class Runtime:
     ops: Operations | None = None  # metrics, dashboard, dead letters (gateway/ops)
     protection: Protection | None = None  # TLS identity, audit, BSN index, receipts, limits, retention
     tasks: list[asyncio.Task[None]] = field(default_factory=list)  # background work of the runtime itself
+    # VECOZO's test and acceptance environments: a runtime each, its apps mounted under /tst and /acc
+    environments: dict[str, Runtime] = field(default_factory=dict)
 
     @classmethod
     async def start(
@@ -146,10 +149,44 @@ class Runtime:
             if svc.koppeling is not None and interval > 0:  # VECOZO's retention of the REST data
                 runtime.tasks.append(asyncio.create_task(svc.koppeling.run(interval)))
             runtime.apps[node] = create_app(svc, extra_routers=(keys_api.router,))
+        try:
+            for name in settings.environments:
+                await runtime._environment(name, env, broker_factory, broker_settings)
+        except BaseException:
+            await runtime.close()
+            raise
         log.info("runtime.started", nodes=list(settings.nodes), releases=sorted(engine.registry.releases))
         return runtime
 
+    async def _environment(
+        self,
+        name: str,
+        env: Mapping[str, str] | None,
+        broker_factory: BrokerFactory,
+        broker_settings: BrokerSettings,
+    ) -> None:
+        """Start environment ``name`` as a gateway of its own (its database beside this one, its vhosts
+        ``{name}.ggk``/``{name}.vecozo`` on the same broker, fictitious persons only) and mount its nodes'
+        apps under ``/{name}`` on this runtime's."""
+        url = environment_url(self.settings.database_url, name)
+        await ensure_database(url, self.settings.database_url)
+        settings = self.settings.model_copy(
+            update={"environments": (), "fictitious_only": True, "database_url": url}
+        )
+        prefix = f"{broker_settings.vhost_prefix}{name}."
+        self.environments[name] = runtime = await Runtime.start(
+            settings,
+            env=env,
+            broker_factory=broker_factory,
+            engine=self.engine,
+            broker_settings=broker_settings.model_copy(update={"vhost_prefix": prefix}),
+        )
+        for node, app in self.apps.items():
+            app.mount(f"/{name}", runtime.apps[node])
+
     async def close(self) -> None:
+        for environment in self.environments.values():
+            await environment.close()
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -171,7 +208,15 @@ def _koppeling(
         return None
     retention = KoppelingSettings(settings.vecozo_payload_hours, settings.vecozo_retention_days)
     return Koppeling.of(
-        node, pipeline, db.registry, db.tracking, broker.reader, db.koppeling, settings.max_bytes, retention
+        node,
+        pipeline,
+        db.registry,
+        db.tracking,
+        broker.reader,
+        db.koppeling,
+        settings.max_bytes,
+        retention,
+        fictitious_only=settings.fictitious_only,
     )
 
 

@@ -105,3 +105,19 @@ def first(data: bytes, element: str) -> str:
     match = re.search(rb"<(?:\w+:)?" + element.encode() + rb">([^<]*)</", data)
     assert match is not None, f"no {element}"
     return match.group(1).decode()
+
+
+def heen(name: str, afzender: str, ontvanger: str) -> bytes:
+    """An example heen-message with a fresh Identificatie between the two parties."""
+    return set_header(example(name), Afzender=afzender, Ontvanger=ontvanger, Identificatie=new_id())
+
+
+def retour(name: str, original: bytes) -> bytes:
+    """A retour to ``original``: same Afzender, Ontvanger and Identificatie, its own IdentificatieRetour."""
+    return set_header(
+        example(name),
+        Afzender=first(original, "Afzender"),
+        Ontvanger=first(original, "Ontvanger"),
+        Identificatie=first(original, "Identificatie"),
+        IdentificatieRetour=new_id(),
+    )

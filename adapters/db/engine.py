@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from datetime import timedelta
@@ -9,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -52,6 +54,39 @@ def database_url(url: str | None = None) -> URL:
     if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
         raise BadDatabaseUrl(f"unsupported database driver {parsed.drivername!r}: use SQLite or PostgreSQL")
     return parsed.set(drivername=driver)
+
+
+def environment_url(url: str, name: str) -> str:
+    """The database of environment ``name`` beside ``url``'s: the SQLite file ``gateway-tst.db`` next to
+    ``gateway.db``, the PostgreSQL database ``<database>_tst`` on the same server."""
+    parsed = database_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        path = sqlite_file(parsed)
+        if path is None:
+            raise ValueError("an environment needs a database of its own: not an in-memory SQLite database")
+        return str(parsed.set(database=str(path.with_name(f"{path.stem}-{name}{path.suffix}"))))
+    return parsed.set(database=f"{parsed.database}_{name}").render_as_string(hide_password=False)
+
+
+async def ensure_database(url: str, server: str) -> None:
+    """Create the PostgreSQL database of ``url`` when it does not exist, through the database of ``server``
+    (the gateway's own); SQLite files are made when first opened."""
+    parsed, admin = database_url(url), database_url(server)
+    if not parsed.drivername.startswith("postgresql"):
+        return
+    conn = await asyncpg.connect(
+        host=admin.host or "127.0.0.1",
+        port=admin.port or 5432,
+        user=admin.username,
+        password=admin.password,
+        database=admin.database,
+    )
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", parsed.database):
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # another process made it just now
+                await conn.execute(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        await conn.close()
 
 
 def sqlite_file(url: URL) -> Path | None:

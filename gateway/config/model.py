@@ -29,6 +29,8 @@ def _split(sep: str) -> BeforeValidator:
 
 
 DbMigrate = Literal["auto", "check"]
+Environment = Literal["tst", "acc"]
+Environments = Annotated[tuple[Environment, ...], _split(",")]
 Nodes = Annotated[tuple[NodeRole, ...], _split(","), Field(min_length=1)]
 ContentRulesMode = Literal["refuse", "warn", "off"]
 _CONTENT_MODES: dict[str, ContentRulesMode] = {"refuse": "refuse", "warn": "warn", "off": "off"}
@@ -105,6 +107,18 @@ class Settings(BaseSettings):
         "content rules of the standard (TR, CD, CS; docs/rules.md) at the door: `refuse` as the chain, `warn` "
         "(accept, list the broken rules in the 202 answer and track & trace) or `off`; per node: "
         "`ggk:warn,vecozo:refuse`",
+    )
+    environments: Environments = setting(
+        (),
+        "VECOZO's test (`tst`) and acceptance (`acc`) environments, served beside production under `/tst` and "
+        "`/acc` on both nodes, comma-separated: each a gateway of its own on the same broker (vhosts "
+        "`tst.ggk`, `tst.vecozo`) with its own database (`gateway-tst.db`, PostgreSQL `<database>_tst`), "
+        "registry and data, where only fictitious persons may be pushed (BRS18)",
+    )
+    fictitious_only: bool = setting(
+        False,
+        "VECOZO REST push takes messages about fictitious persons only (BSN 9999xxxxx), else BRS18: what the "
+        "test environments do",
     )
     vecozo_payload_hours: int = setting(
         24,

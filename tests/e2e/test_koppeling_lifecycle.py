@@ -18,7 +18,7 @@ from adapters.rabbitmq import BrokerSettings
 from tests.broker.conftest import Cleanup
 from tests.harness import OPERATOR_TOKEN, GatewayUnderTest
 from tests.koppeling.vendor import Vendor, metadata
-from tests.messages import example, example_path, first, new_id, set_all, set_header
+from tests.messages import example_path, first, heen, new_id, retour, set_all, set_header
 
 pytestmark = [pytest.mark.broker, pytest.mark.shared, pytest.mark.slow]
 
@@ -28,20 +28,6 @@ AMQP_GEMEENTE = "0363"  # reads its mailbox over AMQP with its own broker user
 # what a provider sends, and what the municipality answers with
 HEEN = {"305": "306", "307": "308", "315": "316", "317": "318", "323": None}
 RETOUR_OF = {"301": "302", "319": "320"}  # the provider's retours to the municipality's messages
-
-
-def heen(name: str, afzender: str, ontvanger: str) -> bytes:
-    return set_header(example(name), Afzender=afzender, Ontvanger=ontvanger, Identificatie=new_id())
-
-
-def retour(name: str, original: bytes) -> bytes:
-    return set_header(
-        example(name),
-        Afzender=first(original, "Afzender"),
-        Ontvanger=first(original, "Ontvanger"),
-        Identificatie=first(original, "Identificatie"),
-        IdentificatieRetour=new_id(),
-    )
 
 
 async def pull_all(vendor: Vendor, count: int, within: float = 30) -> list[dict[str, Any]]:

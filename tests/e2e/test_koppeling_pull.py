@@ -9,7 +9,7 @@ import pytest
 
 from tests.harness import GatewayUnderTest
 from tests.koppeling.vendor import Vendor, metadata, new_uuid
-from tests.messages import example, first, new_id, set_header
+from tests.messages import heen, retour
 
 pytestmark = [pytest.mark.broker, pytest.mark.shared]
 
@@ -19,20 +19,6 @@ AANBIEDER = "42420001"
 
 def vendor(gw: GatewayUnderTest, party: str = AANBIEDER) -> Vendor:
     return Vendor(gw.clients["vecozo"], gw.auth(party))
-
-
-def heen(name: str, afzender: str, ontvanger: str) -> bytes:
-    return set_header(example(name), Afzender=afzender, Ontvanger=ontvanger, Identificatie=new_id())
-
-
-def retour(name: str, original: bytes) -> bytes:
-    return set_header(
-        example(name),
-        Afzender=first(original, "Afzender"),
-        Ontvanger=first(original, "Ontvanger"),
-        Identificatie=first(original, "Identificatie"),
-        IdentificatieRetour=new_id(),
-    )
 
 
 async def pulled(gw: GatewayUnderTest, count: int, party: str = AANBIEDER, within: float = 20) -> list[Any]:

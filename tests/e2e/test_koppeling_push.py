@@ -6,7 +6,7 @@ import pytest
 
 from tests.harness import GatewayUnderTest
 from tests.koppeling.vendor import Vendor, metadata
-from tests.messages import example, new_id, set_header
+from tests.messages import heen, new_id, set_header
 
 pytestmark = [pytest.mark.broker, pytest.mark.shared]
 
@@ -19,7 +19,7 @@ def vendor(gw: GatewayUnderTest, party: str = AANBIEDER) -> Vendor:
 
 
 def message(name: str, afzender: str = AANBIEDER, ontvanger: str = GEMEENTE) -> bytes:
-    return set_header(example(name), Afzender=afzender, Ontvanger=ontvanger, Identificatie=new_id())
+    return heen(name, afzender, ontvanger)
 
 
 async def test_a_pushed_message_reaches_the_municipality(gw: GatewayUnderTest) -> None:
