@@ -8,8 +8,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from adapters.db import Database, database_url
-from adapters.db.engine import sqlite_file
+from adapters.db import Database, require_existing
 from adapters.db.migrate import SchemaError
 from gateway.config import Settings
 
@@ -26,10 +25,8 @@ DbOption = Annotated[
 def _run(db: str | None, work: Callable[[Database], Awaitable[T]], *, create: bool = False) -> T:
     """Run ``work`` on the database; a SQLite file that does not exist is reported (made only when ``create``)."""
     url = db or Settings.from_env().database_url
-    path = sqlite_file(database_url(url))
-    if not create and path is not None and not path.exists():
-        typer.echo(f"no database file {path}", err=True)
-        raise typer.Exit(2)
+    if not create:
+        require_existing(url)  # a SQLite file only: a PostgreSQL URL names a server, not a file
 
     async def main() -> T:
         database = await Database.connect(url, create_schema=False)

@@ -98,6 +98,13 @@ def test_a_reading_command_does_not_create_a_missing_database(tmp_path: Path, ar
     ), err
 
 
+def test_db_status_on_a_postgresql_url_looks_for_no_file() -> None:
+    """`gateway db status` with a PostgreSQL URL asks the server (here: nobody answers), never a file."""
+    url = "postgresql+asyncpg://postgres@127.0.0.1:1/gateway"
+    code, _, err = gateway("db", "status", "--db", url)
+    assert (2, 1, False) == (code, len(err.splitlines()), "no database file" in err), err
+
+
 def test_explain_knows_configuration_errors_of_either_kind() -> None:
     """A ConfigError and pydantic's ValidationError (a settings model) each give one line; a bug gives none."""
 

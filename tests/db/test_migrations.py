@@ -119,11 +119,12 @@ def test_cli_upgrade_status_and_check(tmp_path: Path, monkeypatch: pytest.Monkey
     import typer
 
     from gateway.cli import db as db_cli
+    from gateway.cli.failures import OneLineErrors
 
     url = f"sqlite:///{tmp_path / 'g.db'}"
     monkeypatch.setenv("GATEWAY_DATABASE_URL", url)
     asyncio.run(_sync(url, models()[0].create_all))  # type: ignore[arg-type]
-    app = typer.Typer()
+    app = typer.Typer(cls=OneLineErrors)
 
     @app.callback()
     def _root() -> None: ...
