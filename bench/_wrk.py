@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCRIPT = Path(__file__).with_name("post.lua")
+PUSH_SCRIPT = Path(__file__).with_name("push.lua")
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,17 @@ def available() -> bool:
 
 
 def run_wrk(
-    url: str, message: Path, token: str, tag: str, concurrency: int, seconds: float, threads: int = 1
+    url: str,
+    message: Path,
+    token: str,
+    tag: str,
+    concurrency: int,
+    seconds: float,
+    threads: int = 1,
+    script: Path = SCRIPT,
 ) -> WrkResult:
-    """Closed loop: ``concurrency`` keep-alive connections for ``seconds``; socket timeout 10 s."""
+    """Closed loop: ``concurrency`` keep-alive connections for ``seconds``; socket timeout 10 s. ``script``
+    writes the requests (default ``post.lua``: ``POST /v1/berichten``; ``push.lua``: VECOZO REST Push)."""
     if not available():
         raise SystemExit("wrk is missing: apt-get install wrk")
     threads = max(1, min(threads, concurrency))
@@ -47,7 +56,7 @@ def run_wrk(
             "--timeout",
             "10s",
             "-s",
-            str(SCRIPT),
+            str(script),
             url,
             "--",
             str(message),
