@@ -220,6 +220,7 @@ class Database:
 
     async def close(self) -> None:
         await self.tracking.flush()
+        await self.koppeling.flush()
         await self.connections.dispose()
 
     async def __aenter__(self) -> Database:

@@ -11,11 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import JSON, and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
 
+from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
+from adapters.db.schema import UtcDateTime
 from adapters.db.schema import koppeling_inbox as inbox
 from adapters.db.schema import koppeling_pushes as pushes
 from adapters.db.tracking import check_aware
@@ -49,6 +52,9 @@ class SqlKoppeling:
 
     def __init__(self, connections: Connections) -> None:
         self._db = connections
+        # pushes under load: concurrent claims share one INSERT, concurrent settlements one UPDATE
+        self._claims = Batcher(self._write_claims)
+        self._settles = Batcher(self._write_settles)
 
     def __repr__(self) -> str:
         return f"SqlKoppeling(dialect={self._db.dialect!r})"
@@ -58,20 +64,34 @@ class SqlKoppeling:
 
     async def claim_push(self, pushed: Pushed) -> Pushed | None:
         check_aware(pushed.received_at)
-        stmt = (
+        row = _push_row(pushed)
+        if await self._claims.add(row):
+            return None
+        key = and_(pushes.c.afzender == pushed.afzender, pushes.c.traceer_id == pushed.traceer_id)
+        async with self._db.statement() as conn:
+            if (await conn.execute(self._claim_statement().values(row))).first() is not None:
+                return None
+            found = (await conn.execute(select(pushes).where(key))).first()
+        if found is None:  # released between our insert and our read: try once more
+            return await self.claim_push(pushed)
+        return _pushed(found._mapping)
+
+    def _claim_statement(self) -> Any:
+        return (
             self._insert(pushes)
-            .values(_push_row(pushed))
             .on_conflict_do_nothing(index_elements=["afzender", "traceer_id"])
             .returning(pushes.c.id)
         )
-        key = and_(pushes.c.afzender == pushed.afzender, pushes.c.traceer_id == pushed.traceer_id)
-        async with self._db.statement() as conn:
-            if (await conn.execute(stmt)).first() is not None:
-                return None
-            row = (await conn.execute(select(pushes).where(key))).first()
-        if row is None:  # released between our insert and our read: try once more
-            return await self.claim_push(pushed)
-        return _pushed(row._mapping)
+
+    async def _write_claims(self, rows: list[dict[str, Any]]) -> list[bool]:
+        """Concurrent claims as one INSERT .. ON CONFLICT DO NOTHING: True for each row inserted; a row whose
+        traceerId is held (or a batch the database refused) is settled by its caller alone."""
+        try:
+            async with self._db.statement() as conn:
+                inserted = {r[0] for r in await conn.execute(self._claim_statement(), rows)}
+        except IntegrityError:
+            return [False] * len(rows)
+        return [row["id"] in inserted for row in rows]
 
     async def settle_push(
         self,
@@ -82,14 +102,35 @@ class SqlKoppeling:
         at: datetime,
     ) -> None:
         check_aware(at)
-        values = {
-            "state": state,
-            "tracking_id": tracking_id,
-            "meldingen": [m.as_dict() for m in meldingen],
-            "changed_at": at,
-        }
-        async with self._db.statement() as conn:
-            await conn.execute(update(pushes).where(pushes.c.id == push_id).values(values))
+        await self._settles.add(
+            {
+                "b_id": push_id,
+                "b_state": state,
+                "b_tracking_id": tracking_id,
+                "b_meldingen": [m.as_dict() for m in meldingen],
+                "b_changed_at": at,
+            }
+        )
+
+    async def _write_settles(self, rows: list[dict[str, Any]]) -> None:
+        """Concurrent settlements in one statement (executemany)."""
+        stmt = (
+            update(pushes)
+            .where(pushes.c.id == bindparam("b_id"))
+            .values(
+                state=bindparam("b_state"),
+                tracking_id=bindparam("b_tracking_id"),
+                meldingen=bindparam("b_meldingen", type_=JSON),
+                changed_at=bindparam("b_changed_at", type_=UtcDateTime),
+            )
+        )
+        async with self._db.transaction() as conn:
+            await conn.execute(stmt, rows)
+
+    async def flush(self) -> None:
+        """Wait until every claim and settlement handed in so far is written."""
+        await self._claims.wait()
+        await self._settles.wait()
 
     async def release_push(self, push_id: str) -> None:
         async with self._db.statement() as conn:
