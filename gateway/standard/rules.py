@@ -333,13 +333,11 @@ def _message_namespaces(context: str, nsmap: Mapping[str, str]) -> list[str]:
     return found
 
 
-def _steps(path: str) -> list[str] | None:
-    """The steps of a plain absolute location path (``/a:B/a:C[x]/d:E``), or None for anything else."""
-    if not path.startswith("/") or path.startswith("//"):
-        return None
-    steps: list[str] = []
-    depth, quote, start = 0, "", 1
-    for i, ch in enumerate(path):
+def _split_top(text: str, separator: str) -> list[str]:
+    """``text`` split at every ``separator`` outside brackets, parentheses and quotes."""
+    parts: list[str] = []
+    depth, quote, start = 0, "", 0
+    for i, ch in enumerate(text):
         if quote:
             quote = "" if ch == quote else quote
         elif ch in "'\"":
@@ -348,15 +346,20 @@ def _steps(path: str) -> list[str] | None:
             depth += 1
         elif ch in "])":
             depth -= 1
-        elif ch == "/" and depth == 0 and i > 0:
-            if i == start:
-                return None  # '//'
-            steps.append(path[start:i])
+        elif ch == separator and depth == 0:
+            parts.append(text[start:i])
             start = i + 1
-        elif depth == 0 and ch in "|":
-            return None
-    steps.append(path[start:])
-    return steps if all(steps) else None
+    parts.append(text[start:])
+    return parts
+
+
+def _steps(path: str) -> list[str] | None:
+    """The steps of a plain absolute location path (``/a:B/a:C[x]/d:E``), or None for anything else
+    (``//``, a union, a function call)."""
+    if not path.startswith("/") or len(_split_top(path, "|")) > 1:
+        return None
+    steps = _split_top(path, "/")[1:]
+    return steps if steps and all(steps) else None
 
 
 @dataclass
@@ -391,19 +394,4 @@ def _any_fails(checks: Sequence[tuple[str, str, bool]]) -> str:
 
 def _branches(context: str) -> list[str]:
     """The branches of a union at its top level (``a | b``), brackets and quotes respected."""
-    branches: list[str] = []
-    depth, quote, start = 0, "", 0
-    for i, ch in enumerate(context):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            branches.append(context[start:i].strip())
-            start = i + 1
-    branches.append(context[start:].strip())
-    return branches
+    return [branch.strip() for branch in _split_top(context, "|")]

@@ -11,23 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_dashboard import CHROMIUM, OUTPUT, async_playwright, served
+from tests.e2e.test_dashboard import CHROMIUM, OUTPUT, async_playwright, browser_ready, served
 from tests.harness import GatewayUnderTest
 from tests.messages import example
 
 pytestmark = [pytest.mark.slow]
+__all__ = ["browser_ready"]  # the dashboard test's fixture: skip without Playwright or chromium
 
 PROVIDER = "42420001"
-
-
-@pytest.fixture
-def browser_ready() -> None:
-    """Skip with the reason when Playwright or Debian's chromium is missing; make the output folder."""
-    if async_playwright is None:
-        pytest.skip("playwright is not installed (pip install playwright)")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/test installs it with apt-get)")
-    OUTPUT.mkdir(exist_ok=True)
 
 
 @pytest.mark.usefixtures("browser_ready")
