@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from lxml import etree
+
 from tests.rules.edits import Doc, day, years_before
 
 Edit = Callable[[Doc], None]
@@ -423,8 +425,27 @@ C1 = "Client/Contactgegevens/Contact[1]"  # Soort 03, Dutch address, telephone
 C2 = "Client/Contactgegevens/Contact[2]"  # Soort 04 (temporary), Dutch address, telephone, Periode
 
 
-@case("CD005", "301", "Postcode without LandCode / neither", jw_only=True)
+def contacts(d: Doc) -> None:
+    """The two client contacts the cases below start from, as the iJw example has them; the iWmo example
+    (one contact abroad) is given them: its contact made Dutch with a telephone, and a temporary copy."""
+    if d.has(C2):
+        return
+    d.set(f"{C1}/Soort", "03")
+    d.put(f"{C1}/Adres", "Postcode", "9999XX", after=("Huis",))
+    d.set(f"{C1}/Adres/LandCode", "NL")
+    phone = d.put(C1, "Telefoon", after=("Soort", "Adres", "Organisatie"))
+    number = etree.SubElement(phone, f"{{{d.b}}}Telefoon01")
+    etree.SubElement(number, f"{{{d.b}}}Telefoonnummer").text = "0201234567"
+    etree.SubElement(number, f"{{{d.b}}}Landnummer").text = "0031"
+    d.copy(C1)
+    d.set(f"{C2}/Soort", "04")
+    periode = d.put(C2, "Periode", after=("Soort", "Adres", "Organisatie", "Telefoon", "Emailadres"))
+    etree.SubElement(periode, f"{{{d.b}}}Begindatum").text = "2018-02-03"
+
+
+@case("CD005", "301", "Postcode without LandCode / neither")
 def _cd005(d: Doc, near: bool) -> None:
+    contacts(d)
     d.drop(f"{C2}/Adres/LandCode")
     if near:
         d.drop(f"{C2}/Adres/Postcode")
@@ -437,49 +458,56 @@ def _cd007(d: Doc, near: bool) -> None:
         d.set("Client/Communicatie/Vorm", "2")
 
 
-@case("CD009", "301", "a Periode on a contact of Soort 02 / no Periode there", jw_only=True)
+@case("CD009", "301", "a Periode on a contact of Soort 02 / no Periode there")
 def _cd009(d: Doc, near: bool) -> None:
+    contacts(d)
     d.set(f"{C2}/Soort", "02")
     if near:
         d.drop(f"{C2}/Periode")
 
 
-@case("CD025", "301", "LandCode NL without Huis / LandCode DE without Huis", jw_only=True)
+@case("CD025", "301", "LandCode NL without Huis / LandCode DE without Huis")
 def _cd025(d: Doc, near: bool) -> None:
+    contacts(d)
     d.drop(f"{C2}/Adres/Huis")
     if near:
         d.set(f"{C2}/Adres/LandCode", "DE")
 
 
-@case("CD034", "301", "Soort 03 without Postcode / Soort 02 without Postcode", jw_only=True)
+@case("CD034", "301", "Soort 03 without Postcode / Soort 02 without Postcode")
 def _cd034(d: Doc, near: bool) -> None:
+    contacts(d)
     d.drop(f"{C1}/Adres/Postcode")
     d.drop(f"{C1}/Adres/LandCode")
     if near:
         d.set(f"{C1}/Soort", "02")
 
 
-@case("CS089", "301", "LandCode NL with a postcode not Dutch in form / Dutch in form", jw_only=True)
+@case("CS089", "301", "LandCode NL with a postcode not Dutch in form / Dutch in form")
 def _cs089(d: Doc, near: bool) -> None:
+    contacts(d)
     d.set(f"{C1}/Adres/Postcode", "1234AB" if near else "1234A")
 
 
-@case("CS003", "301", "contact Periode ending the day before / on its Begindatum", jw_only=True)
+@case("CS003", "301", "contact Periode ending the day before / on its Begindatum")
 def _cs003_periode(d: Doc, near: bool) -> None:
+    contacts(d)
     begin = d.text(f"{C2}/Periode/Begindatum")
     d.put(f"{C2}/Periode", "Einddatum", day(begin, 0 if near else -1), after=("Begindatum",))
 
 
-@case("TR006", "301", "contact without Telefoon and Postcode / without Telefoon only", jw_only=True)
+@case("TR006", "301", "contact without Telefoon and Postcode / without Telefoon only")
 def _tr006(d: Doc, near: bool) -> None:
+    contacts(d)
     d.drop(f"{C2}/Telefoon")
     if not near:
         d.drop(f"{C2}/Adres/Postcode")
         d.drop(f"{C2}/Adres/LandCode")
 
 
-@case("TR061", "301", "no contact of Soort 01/02/03 left / Soort 03 becomes 02", jw_only=True)
+@case("TR061", "301", "no contact of Soort 01/02/03 left / Soort 03 becomes 02")
 def _tr061(d: Doc, near: bool) -> None:
+    contacts(d)
     if near:
         d.set(f"{C1}/Soort", "02")
     else:
@@ -506,8 +534,9 @@ def _tr101_301(d: Doc, near: bool) -> None:
     d.set(f"{second}/ToewijzingNummer", "424242" if near else d.text(f"{ITEM['301']}[1]/ToewijzingNummer"))
 
 
-@case("TR101", "301", "two contacts of one Soort / of two", jw_only=True)
+@case("TR101", "301", "two contacts of one Soort / of two")
 def _tr101_contact(d: Doc, near: bool) -> None:
+    contacts(d)
     d.drop(f"{C2}/Periode")
     d.set(f"{C2}/Soort", "02" if near else d.text(f"{C1}/Soort"))
 
