@@ -5,28 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.harness import GatewayUnderTest
-from tests.messages import example, first, new_id, set_all, set_header
+from tests.messages import first, heen, new_id, retour, set_all, set_header
 
 pytestmark = [pytest.mark.broker, pytest.mark.shared]
 
 GEMEENTE = "0384"
 AANBIEDER = "42420001"
-
-
-def heen(name: str, afzender: str, ontvanger: str) -> bytes:
-    """An example heen-message with fresh Identificatie between the two parties."""
-    return set_header(example(name), Afzender=afzender, Ontvanger=ontvanger, Identificatie=new_id())
-
-
-def retour(name: str, original: bytes) -> bytes:
-    """A retour to ``original``: same Afzender, Ontvanger and Identificatie, its own IdentificatieRetour."""
-    return set_header(
-        example(name),
-        Afzender=first(original, "Afzender"),
-        Ontvanger=first(original, "Ontvanger"),
-        Identificatie=first(original, "Identificatie"),
-        IdentificatieRetour=new_id(),
-    )
 
 
 async def send_and_receive(gw: GatewayUnderTest, sender: str, recipient: str, data: bytes) -> dict[str, str]:
