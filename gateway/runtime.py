@@ -21,16 +21,17 @@ from gateway.config import Settings
 from gateway.errors import NodeRole
 from gateway.http.app import create_app
 from gateway.http.deps import NodeServices
-from gateway.interfaces.link import LinkCheck
+from gateway.interfaces.link import LinkCallbacks, LinkCheck
 from gateway.koppeling.service import Koppeling, KoppelingSettings
-from gateway.metrics import GatewayMetrics
-from gateway.ops.observe import LinkCallbacks, MeasuredLink, MeasuredPublisher, MetricsCounter
+from gateway.ops.metrics import GatewayMetrics
+from gateway.ops.observe import MetricsCounter
 from gateway.ops.operations import Operations
 from gateway.pipeline import Judge, LinkJudge, Observers, Pipeline
 from gateway.ports import NODES, Participant
 from gateway.security import keys_api
-from gateway.security.protection import Protection
 from gateway.standard.engine import Engine
+from gateway.wiring.operations import start_operations
+from gateway.wiring.protection import Protection
 
 log = structlog.get_logger("gateway.runtime")
 
@@ -85,10 +86,11 @@ class Runtime:
             except BaseException:
                 await db.close()
                 raise
-        # --- operations: metrics fed by wrappers around the link check, the publisher and ingest ---
+        # --- operations: metrics, fed by the hooks the pipeline and the link's judge call ---
         metrics = GatewayMetrics(settings.nodes, known_messages=(m.name for m in engine.catalog))
+        counters = (MetricsCounter(metrics),)
         judge = Judge(checker, db.registry)
-        link = MeasuredLink(LinkCheck(LinkJudge(judge, db.tracking)), metrics)
+        link = LinkCheck(LinkJudge(judge, db.tracking, Observers(counters=counters)))
         broker = broker_factory(broker_settings, settings.nodes, link)
         try:
             await broker.start(_mailboxes(await db.registry.participants()))
@@ -96,33 +98,32 @@ class Runtime:
             await db.close()
             raise
         runtime = cls(settings, engine, db, broker)
-        try:  # security and privacy (gateway/security/protection.py)
+        try:  # security and privacy (gateway/wiring/protection.py)
             runtime.protection = protection = await Protection.start(settings, db, broker, broker_settings)
         except BaseException:
             await runtime.close()
             raise
         try:  # operations (gateway/ops): metrics, dashboard, dead letters; actions go into the same audit trail
-            runtime.ops = await Operations.start(
+            runtime.ops = await start_operations(
                 settings.nodes,
                 metrics,
                 db,
                 broker,
                 settings.ops,
-                audit=protection.audit,
+                protection.audit,
                 pki_dir=settings.security.tls_dir,
             )
         except BaseException:
             await runtime.close()
             raise
-        publisher = MeasuredPublisher(broker.publisher, metrics)
-        observers = Observers(sinks=protection.sinks, counters=(MetricsCounter(metrics),))
+        observers = Observers(sinks=protection.sinks, counters=counters)
         for node in settings.nodes:
             pipeline = Pipeline(
                 node,
                 EngineChecker(engine.with_mode(settings.content_rules_for(node))),
                 db.registry,
                 db.tracking,
-                publisher,
+                broker.publisher,
                 observers=observers,
             )
             svc = NodeServices(

@@ -14,8 +14,8 @@ import uvicorn
 
 from gateway import logs
 from gateway.config import Settings
+from gateway.http.serving import node_server_config, scheme, tls_context
 from gateway.runtime import Runtime
-from gateway.security.serving import node_server_config, scheme, tls_context
 
 
 class _Server(uvicorn.Server):

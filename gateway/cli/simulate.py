@@ -23,7 +23,7 @@ import typer
 from adapters.db.seed import SeedError, load_seed, read_tokens
 from gateway import paths
 from gateway.errors import NodeRole
-from gateway.security.serving import base_url, client_settings, client_verify
+from gateway.http.serving import base_url, client_settings, client_verify
 from gateway.simulate.counterpart import Stats
 from gateway.simulate.run import Simulation, active_parties
 from gateway.simulate.traffic import Faults

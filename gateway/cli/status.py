@@ -17,8 +17,8 @@ import httpx
 import typer
 
 from gateway import paths
+from gateway.http.serving import base_url, client_settings, client_verify
 from gateway.ports import NODES
-from gateway.security.serving import base_url, client_settings, client_verify
 
 TOKEN_FILE = paths.OPERATOR_TOKEN_FILE
 

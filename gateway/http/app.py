@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from gateway import __version__
 from gateway.http import problems
 from gateway.http.deps import NodeServices
+from gateway.ops.observe import count_edge_refusal
 
 TITLES = {
     "ggk": "Gegevensknooppunt: municipal node (GGk role)",
@@ -32,11 +34,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
-    problems.install(app, services.node)
-    if services.ops is not None:  # operations: count refusals made before ingest (size, type, credential)
-        from gateway.ops.observe import count_refusals_before_ingest
-
-        count_refusals_before_ingest(app, services.node, services.ops.metrics)
+    hook = None
+    if (
+        services.ops is not None
+    ):  # operations: count refusals made before the pipeline (size, type, credential)
+        hook = functools.partial(count_edge_refusal, services.ops.metrics, services.node)
+    problems.install(app, services.node, hook)
     for router in (*_routers(), *extra_routers):
         app.include_router(router)
     if services.koppeling is not None:  # VECOZO's REST interfaces, on the provider node

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -43,11 +44,17 @@ def problem_response(exc: GatewayError, node: NodeRole) -> JSONResponse:
     )
 
 
-def install(app: Any, node: NodeRole) -> None:
-    """Register the handler on a FastAPI app serving ``node``."""
+# told of every error the handler answers: (HTTP method, path, error)
+RefusalHook = Callable[[str, str, GatewayError], None]
+
+
+def install(app: Any, node: NodeRole, on_error: RefusalHook | None = None) -> None:
+    """Register the handler on a FastAPI app serving ``node``; ``on_error`` hears of each error answered."""
 
     async def handler(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, GatewayError)
+        if on_error is not None:
+            on_error(request.method, request.url.path, exc)
         return problem_response(exc, node)
 
     app.add_exception_handler(GatewayError, handler)

@@ -29,6 +29,7 @@ from gateway.errors import GatewayError, NodeRole, Rejection, Unavailable
 from gateway.http.deps import NodeServices, Services, caller, xml_body
 from gateway.interfaces import soap
 from gateway.interfaces.errors import WrongNode
+from gateway.interfaces.soap import MEDIA_TYPE, envelope_limit
 from gateway.interfaces.stufanswer import Addressing, bv03_element, fo01_element, serialise
 from gateway.interfaces.stufcheck import check_envelope, expectation
 from gateway.interfaces.stufdelivery import envelop, is_retour, wrapping_for
@@ -41,7 +42,6 @@ from gateway.ports import Leased
 log = structlog.get_logger("gateway.http.stuf")
 router = APIRouter(tags=["stuf-ggk"])
 
-MEDIA_TYPE: Final = "text/xml; charset=utf-8"
 CLAIM_MESSAGE: Final = "ggk0210"  # the uniqueness key of a referentienummer: (zender, "ggk0210", ref)
 
 _BODY = {
@@ -54,11 +54,6 @@ _BODY = {
         },
     }
 }
-
-
-def envelope_limit(max_bytes: int) -> int:
-    """The largest request that can carry a ``max_bytes`` payload in base64, with room for the envelope."""
-    return max_bytes * 4 // 3 + 64 * 1024
 
 
 def _read(data: bytes, in_soap: bool) -> tuple[Stuurgegevens, Envelope | Rejection]:

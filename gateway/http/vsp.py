@@ -24,9 +24,9 @@ from fastapi import APIRouter, Request, Response
 
 from gateway.errors import GatewayError, NodeRole, TooLarge, Unavailable
 from gateway.http.deps import NodeServices, Services, caller, xml_body
-from gateway.http.stuf import MEDIA_TYPE, envelope_limit
 from gateway.interfaces import soap
 from gateway.interfaces.errors import WrongNode
+from gateway.interfaces.soap import MEDIA_TYPE, envelope_limit
 from gateway.interfaces.vsp import (
     Routering,
     Submitted,

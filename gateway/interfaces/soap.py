@@ -83,3 +83,8 @@ def read_fault(root: etree._Element) -> tuple[str, str, etree._Element | None]:
 def body_of(root: etree._Element) -> etree._Element:
     """The single element in the Body of a SOAP response (tests, clients)."""
     return unwrap(root).body
+
+
+def envelope_limit(max_bytes: int) -> int:
+    """The largest request that can carry a ``max_bytes`` payload in base64, with room for the envelope."""
+    return max_bytes * 4 // 3 + 64 * 1024

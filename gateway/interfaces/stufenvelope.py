@@ -9,7 +9,6 @@ StUF055 for anything else not conform the schema, a ``tijdstipBericht`` that is 
 
 from __future__ import annotations
 
-import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Final, Literal, cast
 from lxml import etree
 
 from gateway.errors import ErrorItem, ReferenceNotUuid, SchemaInvalid
+from gateway.interfaces.encoding import decode_base64
 from gateway.interfaces.errors import NotAnEnvelope
 from gateway.interfaces.ids import is_uuid4
 from gateway.standard.errortext import MAX_ERRORS, schema_errors
@@ -30,7 +30,6 @@ EnvelopeKind = Literal["Di01", "Du01"]
 ROOTS: Final[dict[str, EnvelopeKind]] = {DI01: "Di01", DU01: "Du01"}
 
 _TIJDSTIP_FORMATS: Final = {8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
-_BASE64_SPACE: Final = (b" ", b"\t", b"\r", b"\n")
 
 
 def _s(name: str) -> str:
@@ -144,20 +143,6 @@ def parse_tijdstip(value: str) -> datetime | None:
     except ValueError:
         return None
     return moment.replace(microsecond=millis * 1000)
-
-
-def decode_base64(text: str | None) -> bytes | None:
-    """Strict base64 (line breaks and spaces allowed, as xs:base64Binary allows them), or None."""
-    if text is None:
-        return None
-    try:
-        compact = text.encode("ascii")
-        for space in _BASE64_SPACE:  # a few memchr scans: far cheaper than a regex or translate
-            if space in compact:
-                compact = compact.replace(space, b"")
-        return binascii.a2b_base64(compact, strict_mode=True)
-    except (UnicodeEncodeError, binascii.Error, ValueError):
-        return None
 
 
 def _block_path(kind: str, name: str) -> str:

@@ -17,10 +17,10 @@ from typing import Final
 from lxml import etree
 
 from gateway.errors import ErrorItem, GatewayError, NodeRole, ReferenceNotUuid, WrongDirection
+from gateway.interfaces.encoding import decode_base64
 from gateway.interfaces.errors import EnvelopeMismatch, NotAnEnvelope
 from gateway.interfaces.foutcodes import details, omschrijving
 from gateway.interfaces.ids import is_uuid4
-from gateway.interfaces.stufenvelope import decode_base64
 from gateway.standard.header import Header
 
 VSP_NS: Final = "urn:gegevensknooppunt:vsp:1"

@@ -1,27 +1,21 @@
-"""The dead-letter workbench: list a node's dead letters (metadata only), redrive or discard them.
+"""The dead-letter workbench as operators use it: what a dead letter shows, the checks of a request, and
+the record of every action (audit trail with the operator's mandatory reason, track & trace event).
 
-Works on the node's ``dlq`` over AMQP with the gateway's own session. Listing takes messages without
-acknowledging them and closes the channel, which returns them all to the queue unchanged. A redrive
-publishes the message (same body, same properties and gateway headers; the broker's ``x-`` headers left
-off) back to the queue it died in, normally its mailbox, waits for the broker's confirm, and only then
-acknowledges the dead letter; a discard acknowledges it. Every action is written to the audit trail with
-the operator's mandatory reason before the call returns.
+The workbench itself is a port (:class:`Workbench`); :mod:`adapters.rabbitmq.workbench` works it on the
+node's ``dlq`` over AMQP.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import structlog
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
-from adapters.rabbitmq.properties import MessageProperties, gateway_headers
-from gateway.errors import NodeRole, Unavailable
+from gateway.errors import NodeRole
 from gateway.ports import Tracking, TrackingEvent
 from gateway.security.audit import AuditEvent, AuditLog
 
@@ -54,12 +48,6 @@ def check_operator(name: str) -> str:
     if not _OPERATOR.match(name):
         raise InvalidAction("operator names use letters, digits and . _ @ - only")
     return name
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes | bytearray):
-        return value.decode("utf-8", "replace")
-    return "" if value is None else str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,36 +94,6 @@ class DeadLetter:
             "headers": dict(self.headers),
         }
 
-    @classmethod
-    def of(cls, node: NodeRole, message: AbstractIncomingMessage) -> DeadLetter:
-        raw = message.headers or {}
-        died_in = _text(raw.get("x-first-death-queue"))
-        reason = _text(raw.get("x-first-death-reason"))
-        died_at: str | None = None
-        deaths = 0
-        found = raw.get("x-death")
-        for death in found if isinstance(found, list) else []:
-            if not isinstance(death, Mapping):
-                continue
-            count = death.get("count")
-            deaths += int(count) if isinstance(count, int) else 1
-            stamp = death.get("time")
-            if died_at is None and isinstance(stamp, datetime):
-                died_at = (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).isoformat()
-            died_in = died_in or _text(death.get("queue"))
-            reason = reason or _text(death.get("reason"))
-        return cls(
-            node=node,
-            tracking_id=message.message_id or "",
-            conversation_id=message.correlation_id or "",
-            headers=gateway_headers(raw),
-            died_in=died_in,
-            reason=reason or "unknown",
-            died_at=died_at,
-            deaths=deaths,
-            size=len(message.body),
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -159,37 +117,10 @@ class Outcome:
         }
 
 
-class DeadLetters:
-    """The workbench over a :class:`adapters.rabbitmq.RabbitBroker`'s sessions."""
+class Workbench(Protocol):
+    """A node's dead letters: list them (metadata only), redrive or discard them."""
 
-    def __init__(self, sessions: Any, audit: AuditLog, tracking: Tracking | None = None) -> None:
-        self.sessions = sessions
-        self.audit = audit
-        self.tracking = tracking
-        self._lock = asyncio.Lock()  # one operation at a time per process: listings see a whole queue
-
-    def __repr__(self) -> str:
-        return "DeadLetters()"
-
-    async def _channel(self, node: NodeRole) -> AbstractChannel:
-        channel: AbstractChannel = await self.sessions[node].channel()
-        return channel
-
-    async def list(self, node: NodeRole, limit: int = 200) -> list[DeadLetter]:
-        """Up to ``limit`` dead letters of ``node``, oldest first; all stay in the queue."""
-        async with self._lock:
-            channel = await self._channel(node)
-            try:
-                queue = await channel.get_queue(DLQ, ensure=False)
-                found = []
-                for _ in range(limit):
-                    message = await queue.get(no_ack=False, fail=False, timeout=_GET_TIMEOUT)
-                    if message is None:
-                        break
-                    found.append(DeadLetter.of(node, message))
-                return found
-            finally:
-                await _close(channel)  # returns every message taken
+    async def list(self, node: NodeRole, limit: int = 200) -> list[DeadLetter]: ...
 
     async def act(
         self,
@@ -199,95 +130,44 @@ class DeadLetters:
         *,
         reason: str,
         operator: str,
-    ) -> Outcome:
-        """Redrive or discard the dead letters with these tracking ids (``None``: all of them)."""
-        reason = check_reason(reason)
-        operator = check_operator(operator)
-        wanted = None if tracking_ids is None else set(tracking_ids)
-        if wanted is not None and not wanted:
-            raise InvalidAction("no dead letter selected")
-        done: list[str] = []
-        failed: list[str] = []
-        targets: dict[str, str] = {}
-        async with self._lock:
-            channel = await self._channel(node)
-            try:
-                queue = await channel.get_queue(DLQ, ensure=False)
-                for _ in range(MAX_SCAN):
-                    if wanted is not None and wanted <= set(done) | set(failed):
-                        break
-                    message = await queue.get(no_ack=False, fail=False, timeout=_GET_TIMEOUT)
-                    if message is None:
-                        break
-                    letter = DeadLetter.of(node, message)
-                    if wanted is not None and letter.tracking_id not in wanted:
-                        continue  # not ours: returned when the channel closes
-                    if action == "redrive":
-                        try:
-                            await self._redrive(node, letter, message)
-                        except Unavailable:
-                            failed.append(letter.tracking_id)
-                            continue
-                        targets[letter.tracking_id] = letter.target
-                    await message.ack()
-                    done.append(letter.tracking_id)
-                    await self._record(action, node, letter, reason, operator)
-            finally:
-                await _close(channel)
-        missing = () if wanted is None else tuple(sorted(wanted - set(done) - set(failed)))
-        outcome = Outcome(action, node, tuple(done), tuple(failed), missing, targets)
-        log.info(
-            "ops.dead_letters",
-            action=action,
-            node=node,
-            done=len(done),
-            failed=len(failed),
-            missing=len(missing),
+    ) -> Outcome: ...
+
+
+async def record_action(
+    audit: AuditLog,
+    tracking: Tracking | None,
+    action: Action,
+    node: NodeRole,
+    letter: DeadLetter,
+    reason: str,
+    operator: str,
+) -> None:
+    """Write one redrive or discard to the audit trail, and to track & trace when the letter has an id."""
+    now = datetime.now(UTC)
+    party = letter.recipient if re.fullmatch(r"[0-9]{4}|[0-9]{8}", letter.recipient) else None
+    await audit.append(
+        AuditEvent.operator_action(
+            at=now,
             operator=operator,
+            action=action,
+            tracking_id=letter.tracking_id or None,
+            party=party,
+            reason=reason,
         )
-        return outcome
-
-    async def _redrive(self, node: NodeRole, letter: DeadLetter, message: AbstractIncomingMessage) -> None:
-        """Publish the same body and properties to the default exchange, routed to the target queue."""
-        again = MessageProperties.of_incoming(message).message(bytes(message.body))
-        await self.sessions[node].publish("", letter.target, again)
-
-    async def _record(
-        self, action: Action, node: NodeRole, letter: DeadLetter, reason: str, operator: str
-    ) -> None:
-        now = datetime.now(UTC)
-        party = letter.recipient if re.fullmatch(r"[0-9]{4}|[0-9]{8}", letter.recipient) else None
-        await self.audit.append(
-            AuditEvent.operator_action(
-                at=now,
-                operator=operator,
-                action=action,
-                tracking_id=letter.tracking_id or None,
-                party=party,
-                reason=reason,
-            )
-        )
-        if self.tracking is not None and letter.tracking_id:
-            detail = {"by": "operator", "from": DLQ}
-            if action == "redrive":
-                detail["to"] = letter.target
-            try:
-                await self.tracking.add_event(
-                    TrackingEvent(
-                        letter.tracking_id,
-                        "redriven" if action == "redrive" else "discarded",
-                        node,
-                        now,
-                        detail,
-                    )
+    )
+    if tracking is not None and letter.tracking_id:
+        detail = {"by": "operator", "from": DLQ}
+        if action == "redrive":
+            detail["to"] = letter.target
+        try:
+            await tracking.add_event(
+                TrackingEvent(
+                    letter.tracking_id,
+                    "redriven" if action == "redrive" else "discarded",
+                    node,
+                    now,
+                    detail,
                 )
-            except Exception as exc:  # the action itself is done and audited
-                log.warning("ops.dead_letter_event_not_recorded", error=type(exc).__name__)
-
-
-async def _close(channel: AbstractChannel) -> None:
-    try:
-        if not channel.is_closed:
-            await channel.close()
-    except Exception as exc:  # the broker requeues whatever the channel held
-        log.warning("ops.channel_close_failed", error=type(exc).__name__)
+            )
+        except Exception as exc:  # the action itself is done and audited
+            log.warning("ops.dead_letter_event_not_recorded", error=type(exc).__name__)

@@ -1,9 +1,9 @@
-"""Everything operators see and do, built once per runtime: metrics, broker snapshot, track & trace,
-dead-letter workbench and audit trail; plus the one summary the dashboard and ``gateway status`` show."""
+"""Everything operators see and do, built once per runtime (:mod:`gateway.wiring.operations`): metrics,
+broker snapshot, track & trace, dead-letter workbench and audit trail; plus the one summary the dashboard
+and ``gateway status`` show."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,24 +11,14 @@ from typing import Any
 
 from prometheus_client import Histogram
 
-from adapters.audit import SqlAuditLog
-from gateway.config import OpsSettings
 from gateway.errors import NodeRole
-from gateway.metrics import GatewayMetrics
-from gateway.ops.collector import SnapshotCollector
-from gateway.ops.deadletters import DeadLetters
-from gateway.ops.snapshot import ManagementReader, Snapshot, SnapshotCache, SnapshotReader
-from gateway.ops.trace import ConversationTracking, Tracer
-from gateway.ports import NODES
+from gateway.ops.deadletters import Workbench
+from gateway.ops.metrics import GatewayMetrics
+from gateway.ops.snapshot import ManagementReader, Snapshot, SnapshotCache
+from gateway.ops.trace import Tracer
 from gateway.security.audit import AuditLog
 
 CERT_WARN_DAYS = 30
-
-
-def _link_names() -> dict[NodeRole, str]:
-    from adapters.rabbitmq.topology import shovel_name
-
-    return {node: shovel_name(node) for node in NODES}
 
 
 @dataclass
@@ -40,62 +30,12 @@ class Operations:
     snapshot: SnapshotCache
     tracer: Tracer
     audit: AuditLog | None = None
-    dead_letters: DeadLetters | None = None
+    dead_letters: Workbench | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _management: ManagementReader | None = None
 
     def __repr__(self) -> str:
         return f"Operations(nodes={self.nodes!r}, dead_letters={self.dead_letters is not None})"
-
-    @classmethod
-    async def start(
-        cls,
-        nodes: Iterable[NodeRole],
-        metrics: GatewayMetrics,
-        db: Any,
-        broker: Any,
-        settings: OpsSettings | None = None,
-        audit: AuditLog | None = None,
-        pki_dir: Path | None = None,
-    ) -> Operations:
-        """Wire the operator side onto the runtime's database and broker (real or fake).
-
-        ``audit``: the process's audit trail when one is wired already; else one on the database's engine.
-        ``pki_dir``: the directory the nodes serve TLS from (``GATEWAY_TLS_DIR``), whose certificates the
-        dashboard shows; None when they serve plain HTTP.
-        """
-        settings = settings or OpsSettings()
-        nodes = tuple(nodes)
-        management: ManagementReader | None = None
-        broker_settings = getattr(broker, "settings", None)
-        if hasattr(broker, "api") and broker_settings is not None:  # a RabbitBroker
-            management = ManagementReader(
-                broker_settings.management_base,
-                broker_settings.management_credentials,
-                {node: broker_settings.vhost(node) for node in NODES},
-            )
-        reader = SnapshotReader(
-            db.registry.participants,
-            management=management,
-            depths=None if management is not None else broker,
-            pki_dir=pki_dir,
-            link_names=_link_names(),
-        )
-        cache = SnapshotCache(reader, max_age=settings.broker_stats_seconds)
-        links = _link_names()
-        for node, node_metrics in metrics.nodes.items():
-            node_metrics.registry.register(SnapshotCollector(cache, node, links[node]))
-        engine = getattr(db, "engine", None)
-        if audit is None and engine is not None:
-            sql_audit = SqlAuditLog(engine)
-            await sql_audit.create_schema()
-            audit = sql_audit
-        dead_letters = None
-        if audit is not None and hasattr(broker, "sessions"):
-            dead_letters = DeadLetters(broker.sessions, audit, db.tracking)
-        tracking: ConversationTracking = db.tracking
-        tracer = Tracer(tracking, sorted(metrics.known))
-        return cls(nodes, metrics, cache, tracer, audit, dead_letters, _management=management)
 
     async def close(self) -> None:
         await self.snapshot.close()

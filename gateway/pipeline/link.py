@@ -9,11 +9,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from gateway.errors import NodeRole, UnknownReceiver
+from gateway.errors import NodeRole, Rejection, UnknownReceiver
 from gateway.pipeline.judge import Judge
+from gateway.pipeline.observe import NOBODY, Observers
 from gateway.ports import Tracking, TrackingEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """A message that crossed the node link to ``node``, as the link's headers describe it."""
+
+    node: NodeRole
+    tracking_id: str
+    recipient: str
+    message: str | None
+    origin: str
+    received_at: datetime | None  # when its first node received it
+    first: bool  # its first arrival (not a redelivery)
+    body: bytes = field(default=b"", repr=False)
 
 
 def _now() -> datetime:
@@ -27,41 +43,59 @@ class LinkJudge:
     # together (one write per message instead of two); bounded, as a message may be retried elsewhere
     CHECKED_KEPT = 10_000
 
-    def __init__(self, judge: Judge, tracking: Tracking, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self,
+        judge: Judge,
+        tracking: Tracking,
+        observers: Observers = NOBODY,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
         self.judge = judge
         self.tracking = tracking
+        self.observers = observers
         self.clock = clock
         self._checked: dict[str, tuple[datetime, str]] = {}
 
     def __repr__(self) -> str:
         return f"LinkJudge({self.judge!r})"
 
-    async def arrived(
-        self, body: bytes, tracking_id: str, recipient: str, message: str | None, origin: str, node: NodeRole
-    ) -> None:
-        """Judge a message that crossed to ``node``: raises the refusal, else remembers when it passed."""
-        read = await self.judge.recheck(body, recipient, message, node)
+    async def arrived(self, crossing: Crossing) -> None:
+        """Judge a message that crossed: raises the refusal, else remembers when it passed."""
+        node = crossing.node
+        if crossing.first and crossing.received_at is not None:
+            self.observers.crossed(node, crossing.received_at)
+        try:
+            await self._judge(crossing)
+        except Rejection as exc:
+            self.observers.refused_at_link(node, exc.code_for(node))
+            raise
+
+    async def _judge(self, crossing: Crossing) -> None:
+        node = crossing.node
+        read = await self.judge.recheck(crossing.body, crossing.recipient, crossing.message, node)
         now = self.clock()
         try:
             await self.judge.receivable(read, node, now.date())
         except UnknownReceiver:
             await self.tracking.add_event(
-                TrackingEvent(tracking_id, "refused", node, now, {"code": "IB210", "at": "link"})
+                TrackingEvent(crossing.tracking_id, "refused", node, now, {"code": "IB210", "at": "link"})
             )
             raise
         if len(self._checked) >= self.CHECKED_KEPT:
             self._checked.pop(next(iter(self._checked)))
-        self._checked[tracking_id] = (now, origin)
+        self._checked[crossing.tracking_id] = (now, crossing.origin)
 
-    async def delivered(self, tracking_id: str, mailbox: str, origin: str, node: NodeRole) -> None:
+    async def delivered(self, crossing: Crossing) -> None:
         """The message is confirmed in its mailbox: it crossed the link (when it was checked) and is in."""
+        node, tracking_id = crossing.node, crossing.tracking_id
         now = self.clock()
-        checked_at, origin = self._checked.pop(tracking_id, (now, origin))
+        checked_at, origin = self._checked.pop(tracking_id, (now, crossing.origin))
         await asyncio.gather(  # added in this order, so stored in this order (one batch)
             self.tracking.add_event(
                 TrackingEvent(tracking_id, "crossed-link", node, checked_at, {"from": origin})
             ),
             self.tracking.add_event(
-                TrackingEvent(tracking_id, "in-mailbox", node, now, {"mailbox": mailbox})
+                TrackingEvent(tracking_id, "in-mailbox", node, now, {"mailbox": crossing.recipient})
             ),
         )
+        self.observers.delivered(node, crossing.received_at)

@@ -1,17 +1,21 @@
-"""How the pipeline tells others what it decided: explicit hooks it calls, nothing wrapped or patched.
+"""How the pipeline tells others what happened: explicit hooks it calls, nothing wrapped or patched.
 
 A :class:`DecisionSink` (the audit trail, the privacy index) is awaited with every accepted, duplicate and
-refused decision before the answer goes out; a :class:`Counter` (the metrics) is called with every decision,
-``unavailable`` included, and must not block.
+refused decision before the answer goes out. A :class:`Counter` (the metrics) is called, and must not
+block, with every decision (``unavailable`` included), every delivery the broker confirmed, and what
+happens to a message on the node link.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
+from gateway.errors import NodeRole
 from gateway.pipeline.values import Decision
+from gateway.ports import Delivery
 
 
 class DecisionSink(Protocol):
@@ -21,10 +25,24 @@ class DecisionSink(Protocol):
 class Counter(Protocol):
     def counted(self, decision: Decision) -> None: ...
 
+    def published(self, delivery: Delivery) -> None:
+        """The broker confirmed ``delivery``."""
+        ...
+
+    def crossed(self, node: NodeRole, received_at: datetime | None) -> None:
+        """A message first arrived at ``node`` over the link (received at its first node at ``received_at``)."""
+        ...
+
+    def refused_at_link(self, node: NodeRole, code: str) -> None: ...
+
+    def delivered(self, node: NodeRole, received_at: datetime | None) -> None:
+        """A message that crossed the link is confirmed in its mailbox on ``node``."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Observers:
-    """Everyone the pipeline tells of its decisions."""
+    """Everyone the pipeline tells what happened."""
 
     sinks: tuple[DecisionSink, ...] = ()
     counters: tuple[Counter, ...] = ()
@@ -39,6 +57,22 @@ class Observers:
     def count(self, decision: Decision) -> None:
         for counter in self.counters:
             counter.counted(decision)
+
+    def published(self, delivery: Delivery) -> None:
+        for counter in self.counters:
+            counter.published(delivery)
+
+    def crossed(self, node: NodeRole, received_at: datetime | None) -> None:
+        for counter in self.counters:
+            counter.crossed(node, received_at)
+
+    def refused_at_link(self, node: NodeRole, code: str) -> None:
+        for counter in self.counters:
+            counter.refused_at_link(node, code)
+
+    def delivered(self, node: NodeRole, received_at: datetime | None) -> None:
+        for counter in self.counters:
+            counter.delivered(node, received_at)
 
 
 NOBODY = Observers()

@@ -239,6 +239,7 @@ class Pipeline:
                 raise
             log.error("publish.failed", tracking_id=tracking_id, error=type(exc).__name__)
             raise Unavailable("the broker did not confirm the message") from exc
+        self.observers.published(delivery)
         # the writes after the confirm are independent: started together, the tracking store's group commit
         # puts the confirm and the events in one batch each instead of sequential round trips
         after: list[Coroutine[Any, Any, None]] = [

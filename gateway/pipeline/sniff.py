@@ -1,7 +1,7 @@
 """The message type of bytes that may not even be XML: for the labels of a refused message only.
 
 A cheap look at the first bytes for an iStandaarden message namespace (no parse). What it finds is bounded
-by the catalogue in :meth:`gateway.metrics.GatewayMetrics.label`; anything else counts as ``unknown``.
+by the catalogue in :meth:`gateway.ops.metrics.GatewayMetrics.label`; anything else counts as ``unknown``.
 """
 
 from __future__ import annotations

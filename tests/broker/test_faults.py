@@ -113,7 +113,7 @@ async def _ignore(dead: DeadLetter) -> None:
 async def test_gateway_start_changes_nothing_the_definitions_loaded(own_settings: BrokerSettings) -> None:
     """A gateway starting on a node that loaded the definitions declares what is there already: topology,
     mailbox TTL policy and dead-letter watch queue as the gateway's start puts them (see
-    gateway.security.protection). The broker's definitions are the same before and after (a watch queue of
+    gateway.wiring.protection). The broker's definitions are the same before and after (a watch queue of
     other arguments would even fail the start), and the shovels keep running."""
     async with ManagementApi(own_settings) as api:
         await eventually(lambda: _management_answers(api), True)

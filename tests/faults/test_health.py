@@ -11,7 +11,7 @@ import pytest
 from adapters.rabbitmq.testing import FakeBroker
 from gateway.config import Settings
 from gateway.errors import NodeRole
-from gateway.ops.observe import LinkCallbacks
+from gateway.interfaces.link import LinkCallbacks
 from gateway.runtime import Runtime
 from tests.harness import shared_engine
 

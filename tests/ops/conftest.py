@@ -13,7 +13,7 @@ import pytest
 from adapters.rabbitmq.testing import FakeBroker
 from gateway.config import Settings
 from gateway.errors import NodeRole
-from gateway.ops.observe import LinkCallbacks
+from gateway.interfaces.link import LinkCallbacks
 from gateway.runtime import Runtime
 from tests.e2e.conftest import (
     broker_cleanup,

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from gateway.cli import status as status_cli
 from gateway.cli.status import render
 from gateway.config import Settings
-from gateway.security import serving
-from gateway.security.serving import base_url, client_settings
+from gateway.http import serving
+from gateway.http.serving import base_url, client_settings
 from tests.e2e.conftest import ServedGateway, gateway_command
 from tests.harness import OPERATOR_TOKEN, GatewayUnderTest
 from tests.ops.messages import AANBIEDER, request

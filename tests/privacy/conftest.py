@@ -17,9 +17,9 @@ import uvicorn
 from adapters.rabbitmq.testing import FakeBroker
 from gateway.config import SecuritySettings, Settings
 from gateway.errors import NodeRole
+from gateway.http.serving import node_server_config
 from gateway.runtime import Runtime
 from gateway.security.pkidir import PkiDir, parties_from_toml
-from gateway.security.serving import node_server_config
 from tests.harness import DEMO_SEED, OPERATOR_TOKEN, GatewayUnderTest, in_process, seed_demo, shared_engine
 
 

@@ -12,9 +12,9 @@ import pytest
 from pydantic import ValidationError
 
 from gateway.security import pki
-from gateway.security import protection as protection_module
 from gateway.security.pkidir import PkiDir, write_file
 from gateway.security.tls import client_context
+from gateway.wiring import protection as protection_module
 from tests.harness import GatewayUnderTest
 from tests.messages import example, new_id, set_header
 
