@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import time
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
+import tenacity
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -281,12 +281,15 @@ def sqlite_pragmas(engine: AsyncEngine, busy_timeout_ms: int, synchronous: str) 
 def _wal(cursor: Any, busy_timeout_ms: int) -> None:
     """Switch to WAL. SQLite may answer 'database is locked' here at once, without its busy handler,
     while other connections open the same new file; retry within the busy timeout."""
-    deadline = time.monotonic() + busy_timeout_ms / 1000
-    while True:
-        try:
+    for attempt in tenacity.Retrying(
+        retry=tenacity.retry_if_exception(_locked),
+        stop=tenacity.stop_after_delay(busy_timeout_ms / 1000),
+        wait=tenacity.wait_fixed(0.02),
+        reraise=True,
+    ):
+        with attempt:
             cursor.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
+
+
+def _locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)

@@ -9,19 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from adapters.db import admin
 from adapters.db import credentials as creds
-from adapters.db.admin import (
-    MAX_LABEL,
-    CredentialInfo,
-    DuplicateParticipant,
-    InvalidParticipant,
-    IssuedCredential,
-    Submitter,
-    UnknownParticipant,
-    retired,
-    validate_participant,
-    validate_submitter,
-)
 from adapters.db.tracking import STALE_AFTER, Purged, abandoned_at, check_aware
 from gateway.ports import Claim, MessageRecord, Participant, PartyKind, TrackingEvent
 
@@ -43,10 +32,10 @@ class MemoryRegistry:
 
     def __init__(self, participants: tuple[Participant, ...] = ()) -> None:
         self._participants: dict[str, Participant] = {}
-        self._submitters: dict[tuple[str, str], Submitter] = {}
+        self._submitters: dict[tuple[str, str], admin.Submitter] = {}
         self._credentials: dict[str, _Credential] = {}
         for p in participants:
-            validate_participant(p)
+            admin.validate_participant(p)
             self._participants[p.code] = p
 
     def __repr__(self) -> str:
@@ -67,21 +56,21 @@ class MemoryRegistry:
         return found.participant
 
     async def add_participant(self, participant: Participant) -> None:
-        validate_participant(participant)
+        admin.validate_participant(participant)
         if participant.code in self._participants:
-            raise DuplicateParticipant(participant.code)
+            raise admin.DuplicateParticipant(participant.code)
         self._participants[participant.code] = participant
 
     async def update_participant(self, participant: Participant) -> None:
-        validate_participant(participant)
+        admin.validate_participant(participant)
         if participant.code not in self._participants:
-            raise UnknownParticipant(participant.code)
+            raise admin.UnknownParticipant(participant.code)
         self._participants[participant.code] = participant
 
     async def retire(self, code: str, last_day: date) -> Participant:
         if code not in self._participants:
-            raise UnknownParticipant(code)
-        ended = retired(self._participants[code], last_day)
+            raise admin.UnknownParticipant(code)
+        ended = admin.retired(self._participants[code], last_day)
         self._participants[code] = ended
         return ended
 
@@ -94,31 +83,31 @@ class MemoryRegistry:
             if (kind is None or p.kind == kind) and (active_on is None or p.active_on(active_on))
         ]
 
-    async def add_submitter(self, submitter: Submitter) -> None:
-        validate_submitter(submitter)
+    async def add_submitter(self, submitter: admin.Submitter) -> None:
+        admin.validate_submitter(submitter)
         for code in (submitter.submitter, submitter.party):
             if code not in self._participants:
-                raise UnknownParticipant(code)
+                raise admin.UnknownParticipant(code)
         self._submitters[(submitter.submitter, submitter.party)] = submitter
 
     async def remove_submitter(self, submitter: str, party: str) -> bool:
         return self._submitters.pop((submitter, party), None) is not None
 
-    async def submitters(self, party: str | None = None) -> list[Submitter]:
+    async def submitters(self, party: str | None = None) -> list[admin.Submitter]:
         return [
             s
             for (sub, par), s in sorted(self._submitters.items(), key=lambda kv: (kv[0][1], kv[0][0]))
             if party is None or par == party
         ]
 
-    async def issue_credential(self, code: str, label: str | None = None) -> IssuedCredential:
-        if label is not None and len(label) > MAX_LABEL:
-            raise InvalidParticipant(f"a credential label has at most {MAX_LABEL} characters")
+    async def issue_credential(self, code: str, label: str | None = None) -> admin.IssuedCredential:
+        if label is not None and len(label) > admin.MAX_LABEL:
+            raise admin.InvalidParticipant(f"a credential label has at most {admin.MAX_LABEL} characters")
         if code not in self._participants:
-            raise UnknownParticipant(code)
+            raise admin.UnknownParticipant(code)
         token, hashed = creds.new_token()
         self._credentials[hashed.key_id] = _Credential(code, hashed.salt, hashed.digest, label)
-        return IssuedCredential(hashed.key_id, code, token)
+        return admin.IssuedCredential(hashed.key_id, code, token)
 
     async def revoke_credential(self, key_id: str) -> bool:
         found = self._credentials.get(key_id)
@@ -127,9 +116,9 @@ class MemoryRegistry:
         found.revoked = True
         return True
 
-    async def credentials(self, code: str | None = None) -> list[CredentialInfo]:
+    async def credentials(self, code: str | None = None) -> list[admin.CredentialInfo]:
         rows = [
-            CredentialInfo(key_id, c.participant, c.created_at, c.revoked, c.label)
+            admin.CredentialInfo(key_id, c.participant, c.created_at, c.revoked, c.label)
             for key_id, c in self._credentials.items()
             if code is None or c.participant == code
         ]

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, delete, select, update
+import tenacity
+from sqlalchemy import Insert, Select, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -113,14 +114,15 @@ class SqlTracking:
         row = record_row(record)
         if await self._claims.add(row):
             return Claim("new")
-        for _ in range(_ATTEMPTS):
-            try:
-                claim = await self._try_claim(row, record)
-            except IntegrityError:  # not the uniqueness key (handled by ON CONFLICT): the tracking id
-                raise ValueError(f"tracking id {record.tracking_id} is already in use") from None
-            if claim is not None:
-                return claim
-        raise RuntimeError("claim did not settle; the uniqueness key keeps changing")
+        try:
+            settled: Claim = await tenacity.AsyncRetrying(  # while the key changes under us
+                retry=tenacity.retry_if_result(lambda found: found is None),
+                stop=tenacity.stop_after_attempt(_ATTEMPTS),
+                retry_error_callback=_unsettled,
+            )(self._try_claim, row, record)
+        except IntegrityError:  # not the uniqueness key (handled by ON CONFLICT): the tracking id
+            raise ValueError(f"tracking id {record.tracking_id} is already in use") from None
+        return settled
 
     async def _try_claim(self, row: Mapping[str, Any], record: MessageRecord) -> Claim | None:
         """One attempt, one atomic statement at a time; None when the key changed under us: try again."""
@@ -265,30 +267,25 @@ class SqlTracking:
         return [_event(r._mapping) for r in rows]
 
     async def find(self, afzender: str, message: str, identificatie: str) -> MessageRecord | None:
-        query = (
-            select(messages)
-            .where(
+        return await self._latest(
+            select(messages).where(
                 messages.c.afzender == afzender,
                 messages.c.message == message,
                 messages.c.identificatie == identificatie,
-                messages.c.status == "accepted",
             )
-            .order_by(messages.c.received_at.desc(), messages.c.tracking_id.desc())
-            .limit(1)
         )
-        async with self._db.read() as conn:
-            row = (await conn.execute(query)).first()
-        return None if row is None else _record(row._mapping)
 
     async def find_by_referentie(self, aanbieder: str, referentie: str) -> MessageRecord | None:
-        query = (
+        return await self._latest(
             select(messages)
             .join(links, links.c.tracking_id == messages.c.tracking_id)
-            .where(
-                links.c.aanbieder == aanbieder,
-                links.c.referentie == referentie,
-                messages.c.status == "accepted",
-            )
+            .where(links.c.aanbieder == aanbieder, links.c.referentie == referentie)
+        )
+
+    async def _latest(self, query: Select[Any]) -> MessageRecord | None:
+        """The newest accepted message the query finds."""
+        query = (
+            query.where(messages.c.status == "accepted")
             .order_by(messages.c.received_at.desc(), messages.c.tracking_id.desc())
             .limit(1)
         )
@@ -342,3 +339,7 @@ class SqlTracking:
             await conn.execute(delete(links).where(links.c.tracking_id.in_(old)))
             gone = await conn.execute(delete(messages).where(messages.c.received_at < cutoff))
             return Purged(messages=int(gone.rowcount), events=int(gone_events.rowcount))
+
+
+def _unsettled(state: tenacity.RetryCallState) -> Claim:
+    raise RuntimeError("claim did not settle; the uniqueness key keeps changing")

@@ -43,6 +43,14 @@ class Broker(Protocol):
 
     async def mailbox_depth(self, node: NodeRole, code: str) -> int: ...
 
+    def vhost(self, node: NodeRole) -> str:
+        """The virtual host that serves ``node`` (where its mailboxes are)."""
+        ...
+
+    async def reachable(self, node: NodeRole) -> None:
+        """Raise :class:`gateway.errors.Unavailable` while ``node``'s broker connection is down."""
+        ...
+
 
 class RabbitBroker:
     """Declares the topology, publishes, runs the link consumers of ``nodes`` and serves mailbox leases.
@@ -114,6 +122,12 @@ class RabbitBroker:
     async def provision_mailbox(self, node: NodeRole, code: str, *, rotate: bool = False) -> str | None:
         """Mailbox plus the participant's own read-only broker user; the password is returned once."""
         return await provision_mailbox(self.settings, self.api, self.sessions, node, code, rotate=rotate)
+
+    def vhost(self, node: NodeRole) -> str:
+        return self.settings.vhost(node)
+
+    async def reachable(self, node: NodeRole) -> None:
+        await self.sessions[node].connection()  # Unavailable while the connection is down or restoring
 
     async def dlq_depth(self, node: NodeRole) -> int:
         """Messages in ``node``'s dead-letter queue (management statistics: a few seconds behind)."""

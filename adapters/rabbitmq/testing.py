@@ -103,6 +103,13 @@ class FakeBroker:
         self._users.add(user)
         return secrets.token_urlsafe(24)
 
+    def vhost(self, node: NodeRole) -> str:
+        return self.settings.vhost(node)
+
+    async def reachable(self, node: NodeRole) -> None:
+        if self.down:
+            raise Unavailable("the broker is not reachable")
+
     async def dlq_depth(self, node: NodeRole) -> int:
         return len(self._dlq[node])
 

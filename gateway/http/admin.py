@@ -167,8 +167,10 @@ async def broker_credential(code: str, svc: Services, _: Operator) -> dict[str, 
     participant = await _admin(svc).participant(code)
     if participant is None:
         raise AdminNotFound(f"participant {code} is not registered")
-    password = await svc.broker.provision_mailbox(participant.home_node, code, rotate=True)
+    broker = svc.broker
+    if broker is None:
+        raise AdminRefused("this node runs without a broker to issue credentials on")
+    password = await broker.provision_mailbox(participant.home_node, code, rotate=True)
     await audit_operator(svc, "broker-credential-issued", party=code)
-    settings = getattr(svc.broker, "settings", None)
-    vhost = settings.vhost(participant.home_node) if settings is not None else participant.home_node
+    vhost = broker.vhost(participant.home_node)
     return {"user": f"p-{code}", "password": password, "vhost": vhost, "queue": f"mailbox.{code}"}

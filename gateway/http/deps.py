@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.requests import ClientDisconnect
 
+from adapters.db.admin import RegistryAdmin
+from adapters.rabbitmq import Broker
 from gateway.errors import NodeRole, NotAuthenticated, TooLarge, UnsupportedMediaType
 from gateway.http.limits import Limits, RequestAbandoned
 from gateway.identity import Credentials, Identity
+from gateway.koppeling.service import Koppeling
+from gateway.ops.operations import Operations
 from gateway.pipeline import Pipeline
 from gateway.ports import MailboxReader, Registry, Tracking
 from gateway.security.audit import AuditLog
@@ -35,12 +40,10 @@ class NodeServices:
     max_bytes: int
     lease_seconds: int
     operator_token: str | None = None
-    koppeling: Any = (
-        None  # gateway.koppeling.service.Koppeling: VECOZO REST push, pull, status (provider node)
-    )
-    admin: Any = None  # the registry's management interface (adapters.db.admin.RegistryAdmin)
-    broker: Any = None  # the broker (adapters.rabbitmq.Broker): mailbox provisioning, depths
-    ops: Any = None  # gateway.ops.operations.Operations: metrics, dashboard, dead letters
+    koppeling: Koppeling | None = None  # VECOZO REST push, pull, status (provider node)
+    admin: RegistryAdmin | None = None  # the registry's management interface
+    broker: Broker | None = None  # mailbox provisioning, depths, reachability
+    ops: Operations | None = None  # metrics, dashboard, dead letters
     # security (issue 5): receipt signing, per-party rate limit, the audit trail for operator actions
     receipts: ReceiptSigner | None = None
     limits: Limits | None = None
@@ -60,8 +63,7 @@ Services = Annotated[NodeServices, Depends(services)]
 
 
 def credentials(request: Request) -> Credentials:
-    auth = request.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
     bearer = token.strip() if scheme.lower() == "bearer" else None
     return Credentials(bearer=bearer or None, peer_certificate=peer_certificate_der(request.scope))
 

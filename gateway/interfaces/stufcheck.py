@@ -12,28 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from typing import Protocol
 
 from gateway.errors import NotStandardMessage, UnknownReceiver, UnknownSender, WrongDirection
 from gateway.interfaces.errors import EnvelopeMismatch
 from gateway.interfaces.ids import echoable
 from gateway.interfaces.stufenvelope import Envelope
+from gateway.pipeline import Kind
 from gateway.ports import Participant
 from gateway.routing import parties
 from gateway.standard.header import Header
-
-
-class Kind(Protocol):
-    """What the envelope rules need of a catalogue entry."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def sender(self) -> str: ...
-
-    @property
-    def retour(self) -> bool: ...
 
 
 def functies(kinds: Iterable[Kind]) -> dict[str, Kind]:

@@ -48,13 +48,13 @@ class Wrapping:
     """How one mailbox message is to be enveloped, read from its headers (no payload)."""
 
     kind: EnvelopeKind
+    functie: str
+    functie_versie: str
+    functie_subversie: str
     zender: Systeem
     ontvanger: Systeem
     referentienummer: str
     tijdstip: datetime
-    functie: str
-    functie_versie: str
-    functie_subversie: str
     cross_refnummer: str | None = None
 
 

@@ -123,14 +123,10 @@ class Workbench(Protocol):
     async def list(self, node: NodeRole, limit: int = 200) -> list[DeadLetter]: ...
 
     async def act(
-        self,
-        action: Action,
-        node: NodeRole,
-        tracking_ids: Collection[str] | None,
-        *,
-        reason: str,
-        operator: str,
-    ) -> Outcome: ...
+        self, action: Action, node: NodeRole, ids: Collection[str] | None, *, reason: str, operator: str
+    ) -> Outcome:
+        """Redrive or discard the dead letters with these tracking ids (``None``: all of them)."""
+        ...
 
 
 async def record_action(

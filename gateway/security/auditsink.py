@@ -8,12 +8,12 @@ operator route calls after a change (registry, redrive, discard). Both hand the 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
 from gateway.pipeline import Decision
-from gateway.security.audit import AuditEvent
+from gateway.security.audit import AuditEvent, AuditLog
 
 log = structlog.get_logger("gateway.audit")
 
@@ -57,8 +57,15 @@ class AuditSink:
         return f"AuditSink({self.writer!r})"
 
 
+class Audited(Protocol):
+    """What an operator route has: the node's audit trail, if one is wired."""
+
+    @property
+    def audit(self) -> AuditLog | None: ...
+
+
 async def audit_operator(
-    services: Any,
+    services: Audited,
     action: str,
     *,
     party: str | None = None,
@@ -71,7 +78,7 @@ async def audit_operator(
     ``action``: a slug such as ``participant-added``, ``participant-retired``, ``credential-issued``,
     ``credential-revoked``, ``submitter-added``, ``redrive``, ``discard``; ``party``: the party it concerns.
     """
-    audit = getattr(services, "audit", None)
+    audit = services.audit
     if audit is None:
         return
     event = AuditEvent.operator_action(

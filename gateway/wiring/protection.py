@@ -11,14 +11,13 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 
 from adapters.audit.sql import SqlAuditLog
 from adapters.db import Database
 from adapters.db.privacy import SqlPrivacyIndex
-from adapters.rabbitmq import BrokerSettings
+from adapters.rabbitmq import Broker, BrokerSettings, RabbitBroker
 from adapters.rabbitmq.deadletters import DeadLetter, DeadLetterWatcher, apply_mailbox_ttl
 from gateway.config import Settings
 from gateway.http.limits import Limits
@@ -27,7 +26,7 @@ from gateway.pipeline import DecisionSink
 from gateway.ports import Registry, Tracking, TrackingEvent
 from gateway.privacy.bsnkey import BsnHasher, load_or_create_key
 from gateway.privacy.logguard import guard_library_logs
-from gateway.privacy.retention import Retention
+from gateway.privacy.retention import PurgeReport, Retention
 from gateway.privacy.sink import PrivacySink
 from gateway.security.auditsink import AuditSink
 from gateway.security.identity import CertificateIdentity, CertificateOrApiKey
@@ -81,7 +80,7 @@ class Protection:
         cls,
         settings: Settings,
         db: Database,
-        broker: Any = None,
+        broker: Broker | None = None,
         broker_settings: BrokerSettings | None = None,
     ) -> Protection:
         """Open the stores and keys, start the background work. ``broker`` is the runtime's broker: with a
@@ -126,22 +125,19 @@ class Protection:
         return protection
 
     async def _start_background(
-        self, db: Database, broker: Any, broker_settings: BrokerSettings | None
+        self, db: Database, broker: Broker | None, broker_settings: BrokerSettings | None
     ) -> None:
         sec = self.settings.security
         if sec.purge_interval > 0:
             self.tasks.append(asyncio.create_task(self.retention.run(sec.purge_interval)))
         if self.certificates is not None:
             self.tasks.append(asyncio.create_task(self._reload_crl()))
-        api = getattr(broker, "api", None)
-        if broker_settings is None or api is None:
+        if broker_settings is None or not isinstance(broker, RabbitBroker):
             return  # an in-memory broker: no policies, no dead-letter exchange to watch
         report = DeadLetterEvents(db.tracking)
         for node in self.settings.nodes:
-            await apply_mailbox_ttl(api, broker_settings, node, sec.mailbox_ttl)
-            watcher = DeadLetterWatcher(
-                broker_settings, node, report, sessions=getattr(broker, "sessions", None)
-            )
+            await apply_mailbox_ttl(broker.api, broker_settings, node, sec.mailbox_ttl)
+            watcher = DeadLetterWatcher(broker_settings, node, report, sessions=broker.sessions)
             await watcher.start()
             self.watchers.append(watcher)
 
@@ -168,7 +164,7 @@ class Protection:
             return api_key
         return CertificateOrApiKey(self.certificates, api_key)
 
-    async def purge(self, now: datetime | None = None) -> Any:
+    async def purge(self, now: datetime | None = None) -> PurgeReport:
         """Purge once now (``gateway privacy purge`` and tests)."""
         cutoff = (now or datetime.now(UTC)) - self.retention.retention
         return await self.retention.purge(cutoff)
