@@ -60,6 +60,17 @@ def authorise(principal: str, sender: str, may_submit: bool) -> None:
         raise NotAuthorised(f"organisation {principal} may not send on behalf of {sender}")
 
 
+def registered(
+    who: Parties, sender: Participant | None, recipient: Participant | None, today: date
+) -> tuple[Participant, Participant]:
+    """Both parties are registered and active today (IB213 for the sender, IB210 for the recipient)."""
+    if sender is None or not sender.active_on(today):
+        raise UnknownSender(f"sending organisation {who.sender} is unknown or not active")
+    if recipient is None or not recipient.active_on(today):
+        raise UnknownReceiver(f"receiving organisation {who.recipient} is unknown or not active")
+    return sender, recipient
+
+
 def route(
     kind: MessageKind,
     who: Parties,
@@ -69,10 +80,7 @@ def route(
     today: date,
 ) -> Route:
     """Check that both parties are registered and active today, the direction is allowed, and route."""
-    if sender is None or not sender.active_on(today):
-        raise UnknownSender(f"sending organisation {who.sender} is unknown or not active")
-    if recipient is None or not recipient.active_on(today):
-        raise UnknownReceiver(f"receiving organisation {who.recipient} is unknown or not active")
+    sender, recipient = registered(who, sender, recipient, today)
     if sender.kind != kind.sender:
         raise WrongDirection(f"{kind.name} is sent by a {kind.sender}, not by {sender.kind} {sender.code}")
     if recipient.kind == sender.kind:

@@ -31,29 +31,15 @@ from adapters.db.connections import Connections
 from adapters.db.schema import credentials, participants, submitters
 from gateway.ports import Participant, PartyKind
 
+_PARTICIPANT = tuple(Participant.__dataclass_fields__)  # the participants table's columns, by name
+
 
 def _participant(row: RowMapping) -> Participant:
-    return Participant(
-        code=row["code"],
-        kind=row["kind"],
-        name=row["name"],
-        home_node=row["home_node"],
-        active_from=row["active_from"],
-        active_until=row["active_until"],
-        delivery_format=row["delivery_format"],
-    )
+    return Participant(**{name: row[name] for name in _PARTICIPANT})
 
 
 def _participant_row(p: Participant) -> dict[str, Any]:
-    return {
-        "code": p.code,
-        "kind": p.kind,
-        "name": p.name,
-        "home_node": p.home_node,
-        "active_from": p.active_from,
-        "active_until": p.active_until,
-        "delivery_format": p.delivery_format,
-    }
+    return {name: getattr(p, name) for name in _PARTICIPANT}
 
 
 T = TypeVar("T")

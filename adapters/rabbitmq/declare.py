@@ -7,12 +7,14 @@ quorum link queues of both vhosts must exist before the shovels are put.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 
 import aiormq
 import structlog
 from aio_pika import ExchangeType as AmqpExchangeType
+from aio_pika.abc import AbstractChannel
 
 from adapters.rabbitmq.management import ManagementApi
 from adapters.rabbitmq.session import Sessions
@@ -58,8 +60,8 @@ async def declare_node(
         await api.put_policy(
             topo.vhost, policy.name, policy.pattern, policy.definition, priority=policy.priority
         )
-    channel = await sessions[topo.node].channel()
-    try:
+    conflict = f"{topo.vhost}: an object exists with other arguments"
+    async with _declaring(sessions, topo.node, conflict, "topology could not be declared") as channel:
         for exchange in topo.exchanges:
             await channel.declare_exchange(exchange.name, AmqpExchangeType(exchange.type), durable=True)
         for queue in topo.queues:
@@ -67,34 +69,20 @@ async def declare_node(
         for binding in topo.bindings:
             bound = await channel.get_queue(binding.queue, ensure=False)
             await bound.bind(binding.exchange, routing_key=binding.routing_key)
-    except aiormq.exceptions.ChannelPreconditionFailed as exc:
-        raise TopologyConflict(f"{topo.vhost}: an object exists with other arguments") from exc
-    except (TimeoutError, aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError) as exc:
-        raise Unavailable("topology could not be declared") from exc
-    finally:
-        if not channel.is_closed:
-            await channel.close()
 
 
 async def declare_mailboxes(
     settings: BrokerSettings, sessions: Sessions, node: NodeRole, codes: Iterable[str]
 ) -> None:
     """The mailbox queues (and bindings) of ``codes`` on ``node``; existing ones are left as they are."""
-    channel = await sessions[node].channel()
-    try:
+    conflict = f"{settings.vhost(node)}: a mailbox exists with other arguments"
+    async with _declaring(sessions, node, conflict, "mailbox could not be declared") as channel:
         for code in codes:
             queue, binding = mailbox_spec(settings, code)
             declared = await channel.declare_queue(
                 queue.name, durable=True, arguments=queue.declare_arguments
             )
             await declared.bind(binding.exchange, routing_key=binding.routing_key)
-    except aiormq.exceptions.ChannelPreconditionFailed as exc:
-        raise TopologyConflict(f"{settings.vhost(node)}: a mailbox exists with other arguments") from exc
-    except (TimeoutError, aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError) as exc:
-        raise Unavailable("mailbox could not be declared") from exc
-    finally:
-        if not channel.is_closed:
-            await channel.close()
 
 
 async def provision_mailbox(
@@ -123,3 +111,21 @@ async def provision_mailbox(
     )
     log.info("mailbox.provisioned", node=node, code=code, new_credentials=password is not None)
     return password
+
+
+@contextlib.asynccontextmanager
+async def _declaring(
+    sessions: Sessions, node: NodeRole, conflict: str, failed: str
+) -> AsyncIterator[AbstractChannel]:
+    """A channel of ``node`` to declare on: a clash with what exists is a :class:`TopologyConflict` saying
+    ``conflict``, a broker fault :class:`Unavailable` saying ``failed``; the channel is closed after."""
+    channel = await sessions[node].channel()
+    try:
+        yield channel
+    except aiormq.exceptions.ChannelPreconditionFailed as exc:
+        raise TopologyConflict(conflict) from exc
+    except (TimeoutError, aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError) as exc:
+        raise Unavailable(failed) from exc
+    finally:
+        if not channel.is_closed:
+            await channel.close()

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
-from gateway.errors import NotStandardMessage, UnknownReceiver, UnknownSender, WrongDirection
+from gateway.errors import NotStandardMessage, WrongDirection
 from gateway.interfaces.errors import EnvelopeMismatch
 from gateway.interfaces.ids import echoable
 from gateway.interfaces.stufenvelope import Envelope
 from gateway.pipeline import Kind
 from gateway.ports import Participant
-from gateway.routing import parties
+from gateway.routing import Parties, parties, registered
 from gateway.standard.header import Header
 
 
@@ -36,10 +36,9 @@ def check_envelope(
     today: date,
 ) -> Kind:
     """Raise the envelope's refusal, or return the catalogue entry its ``functie`` names."""
-    if zender is None or not zender.active_on(today):
-        raise UnknownSender(f"sending organisation {env.zender.organisatie} is unknown or not active")
-    if ontvanger is None or not ontvanger.active_on(today):
-        raise UnknownReceiver(f"receiving organisation {env.ontvanger.organisatie} is unknown or not active")
+    zender, _ = registered(
+        Parties(env.zender.organisatie, env.ontvanger.organisatie), zender, ontvanger, today
+    )
     kind = known.get(env.functie)
     if kind is None:
         raise WrongDirection(f"functie {echoable(env.functie) or '?'} is not a message this node routes")

@@ -141,23 +141,7 @@ class Pipeline:
     async def _claim_envelope(self, claim: EnvelopeClaim, principal: str, at: datetime) -> str | None:
         """Claim the envelope's reference for its sender: the claim's id when this request holds it."""
         claim_id = self.new_id()
-        record = MessageRecord(
-            tracking_id=claim_id,
-            conversation_id=claim_id,
-            standard=claim.standard,
-            release=claim.release,
-            message=claim.message,
-            afzender=claim.sender,
-            ontvanger=claim.recipient,
-            submitter=principal,
-            reference=claim.reference,
-            identificatie=claim.reference,
-            sha256=claim.sha256,
-            size=claim.size,
-            received_at=at,
-            status="pending",
-        )
-        found = await self.tracking.claim(record)
+        found = await self.tracking.claim(claim.record(claim_id, principal, at))
         if found.outcome == "conflict":
             raise NotUnique(claim.reused)
         return found.owned(claim_id)
@@ -168,22 +152,8 @@ class Pipeline:
         header, kind, who, data = item.read.header, item.read.kind, item.read.who, item.read.data
         target = item.route.target_node
         conversation_id, answers = await self._conversation(header, kind, who.recipient)
-        record = MessageRecord(
-            tracking_id=tracking_id,
-            conversation_id=conversation_id or self.new_id(),
-            standard=header.standard,
-            release=header.release,
-            message=header.message,
-            afzender=who.sender,
-            ontvanger=who.recipient,
-            submitter=principal,
-            reference=header.reference,
-            identificatie=header.identificatie,
-            sha256=_sha256(data),
-            size=len(data),
-            received_at=received_at,
-            status="pending",
-            answers=answers,
+        record = item.read.pending(
+            tracking_id, conversation_id or self.new_id(), principal, received_at, answers
         )
         claim = await self.tracking.claim(record)
         if claim.outcome == "conflict":
@@ -275,13 +245,14 @@ class Pipeline:
     async def _accepted(
         self, accepted: Accepted, principal: str, at: datetime, header: Header, facts: Facts
     ) -> None:
+        outcome: Outcome = "duplicate" if accepted.duplicate else "accepted"
         decision = Decision(
-            node=self.node,
-            decision="duplicate" if accepted.duplicate else "accepted",
-            tracking_id=accepted.tracking_id,
-            principal=principal,
-            at=at,
-            sha256=accepted.sha256,
+            self.node,
+            outcome,
+            accepted.tracking_id,
+            principal,
+            at,
+            accepted.sha256,
             sender=accepted.sender,
             recipient=accepted.recipient,
             message=accepted.message,
@@ -371,15 +342,17 @@ class Pipeline:
         exc.judged = True
         log.info("message.refused", node=self.node, tracking_id=tracking_id, code=code, reason=exc.reason)
         header = read.header if read is not None else None
+        sha256 = facts.claim.sha256 if read is None and facts.claim is not None else _sha256(data)
+        who = read.who if read is not None and parties_known else None
         decision = Decision(
-            node=self.node,
-            decision="refused",
-            tracking_id=tracking_id,
-            principal=principal,
-            at=at,
-            sha256=facts.claim.sha256 if read is None and facts.claim is not None else _sha256(data),
-            sender=read.who.sender if read is not None and parties_known else None,
-            recipient=read.who.recipient if read is not None and parties_known else None,
+            self.node,
+            "refused",
+            tracking_id,
+            principal,
+            at,
+            sha256,
+            sender=who.sender if who is not None else None,
+            recipient=who.recipient if who is not None else None,
             message=header.message if header is not None else None,
             code=code,
             reason=exc.reason,
@@ -396,17 +369,9 @@ class Pipeline:
         self, tracking_id: str, principal: str, at: datetime, data: bytes, exc: Unavailable
     ) -> None:
         exc.judged = True
-        outcome: Outcome = "unavailable"
+        sniffed = message_name(data)
         self.observers.count(
-            Decision(
-                node=self.node,
-                decision=outcome,
-                tracking_id=tracking_id,
-                principal=principal,
-                at=at,
-                sha256="",
-                sniffed=message_name(data),
-            )
+            Decision(self.node, "unavailable", tracking_id, principal, at, "", sniffed=sniffed)
         )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol
 
 from gateway.errors import ErrorItem, GatewayError, NodeRole
-from gateway.ports import Participant
+from gateway.ports import MessageRecord, Participant
 from gateway.routing import Parties, Route
 from gateway.standard.header import Header
 
@@ -63,6 +64,15 @@ class Read:
     kind: Kind
     who: Parties
 
+    def pending(
+        self, tracking_id: str, conversation_id: str, principal: str, at: datetime, answers: str | None
+    ) -> MessageRecord:
+        """The message as the tracking store keeps it while it is claimed and not yet confirmed."""
+        header, who, data = self.header, self.who, self.data
+        named = (header.standard, header.release, header.message, who.sender, who.recipient, principal)
+        reference = (header.reference, header.identificatie, hashlib.sha256(data).hexdigest(), len(data))
+        return MessageRecord(tracking_id, conversation_id, *named, *reference, at, "pending", answers)
+
 
 # an envelope's check of everything it carries at once (raises a Rejection)
 Agreement = Callable[[Sequence[Read]], None]
@@ -82,6 +92,12 @@ class EnvelopeClaim:
     sha256: str
     size: int
     reused: str  # the refusal's text when the sender used this reference before for other content
+
+    def record(self, claim_id: str, principal: str, at: datetime) -> MessageRecord:
+        """The pending claim as the tracking store keeps it: the reference under the envelope's own name."""
+        named = (self.standard, self.release, self.message, self.sender, self.recipient, principal)
+        reference = (self.reference, self.reference, self.sha256, self.size)  # reference, identificatie
+        return MessageRecord(claim_id, claim_id, *named, *reference, at, "pending")
 
 
 @dataclass(frozen=True, slots=True)
