@@ -11,10 +11,10 @@ from adapters.db import Database
 from adapters.rabbitmq import Broker, RabbitBroker
 from adapters.rabbitmq.topology import shovel_name
 from adapters.rabbitmq.workbench import DeadLetters
+from gateway.config import OpsSettings
 from gateway.errors import NodeRole
 from gateway.ops.collector import SnapshotCollector
 from gateway.ops.metrics import GatewayMetrics
-from gateway.config import OpsSettings
 from gateway.ops.operations import Operations
 from gateway.ops.snapshot import ManagementReader, SnapshotCache, SnapshotReader
 from gateway.ops.trace import Tracer
