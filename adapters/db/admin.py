@@ -5,6 +5,7 @@ Not part of :mod:`gateway.ports`: the core only reads the registry; operators (C
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -99,15 +100,7 @@ def retired(p: Participant, last_day: date) -> Participant:
     until = max(last_day, p.active_from - timedelta(days=1))
     if p.active_until is not None:
         until = min(until, p.active_until)
-    return Participant(
-        code=p.code,
-        kind=p.kind,
-        name=p.name,
-        home_node=p.home_node,
-        active_from=p.active_from,
-        active_until=until,
-        delivery_format=p.delivery_format,
-    )
+    return dataclasses.replace(p, active_until=until)
 
 
 class RegistryAdmin(Protocol):

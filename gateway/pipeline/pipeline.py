@@ -174,18 +174,7 @@ class Pipeline:
             assert previous is not None
             if previous.status != "accepted":
                 raise Unavailable("the same message is being processed; retry shortly")
-            accepted = Accepted(
-                tracking_id=previous.tracking_id,
-                conversation_id=previous.conversation_id,
-                message=previous.message,
-                sender=previous.afzender,
-                recipient=previous.ontvanger,
-                target_node=target,
-                received_at=previous.received_at,
-                duplicate=True,
-                sha256=previous.sha256,
-                findings=header.findings,
-            )
+            accepted = Accepted.of(previous, target, header.findings, duplicate=True)
             await self._accepted(accepted, principal, received_at, header, facts)
             return accepted
 
@@ -228,17 +217,7 @@ class Pipeline:
             recipient=who.recipient,
             size=len(data),
         )
-        accepted = Accepted(
-            tracking_id=tracking_id,
-            conversation_id=record.conversation_id,
-            message=header.message,
-            sender=who.sender,
-            recipient=who.recipient,
-            target_node=target,
-            received_at=received_at,
-            sha256=record.sha256,
-            findings=header.findings,
-        )
+        accepted = Accepted.of(record, target, header.findings)
         await self._accepted(accepted, principal, received_at, header, facts)
         return accepted
 

@@ -151,6 +151,15 @@ class Accepted:
     # broken content rules of a message accepted in warn mode (GATEWAY_CONTENT_RULES=warn)
     findings: tuple[ErrorItem, ...] = ()
 
+    @classmethod
+    def of(
+        cls, record: MessageRecord, target: NodeRole, findings: tuple[ErrorItem, ...], duplicate: bool = False
+    ) -> Accepted:
+        """The answer for the message ``record`` keeps (for a resubmission: the first one's)."""
+        r = record
+        ids = (r.tracking_id, r.conversation_id, r.message, r.afzender, r.ontvanger)
+        return cls(*ids, target, r.received_at, duplicate, r.sha256, findings)
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
