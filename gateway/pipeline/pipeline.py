@@ -97,24 +97,24 @@ class Pipeline:
             )
         except Refusal as refusal:
             read = refusal.read
-            data = read.data if read is not None else _envelope_bytes(bodies, facts)
+            data = read.data if read is not None else _envelope_bytes(bodies)
             await self._refused(
                 tracking_id, principal, refusal.exc, received_at, data, read, refusal.parties_known, facts
             )
             return Verdict(refused=refusal.exc, at=refusal.position)
         except Unavailable as exc:
-            self._unavailable(tracking_id, principal, received_at, _envelope_bytes(bodies, facts), exc)
+            self._unavailable(tracking_id, principal, received_at, _envelope_bytes(bodies), exc)
             return Verdict(refused=exc)
         owned: str | None = None
         if facts.claim is not None:
             try:
                 owned = await self._claim_envelope(facts.claim, principal, received_at)
             except Rejection as exc:
-                data = _envelope_bytes(bodies, facts)
+                data = _envelope_bytes(bodies)
                 await self._refused(tracking_id, principal, exc, received_at, data, None, False, facts)
                 return Verdict(refused=exc)
             except Unavailable as exc:
-                self._unavailable(tracking_id, principal, received_at, _envelope_bytes(bodies, facts), exc)
+                self._unavailable(tracking_id, principal, received_at, _envelope_bytes(bodies), exc)
                 return Verdict(refused=exc)
         accepted: list[Accepted] = []
         for item in routed:
@@ -354,6 +354,6 @@ class Pipeline:
         )
 
 
-def _envelope_bytes(bodies: Sequence[bytes], facts: Facts) -> bytes:
+def _envelope_bytes(bodies: Sequence[bytes]) -> bytes:
     """The bytes a refusal of the envelope itself concerns: the one carried message, or none of a batch."""
     return bodies[0] if len(bodies) == 1 else b""
