@@ -18,8 +18,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from adapters.audit.schema import audit, audit_head
 from adapters.db import migrate, pgwrite
+from adapters.db.auditschema import audit, audit_head
 from adapters.db.batch import Batcher
 from adapters.db.engine import (
     BUSY_TIMEOUT_MS,

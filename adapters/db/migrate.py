@@ -33,9 +33,9 @@ def models() -> tuple[MetaData, ...]:
 
     Imported here, not at the top: the stores themselves run the migrations.
     """
-    from adapters.audit.schema import metadata as audit_metadata
-    from adapters.db.privacy import metadata as privacy_metadata
+    from adapters.db.auditschema import metadata as audit_metadata
     from adapters.db.schema import metadata as db_metadata
+    from adapters.db.schema import privacy_metadata
 
     return (db_metadata, audit_metadata, privacy_metadata)
 

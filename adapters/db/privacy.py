@@ -12,31 +12,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, MetaData, String, Table, delete, select
+from sqlalchemy import delete, select
 
 from adapters.db import migrate, pgwrite
 from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
 from adapters.db.engine import lock_schema
-from adapters.db.schema import CODE, UUID, UtcDateTime
+from adapters.db.schema import bsn_index
 from adapters.db.tracking import check_aware
 from gateway.privacy.index import Exchange
-
-HMAC_HEX = 64
-
-metadata = MetaData(naming_convention={"ix": "ix_%(table_name)s_%(column_0_N_name)s"})
-
-bsn_index = Table(
-    "bsn_index",
-    metadata,
-    Column("bsn_hmac", String(HMAC_HEX), nullable=False),
-    Column("tracking_id", String(UUID), nullable=False),
-    Column("message", String(16), nullable=False),
-    Column("afzender", String(CODE), nullable=False),
-    Column("ontvanger", String(CODE), nullable=False),
-    Column("at", UtcDateTime, nullable=False, index=True),
-    Index(None, "bsn_hmac", "at"),
-)
 
 _COLUMNS = ("bsn_hmac", "tracking_id", "message", "afzender", "ontvanger", "at")
 _PG_INSERT = pgwrite.unnest_insert("bsn_index", _COLUMNS, {"at": "timestamptz"})

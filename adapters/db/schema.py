@@ -204,3 +204,21 @@ koppeling_inbox = Table(
     PrimaryKeyConstraint("party", "traceer_id"),
     Index(None, "party", "confirmed_at", "ontvangen_op"),
 )
+
+# --- the BSN index (adapters/db/privacy.py): a metadata of its own -------------------------------------
+
+HMAC_HEX = 64
+
+privacy_metadata = MetaData(naming_convention={"ix": "ix_%(table_name)s_%(column_0_N_name)s"})
+
+bsn_index = Table(
+    "bsn_index",
+    privacy_metadata,
+    Column("bsn_hmac", String(HMAC_HEX), nullable=False),
+    Column("tracking_id", String(UUID), nullable=False),
+    Column("message", String(16), nullable=False),
+    Column("afzender", String(CODE), nullable=False),
+    Column("ontvanger", String(CODE), nullable=False),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Index(None, "bsn_hmac", "at"),
+)

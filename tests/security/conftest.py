@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from adapters.audit import MemoryAuditLog, SqlAuditLog
-from adapters.audit.schema import audit, audit_head
+from adapters.db.auditschema import audit, audit_head
 from gateway.security import pki
 from tests.db.conftest import _admin_sync
 

@@ -14,7 +14,7 @@ from sqlalchemy import delete, update
 from typer.testing import CliRunner
 
 from adapters.audit import MemoryAuditLog, SqlAuditLog
-from adapters.audit.schema import audit
+from adapters.db.auditschema import audit
 from gateway.cli import _load as load_commands
 from gateway.cli import app
 from gateway.security.audit import AuditEntry, AuditEvent, Head, seal, verify
