@@ -10,7 +10,6 @@ which goes into the audit trail with the operator's name.
 
 from __future__ import annotations
 
-import hmac
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.errors import GatewayError, NodeRole, NotAuthenticated
-from gateway.http.deps import NodeServices, Services, credentials
+from gateway.http.deps import NodeServices, Services, credentials, same_secret
 from gateway.ops import session
 from gateway.ops.deadletters import InvalidAction, check_operator
 from gateway.ports import NODES
@@ -60,8 +59,7 @@ def _ops(svc: NodeServices) -> Any:
 
 def operator_name(request: Request, svc: NodeServices) -> str | None:
     """The signed-in operator (cookie) or ``operator`` for the bearer credential; None when neither."""
-    token = credentials(request).bearer
-    if svc.operator_token and token and hmac.compare_digest(token, svc.operator_token):
+    if same_secret(credentials(request).bearer, svc.operator_token):
         return "operator"
     found = session.verify(svc.operator_token, request.cookies.get(session.COOKIE))
     return None if found is None else found.operator
@@ -124,7 +122,7 @@ async def login(request: Request, svc: Services) -> Response:
         name = check_operator(name)
     except InvalidAction:
         name = ""
-    if not (svc.operator_token and token and hmac.compare_digest(token, svc.operator_token) and name):
+    if not (svc.operator_token and same_secret(token, svc.operator_token) and name):
         return RedirectResponse(f"/dashboard/login?failed=1&next={quote(target)}", status_code=303)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

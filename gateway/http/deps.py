@@ -63,9 +63,19 @@ Services = Annotated[NodeServices, Depends(services)]
 
 
 def credentials(request: Request) -> Credentials:
+    """What the request presents; a bearer token outside ASCII is no credential of ours (401, never 500)."""
     scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
     bearer = token.strip() if scheme.lower() == "bearer" else None
+    if bearer and not bearer.isascii():
+        raise NotAuthenticated("the bearer token holds characters outside ASCII; no credential has them")
     return Credentials(bearer=bearer or None, peer_certificate=peer_certificate_der(request.scope))
+
+
+def same_secret(given: str | None, expected: str | None) -> bool:
+    """Constant-time comparison of a presented secret with the configured one (any characters)."""
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 async def caller(request: Request, svc: Services) -> str:
@@ -80,8 +90,7 @@ Caller = Annotated[str, Depends(caller)]
 
 
 def is_operator(request: Request, svc: NodeServices) -> bool:
-    token = credentials(request).bearer
-    return bool(svc.operator_token and token and hmac.compare_digest(token, svc.operator_token))
+    return same_secret(credentials(request).bearer, svc.operator_token)
 
 
 async def operator(request: Request, svc: Services) -> None:

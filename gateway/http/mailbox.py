@@ -1,12 +1,18 @@
-"""``/v1/mailbox``: a participant reads its own mailbox over HTTP: lease a batch, ack each message."""
+"""``/v1/mailbox``: a participant reads its own mailbox over HTTP: lease a batch, ack each message.
+
+The node remembers the leases it handed out (bounded, per process), so an ack of a lease it never issued
+(or one already acknowledged) is told apart from an ack that came after the lease ended: 404 versus 410.
+"""
 
 from __future__ import annotations
 
 import base64
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from gateway.errors import GatewayError
 from gateway.http.deps import Caller, Services
@@ -18,7 +24,49 @@ router = APIRouter(prefix="/v1/mailbox", tags=["mailbox"])
 
 class LeaseGone(GatewayError):
     code, vecozo_code, status, reason = "GW410", "GW410", 410, "lease-gone"
-    title = "Lease unknown or expired: the message went back to the mailbox and will be offered again"
+    title = "Lease ended: the message went back to the mailbox and will be offered again"
+
+
+class LeaseUnknown(GatewayError):
+    code, vecozo_code, status, reason = "GW404", "GW404", 404, "lease-unknown"
+    title = "No such lease: never handed out to this party by this node, or already acknowledged"
+
+
+class LeaseBook:
+    """The leases this process handed out and when they end, so an ack can say why it finds none."""
+
+    KEPT = 100_000
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._ends: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._clock = clock
+
+    def issued(self, party: str, lease_id: str, seconds: int) -> None:
+        self._ends[(party, lease_id)] = self._clock() + seconds
+        while len(self._ends) > self.KEPT:
+            self._ends.popitem(last=False)
+
+    def settle(self, party: str, lease_id: str) -> GatewayError:
+        """Forget the lease; the refusal for an ack that found no message held under it."""
+        ends = self._ends.pop((party, lease_id), None)
+        if ends is None:
+            return LeaseUnknown(
+                f"lease {lease_id} was not handed out to {party} by this node, or was already acknowledged"
+            )
+        if self._clock() >= ends:
+            return LeaseGone(f"lease {lease_id} expired; its message went back to the mailbox")
+        return LeaseGone(f"lease {lease_id} ended early (broker channel lost); its message went back")
+
+    def acked(self, party: str, lease_id: str) -> None:
+        self._ends.pop((party, lease_id), None)
+
+
+def lease_book(request: Request) -> LeaseBook:
+    state = request.app.state
+    if not hasattr(state, "leases"):
+        state.leases = LeaseBook()
+    book: LeaseBook = state.leases
+    return book
 
 
 class MailboxElsewhere(GatewayError):
@@ -35,6 +83,7 @@ async def _home_check(svc: Any, party: str) -> None:
 
 @router.get("", summary="Lease up to `max` messages from the caller's mailbox")
 async def lease(
+    request: Request,
     svc: Services,
     party: Caller,
     max: int = Query(10, ge=1, le=100, description="messages to lease at most"),
@@ -48,7 +97,9 @@ async def lease(
         raise MailboxElsewhere(f"no mailbox for {party} on the {svc.node} node") from None
     leased = await envelop_leased(svc, party, leased)  # Di01/Du01 for a municipality receiving StUF
     now = datetime.now(UTC)
+    book = lease_book(request)
     for item in leased:
+        book.issued(party, item.lease_id, seconds)
         await svc.tracking.add_event(
             TrackingEvent(item.tracking_id, "fetched", svc.node, now, {"by": party, "via": "http"})
         )
@@ -72,10 +123,12 @@ async def lease(
 @router.post(
     "/{lease_id}/ack", status_code=204, summary="Acknowledge a leased message: it leaves the mailbox"
 )
-async def ack(lease_id: str, svc: Services, party: Caller) -> Response:
+async def ack(lease_id: str, request: Request, svc: Services, party: Caller) -> Response:
     tracking_id = await svc.reader.ack(svc.node, party, lease_id)
+    book = lease_book(request)
     if tracking_id is None:
-        raise LeaseGone(f"lease {lease_id} is not held")
+        raise book.settle(party, lease_id)
+    book.acked(party, lease_id)
     await svc.tracking.add_event(
         TrackingEvent(tracking_id, "acked", svc.node, datetime.now(UTC), {"by": party, "via": "http"})
     )

@@ -25,8 +25,9 @@ import structlog
 from fastapi import APIRouter, Request, Response
 from lxml import etree
 
-from gateway.errors import GatewayError, NodeRole, Rejection, Unavailable
+from gateway.errors import GatewayError, NodeRole, Rejection
 from gateway.http.deps import NodeServices, Services, caller, xml_body
+from gateway.http.problems import refusal_headers
 from gateway.interfaces import soap
 from gateway.interfaces.errors import WrongNode
 from gateway.interfaces.soap import MEDIA_TYPE, envelope_limit
@@ -121,7 +122,7 @@ async def _handle(request: Request, svc: NodeServices, in_soap: bool) -> Respons
 
 def _refused(exc: GatewayError, node: NodeRole, to: Addressing, now: datetime, in_soap: bool) -> Response:
     fo01 = fo01_element(exc, node, to, now)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else {}
+    headers = refusal_headers(exc)
     if exc.tracking_id is not None:
         headers["X-Tracking-Id"] = exc.tracking_id
     if in_soap:

@@ -42,7 +42,7 @@ def issue(credential: str, operator: str, now: float | None = None, lifetime: in
 
 def verify(credential: str | None, value: str | None, now: float | None = None) -> OperatorSession | None:
     """The session in a cookie value, or None when it is absent, forged, or expired."""
-    if not credential or not value or "." not in value:
+    if not credential or not value or "." not in value or not value.isascii():
         return None
     body, _, sig = value.partition(".")
     expected = _b64(hmac.new(_key(credential), body.encode("ascii"), hashlib.sha256).digest())
