@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from gateway import __version__
-from gateway.http import problems
+from gateway.http import docs, problems
 from gateway.http.deps import NodeServices
 from gateway.ops.observe import count_edge_refusal
 
@@ -32,6 +32,8 @@ def create_app(
         version=__version__,
         description="Routes only iJw and iWmo standard messages; refusals carry the chain's own error codes.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package by gateway.http.docs: no CDN
+        redoc_url=None,
     )
     app.state.services = services
     hook = None
@@ -40,6 +42,7 @@ def create_app(
     ):  # operations: count refusals made before the pipeline (size, type, credential)
         hook = functools.partial(count_edge_refusal, services.ops.metrics, services.node)
     problems.install(app, services.node, hook)
+    docs.install(app)
     for router in (*_routers(), *extra_routers):
         app.include_router(router)
     if services.koppeling is not None:  # VECOZO's REST interfaces, on the provider node

@@ -1,68 +1,31 @@
 """The operator dashboard in headless Chromium while simulated traffic flows through both nodes.
 
-Drives Debian's ``chromium`` with Playwright (``executable_path``, no browser download); skips with the
-reason when either is missing. Screenshots go to ``test-output/``.
+Drives Debian's ``chromium`` with Playwright (:mod:`tests.browser`); skips with the reason when either is
+missing. Screenshots go to ``test-output/``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 
 from gateway.simulate.run import Simulation
-from tests.harness import OPERATOR_TOKEN, ROOT, GatewayUnderTest
+from tests.browser import CHROMIUM, OUTPUT, async_playwright, served, wait_until
+from tests.browser import browser_ready as browser_ready  # the fixture
+from tests.harness import OPERATOR_TOKEN, GatewayUnderTest
 from tests.ops.deadletter import dead_letter, wait_dead
 from tests.ops.messages import AANBIEDER, request
 
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-OUTPUT = ROOT / "test-output"
 QUIET = "0599"  # a municipality the simulation leaves alone: its mailbox holds the test's dead letter
-
-try:
-    from playwright.async_api import Page, async_playwright
-except ImportError:  # pragma: no cover - the dev extras install it
-    async_playwright = None  # type: ignore[assignment]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@contextlib.asynccontextmanager
-async def served(gw: GatewayUnderTest) -> AsyncIterator[dict[str, str]]:
-    """Both nodes on real local ports (a browser cannot use the in-process transport)."""
-    servers: list[_Server] = []
-    urls: dict[str, str] = {}
-    for node, app in gw.runtime.apps.items():
-        port = _free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-        servers.append(_Server(config))
-        urls[node] = f"http://127.0.0.1:{port}"
-    tasks = [asyncio.create_task(s.serve()) for s in servers]
-    try:
-        await wait_until(lambda: _started(servers), within=20.0)
-        yield urls
-    finally:
-        for s in servers:
-            s.should_exit = True
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @contextlib.asynccontextmanager
@@ -80,32 +43,8 @@ async def traffic(gw: GatewayUnderTest) -> AsyncIterator[Simulation]:
         await task
 
 
-async def _started(servers: list[_Server]) -> bool:
-    return all(s.started for s in servers)
-
-
 async def figure(page: Page, selector: str) -> int:
     return int((await page.text_content(selector) or "0").strip())
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while loop.time() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
-@pytest.fixture
-def browser_ready() -> None:
-    """Skip with the reason when Playwright or Debian's chromium is missing; make the output folder."""
-    if async_playwright is None:
-        pytest.skip("playwright is not installed (pip install playwright)")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/test installs it with apt-get)")
-    OUTPUT.mkdir(exist_ok=True)
 
 
 @pytest.mark.usefixtures("browser_ready")
