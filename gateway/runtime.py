@@ -136,6 +136,7 @@ class Runtime:
                 max_bytes=settings.max_bytes,
                 lease_seconds=settings.lease_seconds,
                 operator_token=settings.operator_token,
+                metrics_token=settings.metrics_token,
                 admin=db.registry,
                 broker=broker,
                 ops=runtime.ops,

@@ -123,7 +123,8 @@ def status(
     try:
         with httpx.Client(timeout=10, verify=verify) as client:
             response = client.get(
-                base + "/dashboard/api/summary", headers={"Authorization": f"Bearer {credential}"}
+                base + "/dashboard/api/summary?scope=gateway",
+                headers={"Authorization": f"Bearer {credential}"},
             )
             if response.status_code != 200:
                 typer.echo(f"the gateway answered {response.status_code} at {base}", err=True)

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     operator_token: str | None = setting(
         None, "operator credential: enables the admin API and the dashboard; unset: both off", secret=True
     )
+    metrics_token: str | None = setting(
+        None,
+        "scrape-only credential: may read /metrics and nothing else (the operator credential may too)",
+        secret=True,
+    )
     db_pool_size: int = setting(
         20, "database connections each process keeps open (plus up to 20 more at peaks)", gt=0
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from adapters.db.admin import (
@@ -17,6 +17,7 @@ from adapters.db.admin import (
     UnknownParticipant,
 )
 from gateway.errors import GatewayError
+from gateway.http.contract import OPERATOR, answers, json_answer
 from gateway.http.deps import Operator, Services
 from gateway.ports import Participant
 from gateway.security.auditsink import audit_operator
@@ -69,6 +70,34 @@ class SubmitterIn(BaseModel):
     active_until: date | None = None
 
 
+_PARTICIPANT = {
+    "type": "object",
+    "required": ["code", "kind", "name", "homeNode", "activeFrom", "deliveryFormat"],
+    "properties": {
+        "code": {"type": "string"},
+        "kind": {"type": "string", "enum": ["gemeente", "aanbieder"]},
+        "name": {"type": "string"},
+        "homeNode": {"type": "string", "enum": ["ggk", "vecozo"]},
+        "activeFrom": {"type": "string", "format": "date"},
+        "activeUntil": {"type": ["string", "null"], "format": "date"},
+        "deliveryFormat": {"type": "string", "enum": ["xml", "stuf"]},
+    },
+}
+_PARTICIPANT_EXAMPLE = {
+    "code": "0384",
+    "kind": "gemeente",
+    "name": "Diemen",
+    "homeNode": "ggk",
+    "activeFrom": "2026-01-01",
+    "activeUntil": None,
+    "deliveryFormat": "xml",
+}
+
+
+def _one(status: int, text: str) -> dict[int, dict[str, Any]]:
+    return {status: json_answer(text, _PARTICIPANT, _PARTICIPANT_EXAMPLE)}
+
+
 def _out(p: Participant) -> dict[str, Any]:
     return {
         "code": p.code,
@@ -86,12 +115,27 @@ def _admin(svc: Any) -> RegistryAdmin:
     return admin
 
 
-@router.get("/participants", summary="All registered participants")
+@router.get(
+    "/participants",
+    summary="All registered participants",
+    **answers(
+        401,
+        security=OPERATOR,
+        ok={
+            200: json_answer("The registry", {"type": "array", "items": _PARTICIPANT}, [_PARTICIPANT_EXAMPLE])
+        },
+    ),
+)
 async def list_participants(svc: Services, _: Operator) -> list[dict[str, Any]]:
     return [_out(p) for p in await _admin(svc).participants()]
 
 
-@router.post("/participants", status_code=201, summary="Register a participant and provision its mailbox")
+@router.post(
+    "/participants",
+    status_code=201,
+    summary="Register a participant and provision its mailbox",
+    **answers(400, 401, 409, security=OPERATOR, ok=_one(201, "Registered")),
+)
 async def add_participant(body: ParticipantIn, svc: Services, _: Operator) -> dict[str, Any]:
     today = datetime.now(UTC).date()
     home = body.home_node or ("ggk" if body.kind == "gemeente" else "vecozo")
@@ -114,7 +158,11 @@ async def add_participant(body: ParticipantIn, svc: Services, _: Operator) -> di
     return _out(participant)
 
 
-@router.post("/participants/{code}/retire", summary="End a registration: the party receives nothing new")
+@router.post(
+    "/participants/{code}/retire",
+    summary="End a registration: the party receives nothing new",
+    **answers(400, 401, 404, security=OPERATOR, ok=_one(200, "Retired")),
+)
 async def retire(code: str, body: RetireIn, svc: Services, _: Operator) -> dict[str, Any]:
     last_day = body.last_day or (datetime.now(UTC).date() - timedelta(days=1))
     try:
@@ -125,8 +173,32 @@ async def retire(code: str, body: RetireIn, svc: Services, _: Operator) -> dict[
     return _out(retired)
 
 
+_ISSUED = {
+    "type": "object",
+    "required": ["keyId", "participant", "token"],
+    "properties": {
+        "keyId": {"type": "string"},
+        "participant": {"type": "string"},
+        "token": {"type": "string"},
+    },
+}
+
+
 @router.post(
-    "/participants/{code}/credentials", status_code=201, summary="Issue an API credential (shown once)"
+    "/participants/{code}/credentials",
+    status_code=201,
+    summary="Issue an API credential (shown once)",
+    **answers(
+        400,
+        401,
+        404,
+        security=OPERATOR,
+        ok={
+            201: json_answer(
+                "Issued", _ISSUED, {"keyId": "k1a2b3", "participant": "0384", "token": "k1a2b3.s3cr3t"}
+            )
+        },
+    ),
 )
 async def issue_credential(code: str, svc: Services, _: Operator) -> dict[str, Any]:
     try:
@@ -137,14 +209,40 @@ async def issue_credential(code: str, svc: Services, _: Operator) -> dict[str, A
     return {"keyId": issued.key_id, "participant": issued.participant, "token": issued.token}
 
 
-@router.delete("/credentials/{key_id}", status_code=204, summary="Revoke an API credential")
-async def revoke_credential(key_id: str, svc: Services, _: Operator) -> None:
+@router.delete(
+    "/credentials/{key_id}",
+    status_code=204,
+    summary="Revoke an API credential",
+    **answers(401, 404, security=OPERATOR, ok={204: {"description": "Revoked"}}),
+)
+async def revoke_credential(
+    svc: Services, _: Operator, key_id: str = Path(description="the credential's key id", examples=["k1a2b3"])
+) -> None:
     if not await _admin(svc).revoke_credential(key_id):
         raise AdminNotFound(f"no credential {key_id}")
     await audit_operator(svc, "credential-revoked", reason=f"key {key_id}")
 
 
-@router.post("/submitters", status_code=201, summary="Let a party submit on behalf of another")
+_RELATION = {
+    "type": "object",
+    "required": ["submitter", "party"],
+    "properties": {"submitter": {"type": "string"}, "party": {"type": "string"}},
+}
+
+
+@router.post(
+    "/submitters",
+    status_code=201,
+    summary="Let a party submit on behalf of another",
+    **answers(
+        400,
+        401,
+        404,
+        409,
+        security=OPERATOR,
+        ok={201: json_answer("Registered", _RELATION, {"submitter": "42420099", "party": "42420001"})},
+    ),
+)
 async def add_submitter(body: SubmitterIn, svc: Services, _: Operator) -> dict[str, Any]:
     today = datetime.now(UTC).date()
     relation = Submitter(body.submitter, body.party, body.active_from or today, body.active_until)
@@ -162,6 +260,25 @@ async def add_submitter(body: SubmitterIn, svc: Services, _: Operator) -> dict[s
     "/participants/{code}/broker-credential",
     status_code=201,
     summary="(Re)issue the participant's own broker user: it may read its mailbox queue and nothing else",
+    **answers(
+        401,
+        404,
+        503,
+        security=OPERATOR,
+        ok={
+            201: json_answer(
+                "The broker user, shown once",
+                {
+                    "type": "object",
+                    "required": ["user", "password", "vhost", "queue"],
+                    "properties": {
+                        k: {"type": ["string", "null"]} for k in ("user", "password", "vhost", "queue")
+                    },
+                },
+                {"user": "p-0384", "password": "…", "vhost": "ggk", "queue": "mailbox.0384"},
+            )
+        },
+    ),
 )
 async def broker_credential(code: str, svc: Services, _: Operator) -> dict[str, Any]:
     participant = await _admin(svc).participant(code)

@@ -11,9 +11,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from gateway import __version__
-from gateway.http import docs, problems
+from gateway.errors import NodeRole
+from gateway.http import contract, docs, problems
 from gateway.http.deps import NodeServices
 from gateway.ops.observe import count_edge_refusal
+from gateway.ports import NODES
 
 TITLES = {
     "ggk": "Gegevensknooppunt: municipal node (GGk role)",
@@ -43,28 +45,30 @@ def create_app(
         hook = functools.partial(count_edge_refusal, services.ops.metrics, services.node)
     problems.install(app, services.node, hook)
     docs.install(app)
-    for router in (*_routers(), *extra_routers):
+    for router in (*_routers(services.node), *extra_routers):
         app.include_router(router)
     if services.koppeling is not None:  # VECOZO's REST interfaces, on the provider node
         from gateway.http import koppeling
 
         koppeling.install(app)
+    contract.install(app)
     return app
 
 
-# Each module listed here exposes `router` (a FastAPI APIRouter) and is mounted on both nodes.
-ROUTER_MODULES = (
-    "gateway.http.berichten",
-    "gateway.http.mailbox",
-    "gateway.http.health",
-    "gateway.http.admin",
-    "gateway.http.stuf",
-    "gateway.http.vsp",
-    "gateway.http.metrics",
-    "gateway.http.dashboard",
-    "gateway.http.validaties",
-)
+# Each module listed here exposes `router` (a FastAPI APIRouter), mounted on the nodes named beside it: an
+# interface of one node does not exist on the other (404), and each node's OpenAPI lists only its own.
+ROUTER_MODULES: dict[str, tuple[NodeRole, ...]] = {
+    "gateway.http.berichten": NODES,
+    "gateway.http.mailbox": NODES,
+    "gateway.http.health": NODES,
+    "gateway.http.admin": NODES,
+    "gateway.http.stuf": ("ggk",),  # StUF-GGk ggk0210: the municipal node
+    "gateway.http.vsp": ("vecozo",),  # VECOZO IndienenBericht: the provider node
+    "gateway.http.metrics": NODES,
+    "gateway.http.dashboard": NODES,
+    "gateway.http.validaties": NODES,
+}
 
 
-def _routers() -> list[Any]:
-    return [importlib.import_module(name).router for name in ROUTER_MODULES]
+def _routers(node: NodeRole) -> list[Any]:
+    return [importlib.import_module(name).router for name, nodes in ROUTER_MODULES.items() if node in nodes]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from gateway.errors import GatewayError
+from gateway.http.contract import PARTY, answers, json_answer
 from gateway.http.deps import Caller, Services, caller, is_operator, xml_body
 from gateway.security.receipts import Receipt
 
@@ -20,30 +21,100 @@ class NotFound(GatewayError):
 
 
 _XML_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "One iJw or iWmo standard message, UTF-8 without BOM, at most 25 MB.",
-        "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
-    }
+    "required": True,
+    "description": "One iJw or iWmo standard message, UTF-8 without BOM, at most 25 MB.",
+    "content": {
+        "application/xml": {
+            "schema": {"type": "string", "format": "binary"},
+            "example": "<?xml version='1.0' encoding='UTF-8'?><WMO315 xmlns='http://www.istandaarden.nl/iwmo/3_2/wmo315/schema'>...</WMO315>",
+        }
+    },
+}
+_ACCEPTED_SCHEMA = {
+    "type": "object",
+    "required": ["trackingId", "conversationId", "message", "sender", "recipient", "receivedAt", "status"],
+    "properties": {
+        "trackingId": {"type": "string", "format": "uuid"},
+        "conversationId": {"type": "string"},
+        "message": {"type": "string", "description": "message type, e.g. WMO315"},
+        "sender": {"type": "string", "description": "AGB-code or gemeentecode"},
+        "recipient": {"type": "string"},
+        "receivedAt": {"type": "string", "format": "date-time"},
+        "status": {"type": "string", "enum": ["accepted"]},
+        "duplicate": {"type": "boolean", "description": "the same bytes were accepted before: first answer"},
+        "receipt": {"type": "object", "description": "the node's Ed25519 signature; keys at GET /v1/keys"},
+    },
+}
+_ACCEPTED_EXAMPLE = {
+    "trackingId": "2f9b3c1e-8a47-4d5e-9c1f-0b6a7e2d4c13",
+    "conversationId": "2f9b3c1e-8a47-4d5e-9c1f-0b6a7e2d4c13",
+    "message": "WMO315",
+    "sender": "42420001",
+    "recipient": "0384",
+    "receivedAt": "2026-05-04T09:30:00+00:00",
+    "status": "accepted",
+    "duplicate": False,
+}
+_TRACE_SCHEMA = {
+    "type": "object",
+    "required": ["trackingId", "events"],
+    "properties": {
+        "trackingId": {"type": "string"},
+        "message": {"type": "string"},
+        "sender": {"type": "string"},
+        "recipient": {"type": "string"},
+        "status": {"type": "string"},
+        "conversation": {"type": "array", "items": {"type": "object"}},
+        "events": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["event", "node", "at"],
+                "properties": {
+                    "event": {"type": "string"},
+                    "node": {"type": "string"},
+                    "at": {"type": "string", "format": "date-time"},
+                    "detail": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+_TRACE_EXAMPLE = {
+    "trackingId": _ACCEPTED_EXAMPLE["trackingId"],
+    "message": "WMO315",
+    "sender": "42420001",
+    "recipient": "0384",
+    "status": "accepted",
+    "events": [{"event": "received", "node": "vecozo", "at": "2026-05-04T09:30:00+00:00", "detail": {}}],
 }
 
 
 @router.post(
     "",
     status_code=202,
-    openapi_extra=_XML_BODY,
     summary="Submit one standard message",
-    responses={
-        202: {"description": "Accepted: the broker confirmed the message"},
-        400: {"description": "Unsafe or malformed XML (problem+json)"},
-        401: {"description": "No valid credential"},
-        403: {"description": "Not authorised for this sending party or direction"},
-        409: {"description": "Reference already used with other content (IB216/CC08)"},
-        413: {"description": "Too large (IB007/CC03)"},
-        415: {"description": "Not application/xml"},
-        422: {"description": "Not a standard message, not schema-conform, unknown party"},
-        503: {"description": "Broker unavailable: retry after the Retry-After seconds"},
-    },
+    **answers(
+        400,
+        401,
+        403,
+        409,
+        413,
+        415,
+        422,
+        429,
+        503,
+        security=PARTY,
+        body=_XML_BODY,
+        ok={
+            202: {
+                **json_answer(
+                    "Accepted: the broker confirmed the message", _ACCEPTED_SCHEMA, _ACCEPTED_EXAMPLE
+                ),
+                "headers": {"Location": {"schema": {"type": "string"}, "description": "its track & trace"}},
+            }
+        },
+    ),
 )
 async def submit(request: Request, svc: Services, party: Caller) -> JSONResponse:
     data = await xml_body(request, svc.max_bytes)
@@ -75,7 +146,17 @@ async def submit(request: Request, svc: Services, party: Caller) -> JSONResponse
     return JSONResponse(body, status_code=202, headers={"Location": f"/v1/berichten/{accepted.tracking_id}"})
 
 
-@router.get("/{tracking_id}", summary="Track & trace: one message's life and its conversation")
+@router.get(
+    "/{tracking_id}",
+    summary="Track & trace: one message's life and its conversation",
+    **answers(
+        401,
+        404,
+        429,
+        security=PARTY,
+        ok={200: json_answer("The message's record and events", _TRACE_SCHEMA, _TRACE_EXAMPLE)},
+    ),
+)
 async def trace(tracking_id: str, request: Request, svc: Services) -> dict[str, Any]:
     operator = is_operator(request, svc)
     party = "operator" if operator else await caller(request, svc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from starlette.requests import ClientDisconnect
 
 from adapters.db.admin import RegistryAdmin
 from adapters.rabbitmq import Broker
-from gateway.errors import NodeRole, NotAuthenticated, TooLarge, UnsupportedMediaType
+from gateway.errors import GatewayError, NodeRole, NotAuthenticated, TooLarge, UnsupportedMediaType
 from gateway.http.limits import Limits, RequestAbandoned
 from gateway.identity import Credentials, Identity
 from gateway.koppeling.service import Koppeling
@@ -44,6 +45,7 @@ class NodeServices:
     admin: RegistryAdmin | None = None  # the registry's management interface
     broker: Broker | None = None  # mailbox provisioning, depths, reachability
     ops: Operations | None = None  # metrics, dashboard, dead letters
+    metrics_token: str | None = None  # may read /metrics and nothing else (the operator credential may too)
     # security (issue 5): receipt signing, per-party rate limit, the audit trail for operator actions
     receipts: ReceiptSigner | None = None
     limits: Limits | None = None
@@ -109,18 +111,20 @@ async def xml_body(request: Request, limit: int) -> bytes:
     return await bounded_body(request, limit)
 
 
-async def bounded_body(request: Request, limit: int) -> bytes:
-    """The request body, refused (TooLarge) as soon as it is larger than ``limit`` bytes."""
+async def bounded_body(
+    request: Request, limit: int, too_large: Callable[[str], GatewayError] = TooLarge
+) -> bytes:
+    """The request body, streamed and refused (``too_large``) as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"message of {declared} bytes exceeds the limit of {limit} bytes")
+        raise too_large(f"a request body of {declared} bytes exceeds the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise TooLarge(f"message exceeds the limit of {limit} bytes")
+                raise too_large(f"the request body exceeds the limit of {limit} bytes")
             chunks.append(chunk)
     except ClientDisconnect:  # gone, or cut off at the body deadline (gateway.http.limits)
         raise RequestAbandoned("the connection closed before the whole message arrived") from None

@@ -6,12 +6,24 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from gateway.http.contract import answers, json_answer
 from gateway.http.deps import NodeServices, Services
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is alive")
+_STATUS = {
+    "type": "object",
+    "required": ["status", "node"],
+    "properties": {"status": {"type": "string"}, "node": {"type": "string"}},
+}
+
+
+@router.get(
+    "/healthz",
+    summary="The process is alive",
+    **answers(ok={200: json_answer("Alive", _STATUS, {"status": "ok", "node": "ggk"})}),
+)
 async def healthz(svc: Services) -> dict[str, Any]:
     return {"status": "ok", "node": svc.node}
 
@@ -19,7 +31,7 @@ async def healthz(svc: Services) -> dict[str, Any]:
 @router.get(
     "/readyz",
     summary="The node can take messages (database and broker reachable)",
-    responses={503: {"description": "Database or broker not reachable (IB103, with Retry-After)"}},
+    **answers(503, ok={200: json_answer("Ready", _STATUS, {"status": "ready", "node": "ggk"})}),
 )
 async def readyz(svc: Services) -> dict[str, Any]:
     """503 while the database does not answer or this node's broker connection is down, so a load balancer

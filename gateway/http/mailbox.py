@@ -12,9 +12,10 @@ from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from gateway.errors import GatewayError
+from gateway.http.contract import PARTY, answers, json_answer
 from gateway.http.deps import Caller, Services
 from gateway.http.stuf import envelop_leased
 from gateway.ports import TrackingEvent
@@ -81,7 +82,58 @@ async def _home_check(svc: Any, party: str) -> None:
         raise MailboxElsewhere(f"the mailbox of {party} is on the {home} node, not on {svc.node}")
 
 
-@router.get("", summary="Lease up to `max` messages from the caller's mailbox")
+_BATCH_SCHEMA = {
+    "type": "object",
+    "required": ["leaseSeconds", "messages"],
+    "properties": {
+        "leaseSeconds": {"type": "integer"},
+        "messages": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["leaseId", "trackingId", "headers", "body"],
+                "properties": {
+                    "leaseId": {"type": "string"},
+                    "trackingId": {"type": "string"},
+                    "conversationId": {"type": ["string", "null"]},
+                    "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "redelivered": {"type": "boolean"},
+                    "contentType": {"type": "string"},
+                    "body": {"type": "string", "format": "byte", "description": "the message, base64"},
+                },
+            },
+        },
+    },
+}
+_BATCH_EXAMPLE = {
+    "leaseSeconds": 60,
+    "messages": [
+        {
+            "leaseId": "5d0c2f6a9b7e4c1d8a3f2e1b0c9d8e7f",
+            "trackingId": "2f9b3c1e-8a47-4d5e-9c1f-0b6a7e2d4c13",
+            "conversationId": "2f9b3c1e-8a47-4d5e-9c1f-0b6a7e2d4c13",
+            "headers": {"message": "WMO315", "afzender": "42420001", "ontvanger": "0384"},
+            "redelivered": False,
+            "contentType": "application/xml",
+            "body": "PD94bWwgdmVyc2lvbj0nMS4wJz8+Li4u",
+        }
+    ],
+}
+
+
+@router.get(
+    "",
+    summary="Lease up to `max` messages from the caller's mailbox",
+    **answers(
+        400,
+        401,
+        404,
+        429,
+        503,
+        security=PARTY,
+        ok={200: json_answer("The leased messages (possibly none)", _BATCH_SCHEMA, _BATCH_EXAMPLE)},
+    ),
+)
 async def lease(
     request: Request,
     svc: Services,
@@ -121,9 +173,17 @@ async def lease(
 
 
 @router.post(
-    "/{lease_id}/ack", status_code=204, summary="Acknowledge a leased message: it leaves the mailbox"
+    "/{lease_id}/ack",
+    status_code=204,
+    summary="Acknowledge a leased message: it leaves the mailbox",
+    **answers(401, 404, 410, 429, 503, security=PARTY, ok={204: {"description": "Acknowledged"}}),
 )
-async def ack(lease_id: str, request: Request, svc: Services, party: Caller) -> Response:
+async def ack(
+    request: Request,
+    svc: Services,
+    party: Caller,
+    lease_id: str = Path(description="from the lease", examples=["5d0c2f6a9b7e4c1d8a3f2e1b0c9d8e7f"]),
+) -> Response:
     tracking_id = await svc.reader.ack(svc.node, party, lease_id)
     book = lease_book(request)
     if tracking_id is None:

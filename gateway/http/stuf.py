@@ -26,6 +26,7 @@ from fastapi import APIRouter, Request, Response
 from lxml import etree
 
 from gateway.errors import GatewayError, NodeRole, Rejection
+from gateway.http.contract import PARTY
 from gateway.http.deps import NodeServices, Services, caller, xml_body
 from gateway.http.problems import refusal_headers
 from gateway.interfaces import soap
@@ -50,7 +51,7 @@ _BODY = {
         "required": True,
         "description": "A StUF-GGk ggk0210 Di01 or Du01 envelope (bare, or as the body of a SOAP 1.1 envelope).",
         "content": {
-            "text/xml": {"schema": {"type": "string"}},
+            "text/xml": {"schema": {"type": "string"}, "example": "<StUF:Di01Bericht>...</StUF:Di01Bericht>"},
             "application/xml": {"schema": {"type": "string"}},
         },
     }
@@ -132,22 +133,52 @@ def _refused(exc: GatewayError, node: NodeRole, to: Addressing, now: datetime, i
     return Response(serialise(fo01), status_code=exc.status, media_type=MEDIA_TYPE, headers=headers)
 
 
+_XML = {"schema": {"type": "string"}}
+_BV03 = "<StUF:Bv03Bericht xmlns:StUF='http://www.egem.nl/StUF/StUF0301'><StUF:stuurgegevens>...</StUF:stuurgegevens></StUF:Bv03Bericht>"
+_FO01 = "<StUF:Fo01Bericht xmlns:StUF='http://www.egem.nl/StUF/StUF0301'><StUF:stuurgegevens>...</StUF:stuurgegevens><StUF:body><StUF:code>IB213</StUF:code>...</StUF:body></StUF:Fo01Bericht>"
+
+
+def _xml(description: str, example: str, **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {"text/xml": {**_XML, "example": example}}, **extra}
+
+
+_REFUSALS = {
+    400: "Fo01 StUF055: unreadable or unsafe envelope; IB009 reference not a UUID v4",
+    401: "Fo01 IB002: no valid credential (`WWW-Authenticate: Bearer`; a client certificate is accepted)",
+    403: "Fo01 IB002/IB234: may not send for this party or this message type",
+    409: "Fo01 IB216: referentienummer or message id already used with other content",
+    413: "Fo01 IB007: larger than 25 MB",
+    415: "Fo01 StUF055: not text/xml or application/xml",
+    422: "Fo01: StUF055, IB210, IB213, IB240",
+    429: "Fo01 IB103: too many requests from this party (Retry-After)",
+    503: "Fo01 IB103: broker or database unavailable (Retry-After)",
+}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "Bv03: the carried message is accepted (the broker confirmed it)"},
-    400: {"description": "Fo01: unreadable envelope, IB009 reference not UUID v4"},
-    401: {"description": "Fo01 IB002: no valid credential"},
-    409: {"description": "Fo01 IB216: referentienummer or message id already used with other content"},
-    413: {"description": "Fo01 IB007: larger than 25 MB"},
-    422: {"description": "Fo01: StUF055, IB210, IB213, IB240"},
-    503: {"description": "Fo01 IB103: broker or database unavailable (Retry-After)"},
+    200: _xml("Bv03: the carried message is accepted (the broker confirmed it)", _BV03),
+    **{status: _xml(text, _FO01) for status, text in _REFUSALS.items()},
+}
+_SOAP_FAULT = (
+    "<soap:Envelope xmlns:soap='http://schemas.xmlsoap.org/soap/envelope/'><soap:Body><soap:Fault>"
+    "<faultcode>soap:Client</faultcode><faultstring>...</faultstring><detail>" + _FO01 + "</detail>"
+    "</soap:Fault></soap:Body></soap:Envelope>"
+)
+_SOAP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _xml(
+        "SOAP 1.1 Body with the Bv03",
+        "<soap:Envelope xmlns:soap='http://schemas.xmlsoap.org/soap/envelope/'><soap:Body>"
+        + _BV03
+        + "</soap:Body></soap:Envelope>",
+    ),
+    500: _xml("SOAP 1.1 fault (as SOAP over HTTP answers every fault) whose detail is the Fo01", _SOAP_FAULT),
 }
 
 
 @router.post(
     "/stuf/ggk0210",
-    openapi_extra=_BODY,
+    openapi_extra={**_BODY, "security": PARTY},
     responses=_RESPONSES,
     summary="Submit a StUF-GGk Di01/Du01 envelope; answer Bv03 or Fo01",
+    response_class=Response,
 )
 async def stuf_envelope(request: Request, svc: Services) -> Response:
     return await _handle(request, svc, in_soap=False)
@@ -155,11 +186,9 @@ async def stuf_envelope(request: Request, svc: Services) -> Response:
 
 @router.post(
     "/soap/ggk0210",
-    openapi_extra=_BODY,
-    responses={
-        200: {"description": "SOAP Body with the Bv03"},
-        500: {"description": "SOAP fault whose detail is the Fo01"},
-    },
+    openapi_extra={**_BODY, "security": PARTY},
+    responses=_SOAP_RESPONSES,
+    response_class=Response,
     summary="OntvangAsynchroon ggk_Di01 / ggk_Du01 (SOAP 1.1); answer Bv03 or a fault with a Fo01",
 )
 async def soap_envelope(request: Request, svc: Services) -> Response:

@@ -23,6 +23,7 @@ from typing import Final
 from fastapi import APIRouter, Request, Response
 
 from gateway.errors import GatewayError, NodeRole, TooLarge, Unavailable
+from gateway.http.contract import PARTY
 from gateway.http.deps import NodeServices, Services, caller, xml_body
 from gateway.interfaces import soap
 from gateway.interfaces.errors import WrongNode
@@ -44,11 +45,17 @@ router = APIRouter(tags=["vsp"])
 
 CLAIM_MESSAGE: Final = "vsp"  # the uniqueness key of a TraceerId: (AGB-code, "vsp", TraceerId)
 
+_ENVELOPE = "<soap:Envelope xmlns:soap='http://schemas.xmlsoap.org/soap/envelope/'><soap:Body>{}</soap:Body></soap:Envelope>"
 _BODY = {
     "requestBody": {
         "required": True,
         "description": "SOAP 1.1 envelope: vsp:Routering header, vsp:IndienenBericht body with a base64 ZIP.",
-        "content": {"text/xml": {"schema": {"type": "string"}}},
+        "content": {
+            "text/xml": {
+                "schema": {"type": "string"},
+                "example": _ENVELOPE.format("<vsp:IndienenBericht>...</vsp:IndienenBericht>"),
+            }
+        },
     }
 }
 
@@ -136,10 +143,32 @@ async def _indienen(request: Request, svc: NodeServices) -> tuple[Routering, lis
 
 @router.post(
     "/soap/vsp",
-    openapi_extra=_BODY,
+    openapi_extra={**_BODY, "security": PARTY},
+    response_class=Response,
     responses={
-        200: {"description": "SOAP Body with vsp:IndienenBerichtResponse"},
-        500: {"description": "SOAP fault whose detail vsp:Fout carries the chain code"},
+        200: {
+            "description": "SOAP Body with vsp:IndienenBerichtResponse",
+            "content": {
+                "text/xml": {
+                    "schema": {"type": "string"},
+                    "example": _ENVELOPE.format(
+                        "<vsp:IndienenBerichtResponse>...</vsp:IndienenBerichtResponse>"
+                    ),
+                }
+            },
+        },
+        500: {
+            "description": "SOAP 1.1 fault (as SOAP over HTTP answers every fault) whose detail vsp:Fout "
+            "carries the chain code",
+            "content": {
+                "text/xml": {
+                    "schema": {"type": "string"},
+                    "example": _ENVELOPE.format(
+                        "<soap:Fault><detail><vsp:Fout>...</vsp:Fout></detail></soap:Fault>"
+                    ),
+                }
+            },
+        },
     },
     summary="IndienenBericht (SOAP 1.1): a base64 ZIP of messages with routing in the SOAP header",
 )

@@ -13,6 +13,7 @@ from prometheus_client import Histogram
 from gateway.errors import NodeRole
 from gateway.ops.deadletters import Workbench
 from gateway.ops.metrics import GatewayMetrics
+from gateway.ops.session import Revocations
 from gateway.ops.snapshot import ManagementReader, Snapshot, SnapshotCache
 from gateway.ops.trace import Tracer
 from gateway.security.audit import AuditLog
@@ -32,6 +33,7 @@ class Operations:
     dead_letters: Workbench | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _management: ManagementReader | None = None
+    sessions: Revocations = field(default_factory=Revocations)  # dashboard sessions signed out early
 
     def __repr__(self) -> str:
         return f"Operations(nodes={self.nodes!r}, dead_letters={self.dead_letters is not None})"
@@ -43,33 +45,39 @@ class Operations:
 
     # --- the summary ---------------------------------------------------------------------------------
 
-    async def summary(self, *, fresh: bool = False) -> dict[str, Any]:
-        """Throughput, refusals, latencies, mailboxes, DLQs, links and certificates, as plain JSON."""
+    async def summary(self, *, fresh: bool = False, node: NodeRole | None = None) -> dict[str, Any]:
+        """Throughput, refusals, latencies, mailboxes, DLQs, links and certificates, as plain JSON.
+
+        With ``node`` the message figures, mailboxes and dead letters are that node's own (``scope`` says
+        so); the node link and the certificates concern the whole gateway either way."""
         snap = await (self.snapshot.fresh() if fresh else self.snapshot.get())
         m = self.metrics
+
+        def own(key: object) -> bool:
+            assert isinstance(key, tuple)
+            return node is None or key[0] == node
+
         starts, series = m.accepted_window.series()
         by_message: dict[str, list[int]] = {}
         for key, counts in series.items():
+            if not own(key):
+                continue
             assert isinstance(key, tuple)
-            message = str(key[1])
-            row = by_message.setdefault(message, [0] * len(counts))
+            row = by_message.setdefault(str(key[1]), [0] * len(counts))
             for i, n in enumerate(counts):
                 row[i] += n
         accepted_15 = sum(sum(v) for v in by_message.values())
-        refused = m.refused_window.totals()
+        refused = {key: n for key, n in m.refused_window.totals().items() if own(key)}
         refused_15 = sum(refused.values())
-        reasons: dict[tuple[str, str], int] = {}
-        for key, n in refused.items():
-            assert isinstance(key, tuple)
-            code, reason = str(key[1]), str(key[2])
-            reasons[(code, reason)] = reasons.get((code, reason), 0) + n
-        top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
-        last_minute = sum(m.accepted_window.totals(60).values())
+        last_minute = sum(n for key, n in m.accepted_window.totals(60).items() if own(key))
         total = accepted_15 + refused_15
+        nodes = tuple(n for n in self.nodes if node is None or n == node)
         return {
             "generatedAt": datetime.now(UTC).isoformat(),
             "startedAt": self.started_at.isoformat(),
-            "nodes": list(self.nodes),
+            "node": node,
+            "scope": "node" if node is not None else "gateway",
+            "nodes": list(nodes),
             "throughput": {
                 "bucketSeconds": m.accepted_window.bucket_seconds,
                 "starts": starts,
@@ -81,10 +89,10 @@ class Operations:
                 "refusalRate": round(refused_15 / total, 4) if total else 0.0,
                 "acceptedLastMinute": last_minute,
             },
-            "topRefusals": [{"code": c, "reason": r, "count": n} for (c, r), n in top],
-            "totals": self._totals(),
-            "latency": self._latency(),
-            **_broker_part(snap, self.snapshot.age()),
+            "topRefusals": _top_refusals(refused),
+            "totals": {n: v for n, v in self._totals().items() if n in nodes},
+            "latency": {n: v for n, v in self._latency().items() if n in nodes},
+            **_broker_part(snap, self.snapshot.age(), node),
         }
 
     def _totals(self) -> dict[str, dict[str, float]]:
@@ -155,7 +163,29 @@ def _quantile(bounds: list[tuple[float, float]], count: float, q: float) -> floa
     return lower
 
 
-def _broker_part(snap: Snapshot | None, age: float | None) -> dict[str, Any]:
+def _top_refusals(refused: dict[Any, int], top: int = 8) -> list[dict[str, Any]]:
+    """Refusals grouped by chain code, most frequent first; each with its reasons, most frequent first."""
+    by_code: dict[str, dict[str, int]] = {}
+    for key, n in refused.items():
+        code, reason = str(key[1]), str(key[2])
+        reasons = by_code.setdefault(code, {})
+        reasons[reason] = reasons.get(reason, 0) + n
+    ranked = sorted(by_code.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:top]
+    rows = []
+    for code, reasons in ranked:
+        ordered = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        rows.append(
+            {
+                "code": code,
+                "count": sum(reasons.values()),
+                "reason": ordered[0][0],
+                "reasons": [{"reason": r, "count": n} for r, n in ordered],
+            }
+        )
+    return rows
+
+
+def _broker_part(snap: Snapshot | None, age: float | None, node: NodeRole | None = None) -> dict[str, Any]:
     if snap is None:
         return {"broker": {"read": False, "age": None, "errors": ["no broker figures yet"]}}
     certificates = sorted(snap.certificates, key=lambda c: c.days_left)
@@ -167,10 +197,11 @@ def _broker_part(snap: Snapshot | None, age: float | None) -> dict[str, Any]:
             "errors": list(snap.errors),
         },
         "mailboxes": [
-            {"node": node, "party": party, "messages": depth}
-            for (node, party), depth in sorted(snap.mailboxes.items(), key=lambda kv: (-kv[1], kv[0]))
+            {"node": where, "party": party, "messages": depth}
+            for (where, party), depth in sorted(snap.mailboxes.items(), key=lambda kv: (-kv[1], kv[0]))
+            if node is None or where == node
         ],
-        "dlq": dict(snap.dlq),
+        "dlq": {where: n for where, n in snap.dlq.items() if node is None or where == node},
         "links": [
             {"name": name, "state": state, "up": state == "running"} for name, state in snap.links.items()
         ],

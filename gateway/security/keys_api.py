@@ -37,6 +37,29 @@ def receipt_signer(request: Request) -> ReceiptSigner:
         "key in PEM form. A receipt verifies offline: Ed25519 over the canonical JSON of `receipt` (keys "
         "sorted, no whitespace, UTF-8)."
     ),
+    responses={
+        200: {
+            "description": "The node's receipt keys",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["keys"],
+                        "properties": {"keys": {"type": "array"}},
+                    },
+                    "example": {
+                        "keys": [
+                            {"kty": "OKP", "crv": "Ed25519", "kid": "2Zao6h…", "x": "…", "pem": "-----BEGIN…"}
+                        ]
+                    },
+                }
+            },
+        },
+        404: {
+            "description": "This node signs no receipts (GW404)",
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        },
+    },
 )
 def keys(request: Request, response: Response) -> dict[str, Any]:
     signer = receipt_signer(request)

@@ -134,7 +134,8 @@ async def answers_and_traces(
             seen.append((f"operator trace on {node}", operator.text))
     for node, client in gw.clients.items():
         for path in ("/metrics", "/v1/keys", "/healthz", "/readyz", "/openapi.json"):
-            response: httpx.Response = await client.get(path)
+            operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+            response: httpx.Response = await client.get(path, headers=operator)
             if response.status_code == 200:
                 seen.append((f"{node} {path}", response.text))
     return [text for _, text in seen]

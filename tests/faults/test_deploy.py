@@ -125,3 +125,42 @@ def test_kustomize_build() -> None:
     )
     built = [d for d in yaml.safe_load_all(done.stdout) if d is not None]
     assert len(_k8s_documents()) + 2 == len(built)
+
+
+def test_compose_prometheus_scrapes_the_gateway_with_the_metrics_credential() -> None:
+    """/metrics is for operators: compose hands GATEWAY_METRICS_TOKEN to the gateways and, as a secret, to
+    Prometheus, whose gateway jobs send it as their bearer credential."""
+    compose = _compose()
+    config = yaml.safe_load((COMPOSE / "prometheus" / "prometheus.yml").read_text())
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}
+    assert (
+        "GATEWAY_METRICS_TOKEN",
+        ["metrics-token"],
+        ["/run/secrets/metrics-token"] * 2,
+        True,
+    ) == (
+        compose["secrets"]["metrics-token"]["environment"],
+        compose["services"]["prometheus"]["secrets"],
+        [jobs[f"gateway-{n}"]["authorization"]["credentials_file"] for n in ("ggk", "vecozo")],
+        "GATEWAY_METRICS_TOKEN" in compose["x-gateway"]["environment"],
+    )
+
+
+def test_k8s_prometheus_scrapes_the_gateway_with_the_metrics_credential() -> None:
+    """The k8s Prometheus mounts the gateway secret's metrics-token and its gateway job sends it; the job for
+    other pods never sees it."""
+    docs = _k8s_documents()
+    config_map = next(
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "prometheus-config"
+    )
+    jobs = {j["job_name"]: j for j in yaml.safe_load(config_map["data"]["prometheus.yml"])["scrape_configs"]}
+    prometheus = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "prometheus")
+    spec = prometheus["spec"]["template"]["spec"]
+    mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+    secret = next(v["secret"] for v in spec["volumes"] if v["name"] == "metrics-token")
+    assert ("/etc/prometheus/secrets/metrics-token", None, "/etc/prometheus/secrets", "gateway") == (
+        jobs["gateway"]["authorization"]["credentials_file"],
+        jobs["pods"].get("authorization"),
+        mounts["metrics-token"],
+        secret["secretName"],
+    )

@@ -91,3 +91,36 @@ async def test_redrive_is_in_track_and_trace(gw: GatewayUnderTest) -> None:
     )
     life = (await gw.clients["ggk"].get(f"/dashboard/api/trace/{tracking_id}", headers=BEARER)).json()
     assert "redriven" in [e["event"] for e in life["events"]]
+
+
+async def test_cross_site_discard_with_the_session_cookie_is_refused(gw: GatewayUnderTest) -> None:
+    """The CSRF reproduction: the session cookie, a foreign Origin and text/plain get 403 and nothing is
+    discarded; the same-origin JSON request with the cookie does the work."""
+    tracking_id = await make_dead_letter(gw)
+    client = gw.clients["ggk"]
+    signed_in = await client.post("/dashboard/login", data={"token": OPERATOR_TOKEN, "operator": "alice"})
+    cookie = {"Cookie": f"gk_operator={signed_in.cookies['gk_operator']}"}
+    forged = await client.post(
+        "/dashboard/api/dead-letters/ggk/discard",
+        content=b'{"all": true, "reason": "csrf"}',
+        headers={**cookie, "Origin": "https://evil.example", "Content-Type": "text/plain"},
+    )
+    plain = await client.post(
+        "/dashboard/api/dead-letters/ggk/discard",
+        content=b'{"all": true, "reason": "csrf"}',
+        headers={**cookie, "Content-Type": "text/plain"},
+    )
+    still = [
+        d["trackingId"] for d in (await client.get("/dashboard/api/dead-letters/ggk", headers=BEARER)).json()
+    ]
+    done = await client.post(
+        "/dashboard/api/dead-letters/ggk/discard",
+        json={"trackingIds": [tracking_id], "reason": "test"},
+        headers={**cookie, "Origin": str(client.base_url).rstrip("/")},
+    )
+    assert (403, 415, True, [tracking_id]) == (
+        forged.status_code,
+        plain.status_code,
+        tracking_id in still,
+        done.json()["done"],
+    )

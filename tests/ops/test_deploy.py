@@ -15,9 +15,11 @@ from gateway.errors import NodeRole
 from gateway.ports import NODES
 from gateway.security.pkidir import PkiDir
 from gateway.security.tls import client_context
-from tests.harness import ROOT, GatewayUnderTest
+from tests.harness import OPERATOR_TOKEN, ROOT, GatewayUnderTest
 from tests.ops.messages import AANBIEDER, request
 from tests.privacy.conftest import served
+
+SCRAPER = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}  # /metrics is for operators
 
 PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 
@@ -29,7 +31,7 @@ async def served_names(gw: GatewayUnderTest) -> set[str]:
     await gw.submit(AANBIEDER, b"<x/>")
     names = set()
     for node in ("ggk", "vecozo"):
-        text = (await gw.clients[node].get("/metrics")).text
+        text = (await gw.clients[node].get("/metrics", headers=SCRAPER)).text
         names |= {m.group(0) for m in NAME.finditer(text)}
     return names
 
@@ -58,7 +60,8 @@ async def test_prometheus_scrapes_the_nodes_over_mutual_tls(
     fake_gw: GatewayUnderTest, demo_pki: PkiDir
 ) -> None:
     """Each job asks its node on the default port over HTTPS trusting var/pki/ca.pem (paths are relative to
-    the config file); so configured, a scrape of the node served with the dev PKI gets its metrics."""
+    the config file) with the operator credential `scripts/run` writes to var/operator-token; so configured,
+    a scrape of the node served with the dev PKI gets its metrics, and without the credential a 401."""
     dev_pki = (ROOT / "var" / "pki").resolve()
     runtime = fake_gw.runtime
     tls = runtime.settings.model_copy(
@@ -66,14 +69,22 @@ async def test_prometheus_scrapes_the_nodes_over_mutual_tls(
     )
     for node, job in gateway_jobs().items():
         ca = (PROMETHEUS.parent / job["tls_config"]["ca_file"]).resolve()
-        assert (["127.0.0.1:" + str(Settings().port(node))], "https", dev_pki / "ca.pem") == (
+        token_file = (PROMETHEUS.parent / job["authorization"]["credentials_file"]).resolve()
+        assert (
+            ["127.0.0.1:" + str(Settings().port(node))],
+            "https",
+            dev_pki / "ca.pem",
+            (ROOT / "var" / "operator-token").resolve(),
+        ) == (
             [t for c in job["static_configs"] for t in c["targets"]],
             job["scheme"],
             ca,
+            token_file,
         )
         async with (
             served(runtime.apps[node], tls, node) as url,
             httpx.AsyncClient(verify=client_context(demo_pki.root / ca.relative_to(dev_pki))) as client,
         ):
-            response = await client.get(url + job["metrics_path"])
-        assert (200, True) == (response.status_code, "gateway_" in response.text)
+            response = await client.get(url + job["metrics_path"], headers=SCRAPER)
+            anonymous = await client.get(url + job["metrics_path"])
+        assert (200, True, 401) == (response.status_code, "gateway_" in response.text, anonymous.status_code)

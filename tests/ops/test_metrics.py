@@ -10,15 +10,17 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.errors import NodeRole
-from tests.harness import GatewayUnderTest
+from tests.harness import OPERATOR_TOKEN, GatewayUnderTest
 from tests.ops.conftest import fake_gateway
 from tests.ops.messages import AANBIEDER, GEMEENTE, invalid_request, request, start_care
+
+SCRAPER = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}  # /metrics is for operators
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 async def scrape(gw: GatewayUnderTest, node: NodeRole) -> Samples:
-    response = await gw.clients[node].get("/metrics")
+    response = await gw.clients[node].get("/metrics", headers=SCRAPER)
     assert 200 == response.status_code
     out: Samples = {}
     for family in text_string_to_metric_families(response.text):
@@ -102,7 +104,7 @@ async def test_a_scrape_storm_reads_the_broker_once(fake_gw: GatewayUnderTest) -
     """Fifty concurrent scrapes share one broker snapshot."""
     ops = fake_gw.runtime.ops
     assert ops is not None
-    await asyncio.gather(*(fake_gw.clients["ggk"].get("/metrics") for _ in range(50)))
+    await asyncio.gather(*(fake_gw.clients["ggk"].get("/metrics", headers=SCRAPER) for _ in range(50)))
     assert 1 == ops.snapshot.reads
 
 
@@ -117,7 +119,7 @@ async def test_no_label_holds_a_tracking_id(fake_gw: GatewayUnderTest) -> None:
 @pytest.mark.parametrize("node", ["ggk", "vecozo"])
 async def test_metrics_is_prometheus_text(fake_gw: GatewayUnderTest, node: NodeRole) -> None:
     """/metrics answers in the Prometheus text format."""
-    response: httpx.Response = await fake_gw.clients[node].get("/metrics")
+    response: httpx.Response = await fake_gw.clients[node].get("/metrics", headers=SCRAPER)
     assert "text/plain" == response.headers["content-type"].split(";")[0]
 
 
@@ -152,3 +154,26 @@ async def test_certificate_expiry_per_node(tmp_path: Path) -> None:
         s = await scrape(gw, "ggk")
     names = {dict(labels)["certificate"] for name, labels in s if name == "gateway_certificate_expiry_days"}
     assert {"ca.pem", "nodes/ggk.pem", f"clients/{GEMEENTE}.pem"} == names
+
+
+async def test_metrics_are_for_operators_only(fake_gw: GatewayUnderTest) -> None:
+    """/metrics without a credential, or with a participant's, is 401; the scrape-only metrics credential
+    and the operator credential get the figures."""
+    import dataclasses
+
+    from gateway.http.app import create_app
+
+    svc = dataclasses.replace(fake_gw.runtime.services["ggk"], metrics_token="scrape-only")
+    transport = httpx.ASGITransport(app=create_app(svc))
+    async with httpx.AsyncClient(transport=transport, base_url="http://ggk") as client:
+        statuses = [
+            (await client.get("/metrics", headers=headers)).status_code
+            for headers in (
+                {},
+                fake_gw.auth(GEMEENTE),
+                {"Authorization": "Bearer scrape-only"},
+                SCRAPER,
+            )
+        ]
+        other = await client.get("/v1/admin/participants", headers={"Authorization": "Bearer scrape-only"})
+    assert ([401, 401, 200, 200], 401) == (statuses, other.status_code)

@@ -133,7 +133,7 @@ async def test_non_ascii_operator_token_at_sign_in_is_refused(fake_gw: GatewayUn
     response = await fake_gw.clients["ggk"].post(
         "/dashboard/login", data={"token": "op\u00e9", "operator": "alice"}
     )
-    assert (303, True) == (response.status_code, "failed=1" in response.headers["location"])
+    assert (303, True) == (response.status_code, "failed=credential" in response.headers["location"])
 
 
 def test_lease_book_tells_expired_from_unknown() -> None:

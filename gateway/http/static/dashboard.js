@@ -3,6 +3,8 @@
 (function () {
   var REFRESH_MS = 3000;
   var COLORS = ["#1d3557", "#e63946", "#2a9d8f", "#f4a261", "#6a4c93", "#8ab17d", "#457b9d", "#b5838d", "#264653", "#e9c46a"];
+  // every message type gets a colour of its own: past the fixed ten, hues spaced by the golden angle
+  function color(k) { return k < COLORS.length ? COLORS[k] : "hsl(" + Math.round((k * 137.508) % 360) + ", 55%, 50%)"; }
   var SVG = "http://www.w3.org/2000/svg";
 
   function el(tag, attrs, parent) {
@@ -37,13 +39,8 @@
     var names = Object.keys(t.series).sort(function (a, b) {
       return sum(t.series[b]) - sum(t.series[a]);
     });
-    var shown = names.slice(0, COLORS.length - 1);
-    var series = shown.map(function (n) { return { name: n, values: t.series[n] }; });
-    var rest = names.slice(COLORS.length - 1);
-    if (rest.length) {
-      var other = t.starts.map(function (_, i) { return rest.reduce(function (s, n) { return s + t.series[n][i]; }, 0); });
-      series.push({ name: "other", values: other });
-    }
+    // every message type with traffic is a series of its own (no "other" that hides the mix)
+    var series = names.map(function (n) { return { name: n, values: t.series[n] }; });
     var W = 900, H = 260, L = 40, B = 22, T = 8;
     var max = 1;
     t.starts.forEach(function (_, i) {
@@ -64,7 +61,7 @@
         if (!v) return;
         var h = (H - B - T) * v / max;
         var y0 = H - B - (H - B - T) * base / max - h;
-        var r = el("rect", { x: L + i * bw + 0.5, y: y0, width: Math.max(bw - 1, 1), height: h, fill: COLORS[k % COLORS.length] }, svg);
+        var r = el("rect", { x: L + i * bw + 0.5, y: y0, width: Math.max(bw - 1, 1), height: h, fill: color(k) }, svg);
         el("title", {}, r).textContent = s.name + ": " + v;
         base += v;
       });
@@ -81,7 +78,7 @@
     series.forEach(function (s, k) {
       var span = document.createElement("span");
       var dot = document.createElement("i");
-      dot.style.background = COLORS[k % COLORS.length];
+      dot.style.background = color(k);
       span.appendChild(dot);
       span.appendChild(document.createTextNode(s.name + " " + sum(s.values)));
       span.setAttribute("data-message", s.name);
@@ -101,7 +98,10 @@
     text("link-health", links.length ? links.filter(function (l) { return l.up; }).length + "/" + links.length + " up" : "n/a");
     text("updated", s.generatedAt);
     drawChart(s.throughput);
-    fill("refusals", s.topRefusals.map(function (r) { return row([r.code, r.reason, r.count], ["", "", "num"]); }), "none");
+    fill("refusals", s.topRefusals.map(function (r) {
+      var reasons = (r.reasons || [{ reason: r.reason, count: r.count }]).map(function (x) { return x.reason + " " + x.count; }).join(", ");
+      return row([r.code, reasons, r.count], ["", "", "num"]);
+    }), "none");
     var linkRows = links.map(function (l) { return row([l.name, l.state], ["", l.up ? "ok" : "bad"]); });
     (s.linkQueues || []).forEach(function (q) { linkRows.push(row([q.node + " " + q.queue, q.messages + " waiting"])); });
     Object.keys(dlq).forEach(function (k) { linkRows.push(row([k + " dlq", dlq[k] + " dead letters"], ["", dlq[k] ? "bad" : "ok"])); });
@@ -118,7 +118,7 @@
   }
 
   function tick() {
-    fetch("/dashboard/api/summary", { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch("/dashboard/api/summary?scope=node", { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (r.status === 401) { window.location = "/dashboard/login"; } return r.json(); })
       .then(render)
       .catch(function () { text("updated", "(no answer from the gateway)"); })
