@@ -119,6 +119,15 @@ def answers(
     return {"responses": responses, "openapi_extra": extra}
 
 
+def form_body(properties: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+    """A required ``application/x-www-form-urlencoded`` request body with these fields."""
+    schema = {"type": "object", "properties": properties}
+    return {
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": schema, "example": example}},
+    }
+
+
 def json_answer(description: str, schema: dict[str, Any], example: Any) -> dict[str, Any]:
     return {
         "description": description,

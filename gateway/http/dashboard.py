@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.errors import GatewayError, NodeRole, NotAuthenticated
-from gateway.http.contract import DASHBOARD, answers, json_answer
+from gateway.http.contract import DASHBOARD, answers, form_body, json_answer
 from gateway.http.deps import NodeServices, Services, bounded_body, credentials, same_secret
 from gateway.ops import session
 from gateway.ops.deadletters import InvalidAction, check_operator
@@ -165,25 +165,17 @@ _TO_LOGIN = {
     "description": "Not signed in: to the sign-in form",
     "headers": {"Location": {"schema": {"type": "string"}, "example": "/dashboard/login?next=/dashboard"}},
 }
-_FORM_BODY = {
-    "required": True,
-    "content": {
-        "application/x-www-form-urlencoded": {
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "token": {"type": "string", "description": "the operator credential"},
-                    "operator": {"type": "string", "pattern": "^[A-Za-z0-9._@-]{1,60}$"},
-                    "next": {"type": "string", "example": "/dashboard"},
-                },
-            },
-            "example": {"token": "…", "operator": "alice", "next": "/dashboard"},
-        }
+_FORM_BODY = form_body(
+    {
+        "token": {"type": "string", "description": "the operator credential"},
+        "operator": {"type": "string", "pattern": "^[A-Za-z0-9._@-]{1,60}$"},
+        "next": {"type": "string", "example": "/dashboard"},
     },
-}
+    {"token": "…", "operator": "alice", "next": "/dashboard"},
+)
 
 
-def _page(summary: str, **query: Any) -> dict[str, Any]:
+def _page(summary: str) -> dict[str, Any]:
     return {
         "summary": summary,
         "response_class": HTMLResponse,
@@ -396,22 +388,14 @@ async def dead_letters_page(
         404,
         413,
         security=DASHBOARD,
-        body={
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "reason": {"type": "string"},
-                            "tracking_id": {"type": "array", "items": {"type": "string"}},
-                            "all": {"type": "string", "enum": ["1"]},
-                        },
-                    },
-                    "example": {"reason": "recipient software repaired", "tracking_id": ["…"]},
-                }
+        body=form_body(
+            {
+                "reason": {"type": "string"},
+                "tracking_id": {"type": "array", "items": {"type": "string"}},
+                "all": {"type": "string", "enum": ["1"]},
             },
-        },
+            {"reason": "recipient software repaired", "tracking_id": ["…"]},
+        ),
         ok={303: {"description": "Done (or not, with why): back to the workbench, or to sign in"}},
     ),
 )
