@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -14,6 +14,7 @@ from gateway import __version__
 from gateway.errors import NodeRole
 from gateway.http import contract, docs, problems
 from gateway.http.deps import NodeServices
+from gateway.interfaces.errors import WrongNode
 from gateway.ops.observe import count_edge_refusal
 from gateway.ports import NODES
 
@@ -51,6 +52,7 @@ def create_app(
         from gateway.http import koppeling
 
         koppeling.install(app)
+    _elsewhere(app, services.node)
     contract.install(app)
     return app
 
@@ -72,3 +74,26 @@ ROUTER_MODULES: dict[str, tuple[NodeRole, ...]] = {
 
 def _routers(node: NodeRole) -> list[Any]:
     return [importlib.import_module(name).router for name, nodes in ROUTER_MODULES.items() if node in nodes]
+
+
+def _elsewhere(app: FastAPI, node: NodeRole) -> None:
+    """The other node's own interfaces answer 404 problem+json with IB102 here (not in this node's OpenAPI)."""
+    for name, nodes in ROUTER_MODULES.items():
+        if node in nodes:
+            continue
+        served_by = " and ".join(TITLES[n].split(": ")[1].split(" (")[0] for n in nodes)
+        for route in importlib.import_module(name).router.routes:
+            path = getattr(route, "path", "")
+            app.add_api_route(
+                path,
+                _refusal(f"{path} is served by the {served_by}, not by this one"),
+                methods=sorted(route.methods),
+                include_in_schema=False,
+            )
+
+
+def _refusal(detail: str) -> Callable[[], Awaitable[None]]:
+    async def refuse() -> None:
+        raise WrongNode(detail)
+
+    return refuse

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -283,7 +283,7 @@ async def validatie(svc: Services) -> HTMLResponse:
 @router.get("/static/{name}", summary="The dashboard's script and style", include_in_schema=False)
 async def static(name: str) -> Response:
     if name not in STATIC:
-        return Response(status_code=404)
+        raise HTTPException(404, f"no dashboard asset {name[:60]}")
     return FileResponse(HERE / "static" / name, media_type=STATIC[name])
 
 

@@ -13,7 +13,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any, Final
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -80,7 +80,7 @@ def install(app: FastAPI) -> None:
     @app.get(ASSET_PREFIX + "{name}", include_in_schema=False)
     async def asset(name: str) -> Response:
         if name not in ASSETS:
-            return Response(status_code=404)
+            raise HTTPException(404, f"no documentation asset {name[:60]}")
         headers = {"Cache-Control": "max-age=86400"}
         if name == "redoc.standalone.js":
             return Response(_redoc_bundle(), media_type=ASSETS[name], headers=headers)

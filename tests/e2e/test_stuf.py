@@ -303,12 +303,16 @@ async def test_too_large_is_ib007(small_gw: GatewayUnderTest) -> None:
 
 
 async def test_envelope_on_the_provider_node_is_refused(gw: GatewayUnderTest) -> None:
-    """The provider node does not take StUF-GGk envelopes (IB102)."""
+    """The provider node has no StUF-GGk interface: 404 problem+json with IB102 (the other node serves it)."""
     headers = {**gw.auth(AANBIEDER), "Content-Type": "text/xml"}
     response = await gw.clients["vecozo"].post(
         "/stuf/ggk0210", content=stuf(jw301(), GEMEENTE, AANBIEDER, "JW301"), headers=headers
     )
-    assert (404, "IB102") == (response.status_code, answer_of(response).code)
+    assert (404, "application/problem+json", "IB102") == (
+        response.status_code,
+        response.headers["content-type"],
+        response.json()["code"],
+    )
 
 
 async def _after_a_while(lease: object) -> object:

@@ -278,12 +278,15 @@ async def test_no_routing_header_is_cc02(gw: GatewayUnderTest) -> None:
 
 
 async def test_indienen_on_the_municipal_node_is_refused(gw: GatewayUnderTest) -> None:
-    """The municipal node does not take IndienenBericht (IB102)."""
+    """The municipal node has no VSP interface: 404 problem+json with IB102, not a 500 SOAP fault."""
     headers = {**gw.auth(GEMEENTE), "Content-Type": "text/xml"}
     data = submission([("a.xml", message("JW315"))], ["JW315"])
     response = await gw.clients["ggk"].post("/soap/vsp", content=data, headers=headers)
-    _, _, detail = soap.read_fault(parse_envelope(response.content))
-    assert detail is not None and "IB102" == detail.findtext(_v("Code"))
+    assert (404, "application/problem+json", "IB102") == (
+        response.status_code,
+        response.headers["content-type"],
+        response.json()["code"],
+    )
 
 
 def _identificatie(data: bytes) -> str:

@@ -139,7 +139,7 @@ def test_provider_node_keeps_its_contract(nodes: Nodes) -> None:
 
 def test_each_document_lists_only_its_own_interfaces(nodes: Nodes) -> None:
     """StUF-GGk is the municipal node's, VSP the provider node's: each is absent from the other's document
-    and answers 404 problem+json there, not 500."""
+    and answers 404 problem+json there with IB102 (served by the other node), not 500."""
     paths = {node: set(document(nodes, node)["paths"]) for node in ("ggk", "vecozo")}
     wrong = [
         (
@@ -152,11 +152,11 @@ def test_each_document_lists_only_its_own_interfaces(nodes: Nodes) -> None:
     assert (
         {"/stuf/ggk0210", "/soap/ggk0210"},
         {"/soap/vsp"},
-        [(404, "application/problem+json")] * 3,
+        [(404, "application/problem+json", "IB102")] * 3,
     ) == (
         paths["ggk"] - paths["vecozo"],
         paths["vecozo"] - paths["ggk"],
-        [(r.status_code, r.headers["content-type"]) for _, _, r in wrong],
+        [(r.status_code, r.headers["content-type"], r.json()["code"]) for _, _, r in wrong],
     )
 
 

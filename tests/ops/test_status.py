@@ -24,7 +24,9 @@ BEARER = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 async def summary_after_traffic(gw: GatewayUnderTest) -> dict[str, object]:
     await gw.submit(AANBIEDER, request("iwmo"))
     await gw.submit(AANBIEDER, b"<x/>")
-    result: dict[str, object] = (await gw.clients["ggk"].get("/dashboard/api/summary", headers=BEARER)).json()
+    result: dict[str, object] = (
+        await gw.clients["ggk"].get("/dashboard/api/summary?scope=gateway", headers=BEARER)
+    ).json()
     return result
 
 
