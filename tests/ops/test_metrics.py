@@ -146,7 +146,6 @@ async def test_certificate_expiry_per_node(tmp_path: Path) -> None:
     serve TLS from), in days."""
     from gateway.config import SecuritySettings
     from gateway.security.pkidir import PkiDir
-    from tests.privacy.conftest import fake_gateway, security
 
     PkiDir(tmp_path / "pki").init({GEMEENTE: "Diemen", AANBIEDER: "De Linde"})
     sec = SecuritySettings(tls_dir=tmp_path / "pki", privacy_key_file=tmp_path / "privacy.key")
