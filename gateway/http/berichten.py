@@ -20,7 +20,7 @@ class NotFound(GatewayError):
     title = "No such message for this party"
 
 
-_XML_BODY = {
+XML_BODY = {
     "required": True,
     "description": "One iJw or iWmo standard message, UTF-8 without BOM, at most 25 MB.",
     "content": {
@@ -105,7 +105,7 @@ _TRACE_EXAMPLE = {
         429,
         503,
         security=PARTY,
-        body=_XML_BODY,
+        body=XML_BODY,
         ok={
             202: {
                 **json_answer(

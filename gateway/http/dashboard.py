@@ -273,7 +273,12 @@ async def logout(request: Request, svc: Services) -> Response:
     return response
 
 
-@router.get("/validatie", response_class=HTMLResponse, summary="Validate a message file in the browser")
+@router.get(
+    "/validatie",
+    response_class=HTMLResponse,
+    summary="Validate a message file in the browser",
+    **answers(ok={200: {"description": "The page", **_HTML}}),
+)
 async def validatie(svc: Services) -> HTMLResponse:
     """The validation page: open to anyone (it holds no data); the validation itself (POST /v1/validaties)
     needs a participant's credential or client certificate, or the operator credential."""

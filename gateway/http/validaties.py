@@ -21,6 +21,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from gateway.errors import ContentRulesBroken, ErrorItem, GatewayError, NodeRole
+from gateway.http.berichten import XML_BODY
+from gateway.http.contract import PARTY, answers, json_answer
 from gateway.http.deps import Services, caller, is_operator, xml_body
 from gateway.standard.engine import Examined
 
@@ -37,12 +39,48 @@ class NoValidator(GatewayError):
 @router.post(
     "",
     summary="Validate one message: the node's verdict with every finding; nothing routed or stored",
-    responses={
-        200: {"description": "The verdict (valid or not) with every XSD error and broken content rule"},
-        401: {"description": "No valid credential"},
-        413: {"description": "Too large (IB007/CC03)"},
-        415: {"description": "Not application/xml"},
-    },
+    **answers(
+        401,
+        413,
+        415,
+        429,
+        503,
+        security=PARTY,
+        body=XML_BODY,
+        ok={
+            200: json_answer(
+                "The verdict (valid or not) with every XSD error and broken content rule",
+                {
+                    "type": "object",
+                    "required": ["valid", "status", "errors"],
+                    "properties": {
+                        "valid": {"type": "boolean"},
+                        "status": {"type": "integer", "description": "what a submission would get"},
+                        "code": {"type": ["string", "null"]},
+                        "reason": {"type": ["string", "null"]},
+                        "detail": {"type": ["string", "null"]},
+                        "standard": {"type": ["string", "null"]},
+                        "release": {"type": ["string", "null"]},
+                        "message": {"type": ["string", "null"]},
+                        "errors": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                {
+                    "valid": False,
+                    "status": 422,
+                    "code": "StUF055",
+                    "reason": "schema",
+                    "detail": "WMO315 does not conform to its XSD",
+                    "standard": "iwmo",
+                    "release": "3.2",
+                    "message": "WMO315",
+                    "errors": [
+                        {"code": "StUF055", "kind": "xsd", "line": 12, "path": "/WMO315/...", "text": "..."}
+                    ],
+                },
+            )
+        },
+    ),
 )
 async def validate(request: Request, svc: Services) -> JSONResponse:
     if not is_operator(request, svc):
