@@ -169,6 +169,14 @@ class NoRoute(Rejection):
     title = "No route for this organisation and message type"
 
 
+class NoOriginal(Rejection):
+    """A retour must answer a message that was sent to its sender; the same answer whether the quoted message
+    does not exist or was sent to someone else, so a refusal tells nothing about other parties' messages."""
+
+    code, vecozo_code, status, reason = "IB102", "IB102", 422, "no-original"
+    title = "The retour answers no message sent to its sender"
+
+
 class NotUnique(Rejection):
     code, vecozo_code, status, reason = "IB216", "CC08", 409, "not-unique"
     title = "Sender and reference already used for other content"

@@ -198,12 +198,19 @@ class Tracking(Protocol):
 
     async def events(self, tracking_id: str) -> list[TrackingEvent]: ...
 
-    async def find(self, afzender: str, message: str, identificatie: str) -> MessageRecord | None:
-        """The accepted message sent by ``afzender`` of type ``message`` with this Identificatie."""
+    async def find(
+        self, afzender: str, message: str, identificatie: str, *, ontvanger: str | None = None
+    ) -> MessageRecord | None:
+        """The accepted message sent by ``afzender`` of type ``message`` with this Identificatie (and, when
+        ``ontvanger`` is given, addressed to that party: an answer links only to a message sent to its
+        sender)."""
         ...
 
-    async def find_by_referentie(self, aanbieder: str, referentie: str) -> MessageRecord | None:
-        """The latest accepted request (315/317) of this aanbieder that carried this ReferentieAanbieder."""
+    async def find_by_referentie(
+        self, aanbieder: str, referentie: str, *, ontvanger: str | None = None
+    ) -> MessageRecord | None:
+        """The latest accepted request (315/317) of this aanbieder that carried this ReferentieAanbieder (and,
+        when ``ontvanger`` is given, was addressed to that party)."""
         ...
 
     async def add_referenties(

@@ -202,18 +202,24 @@ class MemoryTracking:
         accepted = [r for r in candidates if r.status == "accepted"]
         return max(accepted, key=lambda r: (r.received_at, r.tracking_id), default=None)
 
-    async def find(self, afzender: str, message: str, identificatie: str) -> MessageRecord | None:
+    async def find(
+        self, afzender: str, message: str, identificatie: str, *, ontvanger: str | None = None
+    ) -> MessageRecord | None:
         return self._latest(
             [
                 r
                 for r in self._records.values()
                 if (r.afzender, r.message, r.identificatie) == (afzender, message, identificatie)
+                and ontvanger in (None, r.ontvanger)
             ]
         )
 
-    async def find_by_referentie(self, aanbieder: str, referentie: str) -> MessageRecord | None:
+    async def find_by_referentie(
+        self, aanbieder: str, referentie: str, *, ontvanger: str | None = None
+    ) -> MessageRecord | None:
         ids = self._referenties.get((aanbieder, referentie), [])
-        return self._latest([self._records[i] for i in ids if i in self._records])
+        found = [self._records[i] for i in ids if i in self._records]
+        return self._latest([r for r in found if ontvanger in (None, r.ontvanger)])
 
     async def add_referenties(self, tracking_id: str, aanbieder: str, referenties: tuple[str, ...]) -> None:
         if tracking_id not in self._records:

@@ -266,20 +266,29 @@ class SqlTracking:
             rows = (await conn.execute(query)).all()
         return [_event(r._mapping) for r in rows]
 
-    async def find(self, afzender: str, message: str, identificatie: str) -> MessageRecord | None:
+    async def find(
+        self, afzender: str, message: str, identificatie: str, *, ontvanger: str | None = None
+    ) -> MessageRecord | None:
         return await self._latest(
             select(messages).where(
                 messages.c.afzender == afzender,
                 messages.c.message == message,
                 messages.c.identificatie == identificatie,
+                *([] if ontvanger is None else [messages.c.ontvanger == ontvanger]),
             )
         )
 
-    async def find_by_referentie(self, aanbieder: str, referentie: str) -> MessageRecord | None:
+    async def find_by_referentie(
+        self, aanbieder: str, referentie: str, *, ontvanger: str | None = None
+    ) -> MessageRecord | None:
         return await self._latest(
             select(messages)
             .join(links, links.c.tracking_id == messages.c.tracking_id)
-            .where(links.c.aanbieder == aanbieder, links.c.referentie == referentie)
+            .where(
+                links.c.aanbieder == aanbieder,
+                links.c.referentie == referentie,
+                *([] if ontvanger is None else [messages.c.ontvanger == ontvanger]),
+            )
         )
 
     async def _latest(self, query: Select[Any]) -> MessageRecord | None:

@@ -5,7 +5,7 @@ about the broker); both satisfy :class:`Broker`.
 """
 
 from adapters.rabbitmq.broker import Broker, RabbitBroker
-from adapters.rabbitmq.declare import TopologyConflict, participant_user
+from adapters.rabbitmq.declare import ForeignUser, TopologyConflict
 from adapters.rabbitmq.link import LinkCallback, LinkConsumer, accept_all
 from adapters.rabbitmq.mailbox import MailboxMissing, RabbitMailboxReader
 from adapters.rabbitmq.management import ManagementApi, ManagementError
@@ -17,6 +17,7 @@ __all__ = [
     "BrokenLinkMessage",
     "Broker",
     "BrokerSettings",
+    "ForeignUser",
     "LinkCallback",
     "LinkConsumer",
     "LinkMessage",
@@ -29,5 +30,4 @@ __all__ = [
     "RabbitPublisher",
     "TopologyConflict",
     "accept_all",
-    "participant_user",
 ]

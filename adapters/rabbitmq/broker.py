@@ -26,6 +26,9 @@ class Broker(Protocol):
     """What the gateway's wiring uses of a broker."""
 
     @property
+    def settings(self) -> BrokerSettings: ...
+
+    @property
     def publisher(self) -> Publisher: ...
 
     @property

@@ -26,13 +26,16 @@ from gateway.ports import NODES
 log = structlog.get_logger("adapters.rabbitmq")
 
 
+# the tag on every participant user the gateway makes: a user without it was made by someone else
+PARTICIPANT_TAG = "gateway-participant"
+
+
 class TopologyConflict(RuntimeError):
     """A queue or exchange exists with other arguments than the gateway declares (e.g. delivery limit)."""
 
 
-def participant_user(code: str) -> str:
-    """The broker user with which a participant reads its own mailbox over AMQP."""
-    return f"p-{code}"
+class ForeignUser(RuntimeError):
+    """A broker user of the participant's name exists but was not made by the gateway: left untouched."""
 
 
 async def declare_topology(
@@ -94,17 +97,23 @@ async def provision_mailbox(
     *,
     rotate: bool = False,
 ) -> str | None:
-    """Declare ``code``'s mailbox on ``node`` and its own broker user ``p-{code}``, who may only read it.
+    """Declare ``code``'s mailbox on ``node`` and its own broker user, who may only read it.
 
-    Returns the user's generated password when the user is new (or ``rotate`` is set): the only time it is
-    shown. Returns None when the user already existed and keeps its password.
+    The user (:meth:`BrokerSettings.participant_user`) gets rights on this node's vhost only: configure and
+    write nothing, read exactly ``mailbox.{code}``. Returns the user's generated password when the user is
+    new (or ``rotate`` is set): the only time it is shown. Returns None when the user already existed and
+    keeps its password. A user of that name that the gateway did not make (no :data:`PARTICIPANT_TAG`) is
+    never changed: :class:`ForeignUser`.
     """
     await declare_mailboxes(settings, sessions, node, [code])
-    user = participant_user(code)
+    user = settings.participant_user(code)
+    tags = await api.user_tags(user)
+    if tags is not None and PARTICIPANT_TAG not in tags:
+        raise ForeignUser(f"broker user {user} exists and was not made by this gateway; left untouched")
     password: str | None = None
-    if rotate or not await api.user_exists(user):
+    if rotate or tags is None:
         password = secrets.token_urlsafe(24)
-        await api.put_user(user, password)
+        await api.put_user(user, password, PARTICIPANT_TAG)
     queue, _ = mailbox_spec(settings, code)
     await api.put_permissions(
         settings.vhost(node), user, "^$", "^$", "^" + queue.name.replace(".", r"\.") + "$"

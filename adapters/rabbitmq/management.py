@@ -72,8 +72,15 @@ class ManagementApi:
     async def vhosts(self) -> list[str]:
         return [item["name"] for item in await self._call("GET", "/vhosts")]
 
-    async def user_exists(self, user: str) -> bool:
-        return await self._call("GET", f"/users/{_q(user)}", missing_ok=True) is not None
+    async def user_tags(self, user: str) -> frozenset[str] | None:
+        """The user's tags, or None when there is no such user."""
+        found = await self._call("GET", f"/users/{_q(user)}", missing_ok=True)
+        if found is None:
+            return None
+        tags = found.get("tags", [])
+        if isinstance(tags, str):  # before RabbitMQ 3.9 the tags are one comma-separated string
+            tags = [t for t in tags.split(",") if t]
+        return frozenset(tags)
 
     async def put_user(self, user: str, password: str, tags: str = "") -> None:
         await self._call("PUT", f"/users/{_q(user)}", {"password": password, "tags": tags})

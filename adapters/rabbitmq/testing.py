@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from adapters.rabbitmq.declare import participant_user
 from adapters.rabbitmq.link import LinkCallback, accept_all, ignore_delivered
 from adapters.rabbitmq.mailbox import MailboxMissing
 from adapters.rabbitmq.properties import LinkMessage, MessageProperties
@@ -97,7 +96,7 @@ class FakeBroker:
 
     async def provision_mailbox(self, node: NodeRole, code: str, *, rotate: bool = False) -> str | None:
         await self.ensure_mailboxes(node, [code])
-        user = participant_user(code)
+        user = self.settings.participant_user(code)
         if user in self._users and not rotate:
             return None
         self._users.add(user)

@@ -150,6 +150,12 @@ class BrokerSettings(BaseModel):
     def vhost(self, node: NodeRole) -> str:
         return f"{self.vhost_prefix}{node}"
 
+    def participant_user(self, code: str) -> str:
+        """The broker user with which a participant reads its own mailbox over AMQP: named with the vhost
+        prefix, so two deployments on one broker never share (or rotate) each other's users. ``p-{code}``
+        without a prefix; party codes are digits, so prefix, ``p-`` and code always split one way."""
+        return f"{self.vhost_prefix}p-{code}"
+
     # --- addresses --------------------------------------------------------------------------------------
 
     @property

@@ -16,6 +16,7 @@ from adapters.db.admin import (
     Submitter,
     UnknownParticipant,
 )
+from adapters.rabbitmq.declare import ForeignUser
 from gateway.errors import GatewayError
 from gateway.http.contract import OPERATOR, answers, json_answer
 from gateway.http.deps import Operator, Services
@@ -287,7 +288,11 @@ async def broker_credential(code: str, svc: Services, _: Operator) -> dict[str, 
     broker = svc.broker
     if broker is None:
         raise AdminRefused("this node runs without a broker to issue credentials on")
-    password = await broker.provision_mailbox(participant.home_node, code, rotate=True)
+    try:
+        password = await broker.provision_mailbox(participant.home_node, code, rotate=True)
+    except ForeignUser as exc:
+        raise AdminConflict(str(exc)) from None
     await audit_operator(svc, "broker-credential-issued", party=code)
     vhost = broker.vhost(participant.home_node)
-    return {"user": f"p-{code}", "password": password, "vhost": vhost, "queue": f"mailbox.{code}"}
+    user = broker.settings.participant_user(code)
+    return {"user": user, "password": password, "vhost": vhost, "queue": f"mailbox.{code}"}

@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from gateway.errors import ErrorItem, GatewayError, NodeRole, NotUnique, Rejection, Unavailable
+from gateway.errors import ErrorItem, GatewayError, NodeRole, NoOriginal, NotUnique, Rejection, Unavailable
 from gateway.pipeline.judge import Judge, Refusal
 from gateway.pipeline.observe import NOBODY, Observers
 from gateway.pipeline.sniff import message_name
@@ -36,6 +36,7 @@ from gateway.pipeline.values import (
     Verdict,
 )
 from gateway.ports import Delivery, MessageRecord, Publisher, Registry, Tracking, TrackingEvent
+from gateway.routing import Parties
 from gateway.standard.header import Header
 
 log = structlog.get_logger("gateway.ingest")
@@ -151,7 +152,7 @@ class Pipeline:
     ) -> Accepted:
         header, kind, who, data = item.read.header, item.read.kind, item.read.who, item.read.data
         target = item.route.target_node
-        conversation_id, answers = await self._conversation(header, kind, who.recipient)
+        conversation_id, answers = await self._conversation(header, kind, who)
         record = item.read.pending(
             tracking_id, conversation_id or self.new_id(), principal, received_at, answers
         )
@@ -247,28 +248,39 @@ class Pipeline:
         except Exception as err:  # the claim then goes stale by itself (STALE_AFTER)
             log.warning("claim.not_abandoned", tracking_id=record.tracking_id, error=type(err).__name__)
 
-    async def _conversation(
-        self, header: Header, kind: Kind, recipient: str
-    ) -> tuple[str | None, str | None]:
-        """Find the conversation this message belongs to: (conversation id, tracking id it answers)."""
+    async def _conversation(self, header: Header, kind: Kind, who: Parties) -> tuple[str | None, str | None]:
+        """Find the conversation this message belongs to: (conversation id, tracking id it answers).
+
+        Only a message that ``who.recipient`` sent to ``who.sender`` is a candidate: a party cannot join (or
+        probe for) a conversation between others. A retour that answers nothing of its sender's is refused,
+        with one answer whether the quoted message does not exist or was sent to someone else.
+        """
         original: MessageRecord | None = None
         if kind.retour and kind.answers:
             # the retour's header repeats the original's Afzender (our recipient) and Identificatie
-            original = await self.tracking.find(recipient, kind.answers, header.identificatie)
+            original = await self.tracking.find(
+                who.recipient, kind.answers, header.identificatie, ontvanger=who.sender
+            )
+            if original is None:
+                raise NoOriginal(
+                    f"{header.message} answers no {kind.answers} that {who.recipient} sent to {who.sender}"
+                )
         elif kind.follows:
-            original = await self._followed(header, kind.follows, recipient)
+            original = await self._followed(header, kind.follows, who)
         if original is None:
             return None, None
         return original.conversation_id, original.tracking_id
 
-    async def _followed(self, header: Header, follows: Sequence[str], recipient: str) -> MessageRecord | None:
+    async def _followed(self, header: Header, follows: Sequence[str], who: Parties) -> MessageRecord | None:
         for referentie in header.referenties_aanbieder:
-            found = await self.tracking.find_by_referentie(recipient, referentie)
+            found = await self.tracking.find_by_referentie(who.recipient, referentie, ontvanger=who.sender)
             if found is not None and found.message in follows:
                 return found
         if header.declaratie_identificatie is not None:
             for name in follows:
-                found = await self.tracking.find(recipient, name, header.declaratie_identificatie)
+                found = await self.tracking.find(
+                    who.recipient, name, header.declaratie_identificatie, ontvanger=who.sender
+                )
                 if found is not None:
                     return found
         return None

@@ -154,7 +154,7 @@ async def test_provision_returns_the_password_once(broker: Broker, request: pyte
     """Provisioning a mailbox makes its reader's credentials once; again it keeps them, rotate makes new."""
     code = new_code()
     if "rabbit" in request.fixturenames:
-        request.getfixturevalue("broker_cleanup").users.add(f"p-{code}")
+        request.getfixturevalue("broker_cleanup").users.add(broker.settings.participant_user(code))
     first = await broker.provision_mailbox("vecozo", code)
     again = await broker.provision_mailbox("vecozo", code)
     rotated = await broker.provision_mailbox("vecozo", code, rotate=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aio_pika
@@ -11,10 +12,12 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
 from adapters.rabbitmq.broker import RabbitBroker
+from adapters.rabbitmq.declare import ForeignUser
 from adapters.rabbitmq.management import ManagementApi
 from adapters.rabbitmq.settings import BrokerSettings
 from adapters.rabbitmq.topology import link_from, node_topology, shovel_spec
 from gateway.errors import Unavailable
+from gateway.ports import NODES
 from tests.broker.conftest import Cleanup, delivery, eventually, lease_one, new_code
 
 pytestmark = pytest.mark.broker
@@ -27,10 +30,10 @@ async def _queues(api: ManagementApi, vhost: str) -> dict[str, dict[str, Any]]:
 
 async def _subscriber(settings: BrokerSettings, cleanup: Cleanup, broker: RabbitBroker, code: str) -> str:
     """Provision ``code``'s mailbox on ggk and return the AMQP URL with the participant's own user."""
-    cleanup.users.add(f"p-{code}")
+    cleanup.users.add(settings.participant_user(code))
     password = await broker.provision_mailbox("ggk", code)
     assert password is not None
-    return settings.node_url("ggk", f"p-{code}", password)
+    return settings.node_url("ggk", settings.participant_user(code), password)
 
 
 async def _first(queue: aio_pika.abc.AbstractQueue) -> AbstractIncomingMessage:
@@ -259,3 +262,96 @@ async def test_link_start_without_broker_is_unavailable(rabbit_settings: BrokerS
             await broker.start()
     finally:
         await broker.close()
+
+
+# --- two deployments on one broker ------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def two_deployments(
+    broker_cleanup: Cleanup,
+) -> AsyncIterator[tuple[RabbitBroker, RabbitBroker]]:
+    """Two gateways on the one broker, each with its own vhost prefix (as two deployments ``relA-``/``relB-``)."""
+    brokers = [RabbitBroker(broker_cleanup.fresh()) for _ in range(2)]
+    try:
+        for broker in brokers:
+            await broker.start()
+        yield brokers[0], brokers[1]
+    finally:
+        for broker in brokers:
+            await broker.close()
+            async with ManagementApi(broker.settings) as api:
+                for node in NODES:
+                    await api.delete_vhost(broker.settings.vhost(node))
+
+
+async def _issue(broker: RabbitBroker, cleanup: Cleanup, code: str) -> str:
+    """Issue (rotate) ``code``'s broker credential in ``broker``'s deployment; its AMQP URL."""
+    user = broker.settings.participant_user(code)
+    cleanup.users.add(user)
+    password = await broker.provision_mailbox("vecozo", code, rotate=True)
+    assert password is not None
+    return broker.settings.node_url("vecozo", user, password)
+
+
+async def _reads_mailbox(url: str, code: str) -> bool:
+    """Whether the credential of ``url`` may read ``mailbox.{code}`` in the vhost of ``url``."""
+    try:
+        async with await aio_pika.connect(url) as conn:
+            channel = await conn.channel()
+            queue = await channel.get_queue(f"mailbox.{code}", ensure=False)
+            await queue.get(fail=False)
+    except aiormq.exceptions.AMQPError:
+        return False
+    return True
+
+
+async def test_two_deployments_issuing_one_code_keep_their_own_users(
+    two_deployments: tuple[RabbitBroker, RabbitBroker], broker_cleanup: Cleanup
+) -> None:
+    """Both deployments issue 42420001: each credential reads only its own deployment's mailbox, and issuing
+    in B leaves A's password working."""
+    a, b = two_deployments
+    code = "42420001"
+    url_a = await _issue(a, broker_cleanup, code)
+    url_b = await _issue(b, broker_cleanup, code)
+    a_in_b = url_a.replace("/" + a.settings.vhost("vecozo"), "/" + b.settings.vhost("vecozo"))
+    b_in_a = url_b.replace("/" + b.settings.vhost("vecozo"), "/" + a.settings.vhost("vecozo"))
+    assert (True, True, False, False) == (
+        await _reads_mailbox(url_a, code),
+        await _reads_mailbox(url_b, code),
+        await _reads_mailbox(a_in_b, code),
+        await _reads_mailbox(b_in_a, code),
+    )
+
+
+async def test_a_participant_user_has_rights_on_one_vhost_only(
+    two_deployments: tuple[RabbitBroker, RabbitBroker], broker_cleanup: Cleanup
+) -> None:
+    """The broker lists exactly one permission for a participant user: its node's vhost, its mailbox."""
+    a, _ = two_deployments
+    code = new_code()
+    await _issue(a, broker_cleanup, code)
+    user = a.settings.participant_user(code)
+    rights = await a.api._call("GET", f"/users/{user}/permissions")
+    expected = [(a.settings.vhost("vecozo"), "^$", "^$", rf"^mailbox\.{code}$")]
+    assert expected == [(r["vhost"], r["configure"], r["write"], r["read"]) for r in rights]
+
+
+async def test_a_user_the_gateway_did_not_make_is_left_alone(
+    rabbit: RabbitBroker, broker_cleanup: Cleanup
+) -> None:
+    """A broker user of the participant's name made by someone else is refused, its password unchanged."""
+    code = new_code()
+    user = rabbit.settings.participant_user(code)
+    broker_cleanup.users.add(user)
+    await rabbit.api.put_user(user, "theirs", "")
+    before = await rabbit.api._call("GET", f"/users/{user}")
+    with pytest.raises(ForeignUser):
+        await rabbit.provision_mailbox("vecozo", code, rotate=True)
+    after = await rabbit.api._call("GET", f"/users/{user}")
+    assert (before["password_hash"], [], []) == (
+        after["password_hash"],
+        after["tags"],
+        await rabbit.api._call("GET", f"/users/{user}/permissions"),
+    )

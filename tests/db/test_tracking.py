@@ -231,6 +231,17 @@ async def test_find_matches_all_three_keys(store: Store, query: tuple[str, str, 
     assert None is await store.tracking.find(*query)
 
 
+async def test_find_for_a_recipient_skips_a_message_sent_to_another(store: Store) -> None:
+    """An answer looks only at messages addressed to its own sender: another party's 301 is not found."""
+    original = record("ID-301")  # 0363 -> 42420001
+    await store.tracking.claim(original)
+    await store.tracking.confirm(original.tracking_id)
+    assert (None, original.tracking_id) == (
+        await store.tracking.find("0363", "JW301", "ID-301", ontvanger="42420002"),
+        (await store.tracking.find("0363", "JW301", "ID-301", ontvanger="42420001")).tracking_id,
+    )
+
+
 async def test_find_matches_identificatie_not_reference(store: Store) -> None:
     """For a retour the Identificatie (of the message it answers) differs from its own reference."""
     retour = record("RET-1", identificatie="ID-301", message="JW302", afzender="42420001", ontvanger="0363")
@@ -278,6 +289,18 @@ async def test_find_by_referentie_is_per_aanbieder(store: Store) -> None:
         await store.tracking.find_by_referentie("65656055", "9003"),
         await store.tracking.find_by_referentie("42420001", "9004"),
     ) == (None, None)
+
+
+async def test_find_by_referentie_for_a_recipient_skips_a_request_sent_to_another(store: Store) -> None:
+    """A 319 of one gemeente does not find the aanbieder's request to another gemeente."""
+    r = record("A", message="JW315", afzender="42420001", ontvanger="0384")
+    await store.tracking.claim(r)
+    await store.tracking.confirm(r.tracking_id)
+    await store.tracking.add_referenties(r.tracking_id, "42420001", ("9003",))
+    assert (None, r.tracking_id) == (
+        await store.tracking.find_by_referentie("42420001", "9003", ontvanger="0363"),
+        (await store.tracking.find_by_referentie("42420001", "9003", ontvanger="0384")).tracking_id,
+    )
 
 
 async def test_adding_referenties_twice_keeps_one_link(store: Store) -> None:

@@ -106,3 +106,50 @@ async def test_lifecycle_is_recorded(gw: GatewayUnderTest) -> None:
     events = [e["event"] for e in (await gw.trace(AANBIEDER, sent["trackingId"]))["events"]]
     assert ["received", "routed", "published", "crossed-link", "in-mailbox", "fetched", "acked"] == events
     assert sent["trackingId"] == (await gw.trace(GEMEENTE, sent["trackingId"]))["trackingId"]
+
+
+async def test_a_retour_to_another_partys_message_is_refused(gw: GatewayUnderTest) -> None:
+    """A provider quoting the Identificatie of a 301 sent to another provider gets IB102, not a link."""
+    original = heen("WMO301", GEMEENTE, AANBIEDER)
+    sent = await send_and_receive(gw, GEMEENTE, AANBIEDER, original)
+    intruder = "42420002"
+    hijack = set_header(retour("WMO302", original), Ontvanger=intruder)
+    refused = await gw.submit(intruder, hijack)
+    assert (422, "IB102") == (refused.status_code, refused.json()["code"])
+    members = [m["trackingId"] for m in (await gw.trace(GEMEENTE, sent["trackingId"]))["conversation"]]
+    assert [sent["trackingId"]] == members
+
+
+async def test_a_refused_retour_does_not_tell_whether_the_quoted_message_exists(gw: GatewayUnderTest) -> None:
+    """The refusal for another party's Identificatie equals the one for an Identificatie never used."""
+    original = heen("WMO301", GEMEENTE, AANBIEDER)
+    await send_and_receive(gw, GEMEENTE, AANBIEDER, original)
+    intruder = "42420002"
+    someone_elses = set_header(retour("WMO302", original), Ontvanger=intruder)
+    unknown = set_header(someone_elses, Identificatie=new_id())
+    answers = [await gw.submit(intruder, data) for data in (someone_elses, unknown)]
+    first_, second = (
+        (a.status_code, a.json()["code"], a.json()["detail"], a.json()["title"]) for a in answers
+    )
+    assert first_ == second
+
+
+@pytest.mark.parametrize("std", ["JW", "WMO"])
+async def test_an_answer_joins_only_its_senders_conversation(gw: GatewayUnderTest, std: str) -> None:
+    """A 319 or 325 of another gemeente quoting a provider's request or declaration starts its own
+    conversation instead of joining the one between the provider and its gemeente."""
+    provider, other_gemeente = "65656055", "0363"
+    request = set_all(heen(f"{std}315", provider, GEMEENTE), "ReferentieAanbieder", new_id())
+    declaration = heen(f"{std}323", provider, GEMEENTE)
+    sent = [await send_and_receive(gw, provider, GEMEENTE, m) for m in (request, declaration)]
+    answer = set_all(
+        heen(f"{std}319", other_gemeente, provider),
+        "ReferentieAanbieder",
+        first(request, "ReferentieAanbieder"),
+    )
+    declared = _with_declaratie(
+        heen(f"{std}325", other_gemeente, provider), first(declaration, "Identificatie")
+    )
+    answered = [await send_and_receive(gw, other_gemeente, provider, m) for m in (answer, declared)]
+    assert [None, None] == [(await gw.trace(provider, a["trackingId"])).get("answers") for a in answered]
+    assert all(s["conversationId"] != a["conversationId"] for s, a in zip(sent, answered, strict=True))

@@ -42,8 +42,8 @@ async def subscriber(settings: BrokerSettings, gw: GatewayUnderTest, cleanup: Cl
     """The AMQP URL of municipality 0384's own broker user (read-only on its mailbox)."""
     password = await gw.runtime.broker.provision_mailbox("ggk", GEMEENTE, rotate=True)
     assert password is not None
-    cleanup.users.add(f"p-{GEMEENTE}")
-    return settings.node_url("ggk", user=f"p-{GEMEENTE}", password=password)
+    cleanup.users.add(settings.participant_user(GEMEENTE))
+    return settings.node_url("ggk", user=settings.participant_user(GEMEENTE), password=password)
 
 
 async def test_subscriber_that_dies_mid_message_gets_it_again(

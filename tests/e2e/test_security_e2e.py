@@ -52,9 +52,9 @@ async def register(gw: GatewayUnderTest, cleanup: Cleanup, node: NodeRole) -> Su
         headers=OPERATOR,
     )
     assert 201 == added.status_code, added.text
-    cleanup.users.add(f"p-{code}")
+    settings: BrokerSettings = gw.runtime.broker.settings
+    cleanup.users.add(settings.participant_user(code))
     issued = (await ggk.post(f"/v1/admin/participants/{code}/broker-credential", headers=OPERATOR)).json()
-    settings: BrokerSettings = gw.runtime.broker.settings  # type: ignore[attr-defined]
     return Subscriber(code, node, settings.node_url(node, issued["user"], issued["password"]))
 
 
@@ -160,7 +160,7 @@ async def test_participant_is_refused_on_the_other_vhost(
     gw: GatewayUnderTest, pair: tuple[Subscriber, Subscriber]
 ) -> None:
     """Participant A's user has no rights at all on the other node's vhost: the connection is refused."""
-    settings: BrokerSettings = gw.runtime.broker.settings  # type: ignore[attr-defined]
+    settings: BrokerSettings = gw.runtime.broker.settings
     url = pair[0].url.replace("/" + settings.vhost("vecozo"), "/" + settings.vhost("ggk"))
     with pytest.raises(aiormq.exceptions.AMQPError) as refused:
         connection = await aio_pika.connect(url)
