@@ -139,7 +139,7 @@ async def test_an_answer_joins_only_its_senders_conversation(gw: GatewayUnderTes
     """A 319 or 325 of another gemeente quoting a provider's request or declaration starts its own
     conversation instead of joining the one between the provider and its gemeente."""
     provider, other_gemeente = "65656055", "0363"
-    request = set_all(heen(f"{std}315", provider, GEMEENTE), "ReferentieAanbieder", new_id())
+    request = set_all(heen(f"{std}315", provider, GEMEENTE), "ReferentieAanbieder", new_id(), numbered=True)
     declaration = heen(f"{std}323", provider, GEMEENTE)
     sent = [await send_and_receive(gw, provider, GEMEENTE, m) for m in (request, declaration)]
     answer = set_all(
