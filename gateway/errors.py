@@ -85,6 +85,11 @@ class BadEncoding(Rejection):
     title = "Message is not UTF-8 without byte order mark"
 
 
+class XmlVersion(Rejection):
+    code, vecozo_code, status, reason = "StUF055", "CC02", 400, "xml-version"
+    title = "Message is not XML 1.0 (the standard prescribes XML 1.0 in UTF-8 without byte order mark)"
+
+
 class UnsafeXml(Rejection):
     code, vecozo_code, status, reason = "StUF055", "CC02", 400, "unsafe-xml"
     title = "Message uses an XML feature that is not allowed (DTD, entity, external reference)"

@@ -62,9 +62,9 @@ def revoke(code: str, pki_dir: DirOption = DEFAULT_DIR) -> None:
     """Revoke a participant's client certificate: add it to the CRL (crl.pem is rewritten)."""
     try:
         serial = PkiDir(pki_dir).revoke(code)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(1) from None
     typer.echo(f"revoked {code} (serial {serial:x}); {pki_dir / 'crl.pem'} rewritten")
     typer.echo("run `gateway pki init` to issue the party a new certificate")
 

@@ -22,6 +22,9 @@ MiB: Final = 1024 * 1024
 _CHUNK: Final = 64 * 1024
 _LOCAL_HEADER: Final = b"PK\x03\x04"
 _END_RECORD: Final = b"PK\x05\x06"
+_ZIP64_LOCATOR: Final = b"PK\x06\x07"
+_ZIP64_END: Final = b"PK\x06\x06"
+_DIRECTORY_RECORD: Final = b"PK\x01\x02"
 _AES: Final = 99  # WinZip AES encryption marks itself by this compression method
 _METHODS: Final = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
@@ -53,13 +56,37 @@ class Entry:
         return len(self.data)
 
 
-def _declared_entries(data: bytes) -> int | None:
-    """The entry count of the end-of-central-directory record, read before zipfile builds anything."""
+def _directory(data: bytes) -> tuple[int, int, int] | None:
+    """Where zipfile will read the central directory: (declared entries, directory size, end of the
+    directory), from the end-of-central-directory record (or its ZIP64 record), read before zipfile
+    builds anything; None when there is no end record."""
     at = data.rfind(_END_RECORD, max(0, len(data) - 65_557))
     if at < 0 or len(data) < at + 22:
         return None
     count = int.from_bytes(data[at + 10 : at + 12], "little")
-    return None if count == 0xFFFF else count  # ZIP64 keeps the real count elsewhere
+    size = int.from_bytes(data[at + 12 : at + 16], "little")
+    locator = at - 20
+    if locator >= 0 and data[locator : locator + 4] == _ZIP64_LOCATOR:  # the real figures are in ZIP64
+        end64 = int.from_bytes(data[locator + 8 : locator + 16], "little")
+        if data[end64 : end64 + 4] == _ZIP64_END and len(data) >= end64 + 56:
+            count = int.from_bytes(data[end64 + 32 : end64 + 40], "little")
+            size = int.from_bytes(data[end64 + 40 : end64 + 48], "little")
+            return count, size, end64
+    return count, size, at
+
+
+def _directory_records(data: bytes, size: int, end: int, most: int) -> int:
+    """How many records zipfile would parse from the directory (counting stops past ``most``): the
+    directory's size, not its declared entry count, decides how much zipfile reads and builds."""
+    pos, records = end - size, 0
+    while 0 <= pos < end and data[pos : pos + 4] == _DIRECTORY_RECORD and records <= most:
+        lengths = data[pos + 28 : pos + 34]
+        if len(lengths) < 6:
+            break
+        name, extra, comment = (int.from_bytes(lengths[i : i + 2], "little") for i in (0, 2, 4))
+        pos += 46 + name + extra + comment
+        records += 1
+    return records
 
 
 def _open(data: bytes, limits: ZipLimits) -> zipfile.ZipFile:
@@ -67,11 +94,19 @@ def _open(data: bytes, limits: ZipLimits) -> zipfile.ZipFile:
         raise ZipEmpty("The ZIP archive holds no file")
     if not data.startswith(_LOCAL_HEADER):
         raise NotAZip("The content is not a ZIP archive")
-    declared = _declared_entries(data)
-    if declared is not None and declared > limits.max_files * 4:  # directories count there too
-        raise ZipTooManyFiles(
-            f"The ZIP archive declares {declared} entries; at most {limits.max_files} files"
-        )
+    directory = _directory(data)
+    most = limits.max_files * 4  # directories count there too
+    if directory is not None:
+        declared, size, end = directory
+        if declared > most:
+            raise ZipTooManyFiles(
+                f"The ZIP archive declares {declared} entries; at most {limits.max_files} files"
+            )
+        if _directory_records(data, size, end, most) > most:
+            raise ZipTooManyFiles(
+                f"The ZIP archive's central directory holds more than {most} entries; "
+                f"at most {limits.max_files} files"
+            )
     try:
         return zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, NotImplementedError, EOFError):

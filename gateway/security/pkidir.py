@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -130,16 +131,23 @@ class PkiDir:
         return self.root / "receipt-key.pem"
 
     def node_cert(self, node: str) -> Path:
-        return self.root / "nodes" / f"{node}.pem"
+        return self._inside("nodes", _node_name(node) + ".pem")
 
     def node_key(self, node: str) -> Path:
-        return self.root / "nodes" / f"{node}-key.pem"
+        return self._inside("nodes", _node_name(node) + "-key.pem")
 
     def client_cert(self, code: str) -> Path:
-        return self.root / "clients" / f"{code}.pem"
+        return self._inside("clients", _party_code(code) + ".pem")
 
     def client_key(self, code: str) -> Path:
-        return self.root / "clients" / f"{code}-key.pem"
+        return self._inside("clients", _party_code(code) + "-key.pem")
+
+    def _inside(self, folder: str, name: str) -> Path:
+        """``root/folder/name``, refused (ValueError) when it would resolve outside the directory."""
+        path = self.root / folder / name
+        if not path.resolve().is_relative_to((self.root / folder).resolve()):
+            raise ValueError(f"{name!r} leaves the directory {self.root / folder}")
+        return path
 
     def _rel(self, path: Path) -> str:
         return str(path.relative_to(self.root))
@@ -357,3 +365,19 @@ class PkiDir:
             finally:
                 Path(tmp).unlink(missing_ok=True)
         return ReceiptSigner.from_pem(self.receipt_key.read_bytes())
+
+
+_NODE_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
+
+
+def _party_code(code: str) -> str:
+    """``code`` when it is a party code (4 or 8 digits), else ValueError: never a path of its own."""
+    if not pki.is_party_code(code):
+        raise ValueError(f"{code!r} is not a party code (a 4-digit gemeentecode or an 8-digit AGB-code)")
+    return code
+
+
+def _node_name(node: str) -> str:
+    if _NODE_NAME.fullmatch(node) is None:
+        raise ValueError(f"{node!r} is not a node name")
+    return node

@@ -9,6 +9,7 @@ to ``<schema dir>/<standard>/<major_minor>`` and the copy is indexed once more.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,26 @@ from gateway.standard.xsdindex import SchemaIndexError
 
 class InstallError(ValueError):
     """The directory cannot be installed; the text says why."""
+
+
+# what an XSD may call its standard and release: they name the target folder, so never a path
+_STANDARD = re.compile(r"[a-z][a-z0-9]{0,31}")
+_RELEASE = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){1,2}")
+
+
+def _target(schema_dir: Path, standard: str, release: str) -> Path:
+    """``<schema dir>/<standard>/<major_minor>`` for a well-formed standard and release that stays inside
+    ``schema_dir``; InstallError otherwise."""
+    if _STANDARD.fullmatch(standard) is None:
+        raise InstallError(
+            f"the XSDs name their standard {standard!r}: expected lower-case letters and digits"
+        )
+    if _RELEASE.fullmatch(release) is None:
+        raise InstallError(f"the XSDs name their release {release!r}: expected digits and dots, e.g. 3.2")
+    target = schema_dir / standard / release.replace(".", "_")
+    if not target.resolve().is_relative_to(schema_dir.resolve()):
+        raise InstallError(f"{target} is outside the schema directory {schema_dir}")
+    return target
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +75,7 @@ def install(source: Path, schema_dirs: Sequence[Path]) -> Installed:
     clash = [m.name for m in incoming.messages if existing.message(m.namespace) is not None]
     if clash:
         raise InstallError(f"{standard} {release} is already installed ({', '.join(clash)})")
-    target = schema_dirs[0] / standard / release.replace(".", "_")
+    target = _target(schema_dirs[0], standard, release)
     if target.exists():
         raise InstallError(f"{target} already exists")
     files = sorted(

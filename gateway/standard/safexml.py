@@ -35,7 +35,7 @@ from typing import Final, cast
 
 from lxml import etree
 
-from gateway.errors import BadEncoding, NotWellFormed, TooDeep, TooLarge, UnsafeXml
+from gateway.errors import BadEncoding, NotWellFormed, TooDeep, TooLarge, UnsafeXml, XmlVersion
 
 # libxml2 refuses deeper nesting by itself when huge_tree is off (XML_PARSE_HUGE unset).
 LIBXML2_MAX_DEPTH: Final = 256
@@ -44,6 +44,7 @@ _XML_ERR_INVALID_ENCODING: Final = 81
 
 _BOMS: Final = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+_DECL_VERSION = re.compile(rb"""version\s*=\s*["']([^"']*)["']""")
 _SPACES: Final = (b" ", b"\t", b"\r", b"\n")
 # the declarations nearly every message starts with, accepted without reading them further
 _PLAIN_DECLARATIONS: Final = frozenset(
@@ -115,20 +116,24 @@ def _parsers() -> tuple[etree.XMLParser, etree.XMLParser]:
 
 def _declaration_end(data: bytes) -> int:
     """Offset just past the XML declaration, or 0 without one."""
-    if not data.startswith(b"<?xml"):
+    if not data.startswith(b"<?xml") or data[5:6] not in _SPACES:  # not <?xml-stylesheet ...?>
         return 0
     end = data.find(b"?>", 5, 512)
     return end + 2 if end > 0 else 0
 
 
 def check_encoding(data: bytes) -> None:
-    """Refuse what is visibly not UTF-8 without BOM; invalid UTF-8 bytes are caught by the parser."""
+    """Refuse what is visibly not XML 1.0 in UTF-8 without BOM (OP192); invalid UTF-8 bytes are caught by
+    the parser."""
     if data.startswith(_BOMS):
         raise BadEncoding("Message starts with a byte order mark; send UTF-8 without BOM")
     if b"\x00" in data[:4]:
         raise BadEncoding("Message is UTF-16 or UTF-32; send UTF-8")
     end = _declaration_end(data)
     if end and data[:end] not in _PLAIN_DECLARATIONS:
+        version = _DECL_VERSION.search(data, 5, end)
+        if version is None or version.group(1) != b"1.0":
+            raise XmlVersion("Message declares an XML version other than 1.0")
         declared = _DECL_ENCODING.search(data, 5, end)
         if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
             raise BadEncoding("Message declares an encoding other than UTF-8")

@@ -159,3 +159,21 @@ def test_cli_revoke(cli: CliRunner, pki_dir: PkiDir) -> None:
 def test_cli_revoke_unknown_party(cli: CliRunner, pki_dir: PkiDir) -> None:
     """Revoking a party without a certificate fails with exit code 1."""
     assert cli.invoke(app, ["pki", "revoke", "0599", "--dir", str(pki_dir.root)]).exit_code == 1
+
+
+@pytest.mark.parametrize("code", ["../ca", "../../etc/x", "clients/../../ca", "4242000/", "0384.pem"])
+def test_cli_revoke_refuses_a_code_that_is_a_path(cli: CliRunner, pki_dir: PkiDir, code: str) -> None:
+    """`gateway pki revoke ../ca` is refused (exit 1): the CA key and certificate stay where they are."""
+    before = sorted(p.relative_to(pki_dir.root) for p in pki_dir.root.rglob("*"))
+    result = cli.invoke(app, ["pki", "revoke", code, "--dir", str(pki_dir.root)])
+    after = sorted(p.relative_to(pki_dir.root) for p in pki_dir.root.rglob("*"))
+    assert (1, True, before) == (result.exit_code, pki_dir.ca_key.exists(), after)
+
+
+def test_paths_of_a_pki_directory_stay_inside_it(pki_dir: PkiDir) -> None:
+    """Certificate paths are built from party codes and node names only."""
+    with pytest.raises(ValueError):
+        pki_dir.client_key("../ca")
+    with pytest.raises(ValueError):
+        pki_dir.node_cert("../../x")
+    assert pki_dir.root / "clients" / "0384.pem" == pki_dir.client_cert("0384")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -150,6 +151,27 @@ def test_schemas_add_refuses_a_broken_directory(run: CliRunner, tmp_path: Path) 
     target.mkdir()
     result = run.invoke(app(), ["schemas", "add", "--schema-dir", str(target), str(source)])
     assert (result.exit_code, list(target.iterdir())) == (1, [])
+
+
+@pytest.mark.parametrize(
+    ("element", "value"),
+    [("standaard", "../../escaped"), ("standaard", "ijw/../.."), ("release", "3.1/../../../x")],
+)
+def test_schemas_add_refuses_a_standard_or_release_that_is_a_path(
+    run: CliRunner, tmp_path: Path, element: str, value: str
+) -> None:
+    """An XSD naming its standard or release as a path (``../../escaped``) is refused; nothing is written
+    inside or outside the schema directory."""
+    source = fake_release(tmp_path / "download", "1")
+    for path in source.glob("*.xsd"):
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(rf"(<ijw:{element}>)[^<]*(</ijw:{element}>)", rf"\g<1>{value}\g<2>", text)
+        path.write_text(text, encoding="utf-8")
+    target = tmp_path / "a" / "b" / "installed"
+    target.mkdir(parents=True)
+    result = run.invoke(app(), ["schemas", "add", "--schema-dir", str(target), str(source)])
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if "download" not in p.parts)
+    assert (1, ["a", "a/b", "a/b/installed"]) == (result.exit_code, written)
 
 
 def test_schemas_dir_from_environment(
