@@ -25,6 +25,7 @@ from adapters.db.engine import (
     BUSY_TIMEOUT_MS,
     database_url,
     lock_schema,
+    private_file,
     sqlite_file,
     sqlite_pragmas,
     with_schema,
@@ -68,7 +69,7 @@ def open_engine(url: str = DEFAULT_URL, busy_timeout_ms: int = BUSY_TIMEOUT_MS) 
     if parsed.drivername.startswith("sqlite"):
         path = sqlite_file(parsed)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)
         sqlite_pragmas(engine, busy_timeout_ms, "FULL")
     return engine
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -89,6 +90,23 @@ async def ensure_database(url: str, server: str) -> None:
         await conn.close()
 
 
+def private_file(path: Path) -> None:
+    """Make the SQLite file ``path`` readable by its owner only (0600) before SQLite opens it: it holds
+    credential digests, BSN HMACs and the audit chain. SQLite gives its -wal and -shm files the same mode.
+    A file made earlier with wider rights is narrowed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for side in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if side.stat().st_mode & 0o077:
+                side.chmod(0o600)
+
+
 def sqlite_file(url: URL) -> Path | None:
     """The file of a SQLite ``url``; None for an in-memory or ``file:`` URI database."""
     name = url.database
@@ -168,7 +186,7 @@ class Database:
         if parsed.drivername.startswith("sqlite"):
             path = sqlite_file(parsed)
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_file(path)
                 kwargs.update(pool_size=pool_size, max_overflow=max_overflow)
             else:
                 kwargs.pop("pool_timeout")

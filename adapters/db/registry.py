@@ -47,6 +47,9 @@ T = TypeVar("T")
 # at most this many entries in the read cache; a full cache is emptied (a flood of unknown key ids must not
 # grow memory)
 CACHE_ENTRIES = 10_000
+# answers of "not there" (unknown key id, party or relation) are kept apart, at most this many: a flood of
+# bogus key ids only ever empties these, never the entries of the parties that are really calling
+CACHE_MISSES = 1_000
 
 
 class ReadCache:
@@ -56,7 +59,7 @@ class ReadCache:
     what it read for a few seconds. A change made through this process (admin API, CLI in-process) empties
     the cache at once; one made by another process is seen here within ``seconds``. ``seconds`` 0 turns it
     off. Only the stored form is kept (participant, salt and digest), never a token: the secret is checked
-    on every request.
+    on every request. Misses (None, False) are bounded on their own (:data:`CACHE_MISSES`).
     """
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -67,14 +70,15 @@ class ReadCache:
         # entry expires under load, dozens of requests would otherwise each read it at once)
         self._reading: dict[tuple[str, ...], asyncio.Future[Any]] = {}
         self._generation = 0  # moved on by clear(): a read begun before a change is not kept
+        self._misses: dict[tuple[str, ...], tuple[float, Any]] = {}  # None/False answers, bounded apart
 
     def __repr__(self) -> str:
-        return f"ReadCache(seconds={self.seconds}, entries={len(self._entries)})"
+        return f"ReadCache(seconds={self.seconds}, entries={len(self._entries)}, misses={len(self._misses)})"
 
     async def get(self, key: tuple[str, ...], read: Callable[[], Awaitable[T]]) -> T:
         if self.seconds <= 0:
             return await read()
-        hit = self._entries.get(key)
+        hit = self._entries.get(key) or self._misses.get(key)
         if hit is not None and hit[0] > self._clock():
             value: T = hit[1]
             return value
@@ -95,13 +99,16 @@ class ReadCache:
             if self._reading.get(key) is asyncio.current_task():
                 del self._reading[key]
         if generation == self._generation:
-            if len(self._entries) >= CACHE_ENTRIES:
-                self._entries.clear()
-            self._entries[key] = (self._clock() + self.seconds, value)
+            missed = value is None or value is False
+            kept, most = (self._misses, CACHE_MISSES) if missed else (self._entries, CACHE_ENTRIES)
+            if len(kept) >= most:
+                kept.clear()
+            kept[key] = (self._clock() + self.seconds, value)
         return value
 
     def clear(self) -> None:
         self._entries.clear()
+        self._misses.clear()
         self._reading.clear()
         self._generation += 1
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,24 @@ async def test_sqlite_creates_its_directory(tmp_path: Path) -> None:
     db = await Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'var' / 'gateway.db'}")
     await db.close()
     assert (tmp_path / "var" / "gateway.db").is_file()
+
+
+async def test_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """var/gateway.db (credential digests, BSN HMACs, the audit chain) and its WAL files are made 0600,
+    whatever the umask; a file made 0644 earlier is narrowed."""
+    old = os.umask(0o022)
+    try:
+        (tmp_path / "old.db").touch(mode=0o644)
+        for url in (f"sqlite:///{tmp_path / 'var' / 'gateway.db'}", f"sqlite:///{tmp_path / 'old.db'}"):
+            db = await Database.connect(url)
+            try:
+                await db.registry.add_participant(gemeente("0363"))
+            finally:
+                await db.close()
+    finally:
+        os.umask(old)
+    files = [tmp_path / "var" / "gateway.db", tmp_path / "old.db", *(tmp_path / "var").glob("gateway.db-*")]
+    assert {0o600} == {stat.S_IMODE(f.stat().st_mode) for f in files}
 
 
 async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from adapters.db import Database
-from adapters.db.registry import CACHE_ENTRIES, ReadCache
+from adapters.db.registry import CACHE_ENTRIES, CACHE_MISSES, ReadCache
 from tests.db.values import aanbieder, gemeente
 
 
@@ -178,3 +178,27 @@ async def test_a_caller_that_gives_up_does_not_cancel_the_others_read() -> None:
     quitter.cancel()
     release.set()
     assert "value" == await stayer
+
+
+async def test_a_flood_of_unknown_key_ids_does_not_evict_the_known_entries() -> None:
+    """10,000 distinct bogus key ids (misses) leave the cached answers of real callers in place."""
+    cache = ReadCache(5, clock=Clock())
+    reads: list[tuple[str, ...]] = []
+
+    def reader(key: tuple[str, ...], value: object) -> Callable[[], Awaitable[object]]:
+        async def read() -> object:
+            reads.append(key)
+            return value
+
+        return read
+
+    good = [("credential", f"good-{i}") for i in range(50)]
+    for key in good:
+        await cache.get(key, reader(key, ("42420001", "salt", "digest")))
+    for i in range(10_000):
+        key = ("credential", f"bogus-{i}")
+        await cache.get(key, reader(key, None))
+    reads.clear()
+    for key in good:
+        await cache.get(key, reader(key, None))
+    assert ([], True) == (reads, len(cache._misses) <= CACHE_MISSES)
