@@ -202,3 +202,13 @@ class Unavailable(GatewayError):
     title = "Service temporarily unavailable, retry later"
     transient = True
     retry_after: ClassVar[int] = 5
+
+
+class Busy(Unavailable):
+    """This party (or the node) is over a limit now; ``retry_after`` says when it is free again."""
+
+    status, reason = 429, "busy"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after  # type: ignore[misc]  # per refusal, not per class

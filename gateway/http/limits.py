@@ -5,7 +5,8 @@ too many requests get ``429`` with ``Retry-After`` and problem+json (IB103: temp
 this party). Slow clients are bounded in the HTTP protocol itself (:class:`GuardedHttpToolsProtocol`): the
 request line and headers must arrive within ``header_timeout`` and be at most ``max_header_bytes``, the body
 within ``body_timeout``; otherwise the connection gets ``408`` (or ``431``) and is closed, so an idle or
-trickling connection never keeps a request task, a body buffer or a database connection waiting.
+trickling connection never keeps a request task, a body buffer or a database connection waiting. An answer
+sent before the body is in closes the connection, so an unauthenticated upload never holds a slot.
 """
 
 from __future__ import annotations
@@ -16,23 +17,25 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from gateway.errors import GatewayError, NodeRole, Unavailable
+from gateway.errors import Busy, GatewayError, NodeRole
 from gateway.security.tls import PeerCertHttpToolsProtocol
 
 MAX_HEADER_BYTES = 64 * 1024
+# how long a closing connection may take to say goodbye (a TLS close_notify the peer never answers would
+# otherwise hold it, and a server's shutdown, for asyncio's 30 s SSL shutdown timeout)
+CLOSE_GRACE = 1.0
+# after an answer sent before the request body was in, the rest of the body is read and dropped this long at
+# most (so the client, still sending, gets to read the answer instead of a reset), then the connection closes
+LINGER = 2.0
 
 
-class RateLimited(Unavailable):
+class RateLimited(Busy):
     """More requests from one party than its rate allows; ``retry_after`` says when a token is free."""
 
-    status, reason = 429, "rate-limited"
+    reason = "rate-limited"
     title = "Too many requests from this party; retry after the Retry-After seconds"
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after  # type: ignore[misc]  # per refusal, not per class
 
 
 class RequestAbandoned(GatewayError):
@@ -133,6 +136,8 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
+        self._abort: asyncio.TimerHandle | None = None
+        self._linger: asyncio.TimerHandle | None = None
         self._head_bytes = 0
         self._in_head = True
 
@@ -152,6 +157,26 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
         if not transport.is_closing():
             transport.write(data)
             transport.close()
+        self._bound_close()
+
+    def _bound_close(self) -> None:
+        """A connection that is closing is gone within :data:`CLOSE_GRACE` seconds, said goodbye or not."""
+        if self._abort is None and self.transport.is_closing():
+            self._abort = self.loop.call_later(CLOSE_GRACE, self.transport.abort)
+
+    def shutdown(self) -> None:
+        """The server is stopping: idle connections close now (within the grace), a request in flight is
+        answered first and its connection closes after it."""
+        super().shutdown()
+        self._bound_close()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._bound_close()  # answered with ``connection: close`` (shutdown, or answered before the body)
+
+    def timeout_keep_alive_handler(self) -> None:
+        super().timeout_keep_alive_handler()
+        self._bound_close()
 
     def _too_slow(self, phase: str) -> None:
         self._deadline = None
@@ -159,6 +184,7 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
         if cycle is not None and cycle.response_started:
             if cycle.response_complete:  # answered without the whole body (e.g. 401): do not wait for it
                 self.transport.close()
+                self._bound_close()
             return  # the app is answering; let it finish
         seconds = self.limits.header_timeout if phase == "headers" else self.limits.body_timeout
         self._refuse(
@@ -172,6 +198,8 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
         self._arm(self.limits.header_timeout, "headers")
 
     def data_received(self, data: bytes) -> None:
+        if self._linger is not None:
+            return  # the rest of a body already answered: dropped
         if self._in_head:
             self._head_bytes += len(data)
         super().data_received(data)
@@ -190,6 +218,38 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
         self._in_head = False
         self._arm(self.limits.body_timeout, "body")
         super().on_headers_complete()
+        self._close_when_answered_early()
+
+    def _close_when_answered_early(self) -> None:
+        """An answer that starts before the request body is in (a 401 or 413 to a large upload) says
+        ``connection: close``; once sent, what still comes of the body is dropped unparsed for at most
+        :data:`LINGER` seconds and the connection closes, instead of waiting for a body nobody will read."""
+        cycle = self.cycle
+        if cycle is None:
+            return
+        send = cycle.send
+
+        async def send_and_close_early(message: Any) -> None:
+            if message["type"] == "http.response.start" and cycle.more_body:
+                cycle.keep_alive = False
+                cycle.transport = cast(asyncio.Transport, _Lingering(self.transport, self._start_lingering))
+            await send(message)
+
+        cycle.send = send_and_close_early  # type: ignore[method-assign]
+
+    def _start_lingering(self) -> None:
+        if self._linger is not None or self.transport.is_closing():
+            return
+        self._disarm()
+        self._linger = self.loop.call_later(LINGER, self._stop_lingering)
+        if self.transport.can_write_eof():
+            self.transport.write_eof()  # the client reads the answer, then the end
+        self.flow.resume_reading()
+
+    def _stop_lingering(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()
+        self._bound_close()
 
     def on_message_complete(self) -> None:
         self._disarm()
@@ -198,7 +258,25 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        for handle in (self._abort, self._linger):
+            if handle is not None:
+                handle.cancel()
+        self._abort = None
         super().connection_lost(exc)
+
+
+class _Lingering:
+    """The connection as the request cycle sees it after an early answer: ``close`` starts the linger."""
+
+    def __init__(self, transport: asyncio.Transport, linger: Callable[[], None]) -> None:
+        self._transport = transport
+        self._linger = linger
+
+    def close(self) -> None:
+        self._linger()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def guarded_protocol(limits: SlowClientLimits) -> type[GuardedHttpToolsProtocol]:

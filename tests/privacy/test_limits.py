@@ -138,13 +138,39 @@ async def test_body_too_slow_gets_408(node_url: str, gw_quick_deadlines: Gateway
 
 
 async def test_refused_request_does_not_wait_for_its_body(node_url: str) -> None:
-    """A request answered before its body arrived (401) has its connection closed at the body deadline."""
+    """A request answered before its body arrived (401) has its connection closed."""
     head = (
         b"POST /v1/berichten HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
         b"Authorization: Bearer unknown\r\nContent-Length: 1000\r\n\r\n<a>"
     )
     answer = await exchange(node_url, head)
     assert answer.startswith(b"HTTP/1.1 401 ")
+
+
+@pytest.mark.parametrize("content_length", [1000, 400 * 1024 * 1024])
+async def test_an_answer_before_the_body_closes_the_connection_at_once(
+    tmp_path: Path, content_length: int
+) -> None:
+    """A 401 to a POST whose body has not arrived says ``connection: close`` and closes at once, not at the
+    (here 60 s) body deadline: unauthenticated uploads cannot hold the connection slots."""
+    head = (
+        "POST /v1/berichten HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
+        f"Content-Length: {content_length}\r\n\r\n<a>"
+    ).encode()
+    async with (
+        fake_gateway(tmp_path, security(tmp_path, body_timeout=60)) as gut,
+        served(gut.runtime.apps["vecozo"], gut.runtime.settings, "vecozo") as url,
+    ):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        answer = await exchange(url, head)
+        took = loop.time() - started
+    head_lines = answer.split(b"\r\n\r\n", 1)[0].lower()
+    assert (True, True, True) == (
+        answer.startswith(b"HTTP/1.1 401 "),
+        b"connection: close" in head_lines,
+        took < 2.0,
+    )
 
 
 async def test_oversized_headers_get_431(node_url: str) -> None:
