@@ -13,6 +13,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from adapters.rabbitmq.broker import RabbitBroker
 from adapters.rabbitmq.declare import ForeignUser
+from adapters.rabbitmq.mailbox import RabbitMailboxReader, TooManyLeases
 from adapters.rabbitmq.management import ManagementApi
 from adapters.rabbitmq.settings import BrokerSettings
 from adapters.rabbitmq.topology import link_from, node_topology, shovel_spec
@@ -354,4 +355,37 @@ async def test_a_user_the_gateway_did_not_make_is_left_alone(
         after["password_hash"],
         after["tags"],
         await rabbit.api._call("GET", f"/users/{user}/permissions"),
+    )
+
+
+# --- lease caps ---------------------------------------------------------------------------------------------
+
+
+async def test_lease_batches_are_capped_per_party_and_per_node(rabbit: RabbitBroker) -> None:
+    """Held lease batches (each a channel) are capped per party and per node: one more is refused with a
+    Retry-After until a batch ends, and a party at its cap leaves room for the others."""
+    a, b, c = new_code(), new_code(), new_code()
+    await rabbit.ensure_mailboxes("ggk", [a, b, c])
+    for code in (a, b, c):
+        for _ in range(3):
+            await rabbit.publisher.publish(delivery(code, origin="ggk", target="ggk"))
+    reader = RabbitMailboxReader(rabbit.sessions, per_party=2, per_node=3)
+    try:
+        held = [await lease_one(reader, "ggk", a, lease_seconds=30) for _ in range(2)]
+        with pytest.raises(TooManyLeases) as party_full:
+            await reader.lease("ggk", a, 1, 30)
+        other = await lease_one(reader, "ggk", b, lease_seconds=30)
+        with pytest.raises(TooManyLeases) as node_full:
+            await reader.lease("ggk", c, 1, 30)
+        assert held[0] is not None and other is not None
+        await reader.ack("ggk", a, held[0].lease_id)  # a batch ends: room again
+        again = await lease_one(reader, "ggk", c, lease_seconds=30)
+    finally:
+        await reader.close()
+    assert (429, True, 429, True, True) == (
+        party_full.value.status,
+        1 <= party_full.value.retry_after <= 30,
+        node_full.value.status,
+        "this node" in node_full.value.detail,
+        again is not None,
     )
