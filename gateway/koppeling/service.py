@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ from gateway.koppeling.pull import Pull
 from gateway.koppeling.push import Push
 from gateway.koppeling.statuses import Statuses
 from gateway.koppeling.store import KoppelingStore, Purged
+from gateway.periodic import every
 from gateway.pipeline import Pipeline
 from gateway.ports import MailboxReader, Registry, Tracking
 
@@ -79,11 +79,4 @@ class Koppeling:
 
     async def run(self, interval: float) -> None:
         """Purge now and every ``interval`` seconds until cancelled; a failed purge is retried next time."""
-        while True:
-            try:
-                await self.purge()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database may be away for a while: try again next interval
-                log.warning("koppeling.purge_failed", error=type(exc).__name__)
-            await asyncio.sleep(interval)
+        await every(interval, self.purge, log.warning, "koppeling.purge_failed")

@@ -6,7 +6,6 @@ stays verifiable end to end. A purge is idempotent; several gateway processes ma
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from gateway.periodic import every
 from gateway.privacy.index import PrivacyIndex
 
 log = structlog.get_logger("gateway.privacy")
@@ -78,14 +78,7 @@ class Retention:
 
     async def run(self, interval: float) -> None:
         """Purge now and every ``interval`` seconds until cancelled; a failed purge is retried next time."""
-        while True:
-            try:
-                await self.purge()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database may be away for a while: try again next interval
-                log.warning("retention.failed", error=type(exc).__name__)
-            await asyncio.sleep(interval)
+        await every(interval, self.purge, log.warning, "retention.failed")
 
     def __repr__(self) -> str:
         return f"Retention(days={self.retention.days})"
