@@ -23,7 +23,7 @@ from adapters.db.schema import koppeling_inbox as inbox
 from adapters.db.schema import koppeling_pushes as pushes
 from adapters.db.tracking import check_aware
 from gateway.koppeling.problems import Meld
-from gateway.koppeling.store import Filter, Inboxed, Purged, Pushed, PushState
+from gateway.koppeling.store import Filter, Inboxed, Purged, Pushed, Settled
 
 _PUSH_FIELDS = tuple(f for f in Pushed.__dataclass_fields__ if f != "meldingen")
 _INBOX_FIELDS = tuple(Inboxed.__dataclass_fields__)
@@ -93,22 +93,15 @@ class SqlKoppeling:
             return [False] * len(rows)
         return [row["id"] in inserted for row in rows]
 
-    async def settle_push(
-        self,
-        push_id: str,
-        state: PushState,
-        tracking_id: str | None,
-        meldingen: tuple[Meld, ...],
-        at: datetime,
-    ) -> None:
-        check_aware(at)
+    async def settle_push(self, settled: Settled) -> None:
+        check_aware(settled.at)
         await self._settles.add(
             {
-                "b_id": push_id,
-                "b_state": state,
-                "b_tracking_id": tracking_id,
-                "b_meldingen": [m.as_dict() for m in meldingen],
-                "b_changed_at": at,
+                "b_id": settled.push_id,
+                "b_state": settled.state,
+                "b_tracking_id": settled.tracking_id,
+                "b_meldingen": [m.as_dict() for m in settled.meldingen],
+                "b_changed_at": settled.at,
             }
         )
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from gateway.koppeling.problems import Meld
-from gateway.koppeling.store import Filter, Inboxed, Purged, Pushed, PushState
+from gateway.koppeling.store import Filter, Inboxed, Purged, Pushed, Settled
 
 
 class MemoryKoppeling:
@@ -26,18 +25,15 @@ class MemoryKoppeling:
         self._pushes[pushed.id] = pushed
         return None
 
-    async def settle_push(
-        self,
-        push_id: str,
-        state: PushState,
-        tracking_id: str | None,
-        meldingen: tuple[Meld, ...],
-        at: datetime,
-    ) -> None:
-        held = self._pushes.get(push_id)
+    async def settle_push(self, settled: Settled) -> None:
+        held = self._pushes.get(settled.push_id)
         if held is not None:
-            self._pushes[push_id] = replace(
-                held, state=state, tracking_id=tracking_id, meldingen=meldingen, changed_at=at
+            self._pushes[settled.push_id] = replace(
+                held,
+                state=settled.state,
+                tracking_id=settled.tracking_id,
+                meldingen=settled.meldingen,
+                changed_at=settled.at,
             )
 
     async def release_push(self, push_id: str) -> None:

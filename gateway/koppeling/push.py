@@ -30,7 +30,7 @@ from gateway.koppeling.problems import (
     TraceerIdNotUnique,
     meldingen,
 )
-from gateway.koppeling.store import KoppelingStore, Pushed
+from gateway.koppeling.store import KoppelingStore, Pushed, Settled
 from gateway.pipeline import Accepted, Expectation, Facts, Kind, Pipeline
 from gateway.ports import Registry
 from gateway.routing import authorise, parties
@@ -173,10 +173,10 @@ class Push:
             )
             refusal.tracking_id = accepted.tracking_id
             await self.store.settle_push(
-                claim.id, "refused", None, meldingen(refusal, self.node), self.clock()
+                Settled(claim.id, "refused", None, meldingen(refusal, self.node), self.clock())
             )
             raise refusal
-        await self.store.settle_push(claim.id, "accepted", accepted.tracking_id, (), self.clock())
+        await self.store.settle_push(Settled(claim.id, "accepted", accepted.tracking_id, (), self.clock()))
         return PushResult(claim.traceer_id, accepted.tracking_id)
 
     async def _submit(self, party: str, claim: Pushed, meta: PushMetadata, payload: bytes) -> Accepted:
@@ -194,7 +194,7 @@ class Push:
             return await self.pipeline.submit(payload, party, facts)
         except Rejection as exc:
             found = meldingen(exc, self.node)
-            await self.store.settle_push(claim.id, "refused", exc.tracking_id, found, self.clock())
+            await self.store.settle_push(Settled(claim.id, "refused", exc.tracking_id, found, self.clock()))
             raise
         except BaseException:
             await self.store.release_push(claim.id)

@@ -99,6 +99,17 @@ class Filter:
 
 
 @dataclass(frozen=True, slots=True)
+class Settled:
+    """How a push ended: accepted (with the tracking id of its message) or refused (with its meldingen)."""
+
+    push_id: str
+    state: PushState
+    tracking_id: str | None
+    meldingen: tuple[Meld, ...]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Purged:
     """How much one retention run removed."""
 
@@ -114,14 +125,9 @@ class KoppelingStore(Protocol):
         """Claim ``pushed.traceer_id`` for its sender: None when claimed, else the push that holds it."""
         ...
 
-    async def settle_push(
-        self,
-        push_id: str,
-        state: PushState,
-        tracking_id: str | None,
-        meldingen: tuple[Meld, ...],
-        at: datetime,
-    ) -> None: ...
+    async def settle_push(self, settled: Settled) -> None:
+        """Record how the claimed push ended."""
+        ...
 
     async def release_push(self, push_id: str) -> None:
         """Forget a pending claim whose message never reached a verdict (the broker was down)."""

@@ -14,7 +14,7 @@ import pytest
 from adapters.db import Database
 from adapters.db.koppelingmemory import MemoryKoppeling
 from gateway.koppeling.problems import Meld
-from gateway.koppeling.store import Filter, Inboxed, Pushed
+from gateway.koppeling.store import Filter, Inboxed, Pushed, Settled
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -88,7 +88,7 @@ async def test_a_settled_push_keeps_its_tracking_id_and_meldingen(koppeling: Any
     push = pushed()
     await koppeling.claim_push(push)
     melding = Meld("BRS13", "Berichtinhoud voldoet niet aan XSD", "regel 3 /Bericht/Header")
-    await koppeling.settle_push(push.id, "refused", "t-1", (melding,), T0 + timedelta(seconds=1))
+    await koppeling.settle_push(Settled(push.id, "refused", "t-1", (melding,), T0 + timedelta(seconds=1)))
     [found] = await koppeling.pushes_by_traceer(push.traceer_id)
     assert ("refused", "t-1", (melding,)) == (found.state, found.tracking_id, found.meldingen)
     assert {"t-1"} == set(await koppeling.pushes_by_tracking(["t-1", "t-2"]))
