@@ -9,21 +9,10 @@ import typer
 from sqlalchemy import inspect
 
 from adapters.audit.sql import SqlAuditLog
-from adapters.db import require_existing
-from gateway.config import Settings
+from gateway.cli.database import DbOption, database_url
 from gateway.security.audit import ChainVerifier, Problem
 
 group = typer.Typer(no_args_is_help=True, help="The audit trail of routing decisions and operator actions.")
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: GATEWAY_DATABASE_URL, else the SQLite file)."),
-]
-
-
-def _url(db: str | None) -> str:
-    """The database URL to read; a SQLite file that does not exist is reported (:class:`NoDatabase`)."""
-    return require_existing(db or Settings.from_env().database_url)
 
 
 async def _open(url: str) -> SqlAuditLog:
@@ -53,7 +42,7 @@ async def _verify(url: str) -> tuple[int, list[Problem], str]:
 @group.command("verify")
 def verify(db: DbOption = None) -> None:
     """Check the whole chain; print OK, or each changed, removed or reordered entry and exit 1."""
-    count, problems, head = asyncio.run(_verify(_url(db)))
+    count, problems, head = asyncio.run(_verify(database_url(db)))
     if problems:
         for problem in problems:
             typer.echo(str(problem))
@@ -67,7 +56,7 @@ def show(
     db: DbOption = None, last: Annotated[int, typer.Option(help="How many of the newest entries.")] = 20
 ) -> None:
     """Print the newest entries (ids, parties, message types, decisions; never payload)."""
-    url = _url(db)
+    url = database_url(db)
 
     async def newest() -> None:
         log = await _open(url)

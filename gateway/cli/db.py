@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
 
-from adapters.db import Database, require_existing
+from adapters.db import Database
 from adapters.db.migrate import SchemaError
-from gateway.config import Settings
+from gateway.cli.database import DbOption, database_url, on_database
 
 group = typer.Typer(no_args_is_help=True, help="The database schema: migrations (Alembic) and checks.")
 
 T = TypeVar("T")
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: GATEWAY_DATABASE_URL, else the SQLite file)."),
-]
-
 
 def _run(db: str | None, work: Callable[[Database], Awaitable[T]], *, create: bool = False) -> T:
     """Run ``work`` on the database; a SQLite file that does not exist is reported (made only when ``create``)."""
-    url = db or Settings.from_env().database_url
-    if not create:
-        require_existing(url)  # a SQLite file only: a PostgreSQL URL names a server, not a file
-
-    async def main() -> T:
-        database = await Database.connect(url, create_schema=False)
-        try:
-            return await work(database)
-        finally:
-            await database.close()
-
+    url = database_url(db, create=create)
     try:
-        return asyncio.run(main())
+        return on_database(url, work, create_schema=False)
     except SchemaError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
@@ -12,27 +11,19 @@ from typing import Annotated, TypeVar
 import typer
 
 from adapters.db import (
-    DEFAULT_URL,
     Database,
     RegistryError,
     Submitter,
     UnknownParticipant,
-    require_existing,
 )
 from adapters.db.seed import Applied, SeedError, apply_seed, demo_tokens, load_seed, read_tokens, write_tokens
-from gateway.config import Settings
+from gateway.cli.database import DbOption, database_url, on_database
 from gateway.ports import Participant, PartyKind
 
 group = typer.Typer(no_args_is_help=True, help="The participant registry: parties, submitters, credentials.")
 
 T = TypeVar("T")
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help=f"Database URL (default: $GATEWAY_DATABASE_URL or {DEFAULT_URL})", show_default=False
-    ),
-]
 _HOME = {"gemeente": "ggk", "aanbieder": "vecozo"}
 
 
@@ -40,23 +31,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="participants")
 
 
-def _url(db: str | None) -> str:
-    return db or Settings.from_env().database_url
-
-
 def _run(db: str | None, work: Callable[[Database], Awaitable[T]], *, create: bool = False) -> T:
     """``work`` on the database; only ``create`` (add, seed) makes a SQLite database that is not there."""
-    url = _url(db) if create else require_existing(_url(db))
-
-    async def main() -> T:
-        database = await Database.connect(url)
-        try:
-            return await work(database)
-        finally:
-            await database.close()
-
     try:
-        return asyncio.run(main())
+        return on_database(database_url(db, create=create), work)
     except (RegistryError, SeedError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
@@ -11,31 +10,23 @@ from typing import Annotated
 
 import typer
 
-from adapters.db import Database, require_existing
+from adapters.db import Database
 from adapters.db.privacy import SqlPrivacyIndex
+from gateway.cli.database import DbOption, database_url, on_database
 from gateway.config import Settings
 from gateway.privacy.bsnkey import BsnHasher, load_or_create_key
 from gateway.privacy.index import Exchange
-from gateway.privacy.retention import Retention
+from gateway.privacy.retention import PurgeReport, Retention
 
 group = typer.Typer(
     no_args_is_help=True, help="Citizen access without stored BSNs; retention (bewaartermijn)."
 )
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: GATEWAY_DATABASE_URL, else the SQLite file)."),
-]
 _BSN = re.compile(r"^\d{9}$")
 
 
 def _settings() -> Settings:
     return Settings.from_env()
-
-
-def _url(db: str | None) -> str:
-    """The database URL; a SQLite file that does not exist is reported (:class:`NoDatabase`), not created."""
-    return require_existing(db or _settings().database_url)
 
 
 def _day(value: str | None, *, end: bool = False) -> datetime | None:
@@ -59,23 +50,17 @@ def _elfproef(bsn: str) -> bool:
     return total % 11 == 0
 
 
+async def _index(database: Database) -> SqlPrivacyIndex:
+    index = SqlPrivacyIndex(database.connections)
+    await index.create_schema()
+    return index
+
+
 def _hasher(key_file: Path) -> BsnHasher:
     if not key_file.exists():
         typer.echo(f"no BSN key {key_file}: nothing can have been indexed with it", err=True)
         raise typer.Exit(2)
     return BsnHasher(load_or_create_key(key_file))
-
-
-async def _inzage(
-    url: str, hasher: BsnHasher, bsn: str, since: datetime | None, until: datetime | None
-) -> list[Exchange]:
-    db = await Database.connect(url, create_schema=False)
-    try:
-        index = SqlPrivacyIndex(db.connections)
-        await index.create_schema()
-        return await index.exchanges(hasher.digest(bsn), since, until)
-    finally:
-        await db.close()
 
 
 @group.command("inzage")
@@ -99,7 +84,13 @@ def inzage(
         raise typer.BadParameter("a BSN has 9 digits and passes the eleven-test", param_hint="BSN")
     key_file = key or _settings().security.privacy_key_file
     hasher = _hasher(key_file)
-    found = asyncio.run(_inzage(_url(db), hasher, bsn, _day(since), _day(until, end=True)))
+    since_at, until_at = _day(since), _day(until, end=True)
+
+    async def work(database: Database) -> list[Exchange]:
+        index = await _index(database)
+        return await index.exchanges(hasher.digest(bsn), since_at, until_at)
+
+    found = on_database(database_url(db), work, create_schema=False)
     for exchange in found:
         if as_json:
             typer.echo(json.dumps(exchange.as_dict(), sort_keys=True))
@@ -120,23 +111,17 @@ def purge(
     ] = None,
 ) -> None:
     """Remove tracking detail and BSN index entries older than the retention period (the audit chain stays)."""
-    url = _url(db)
+    url = database_url(db)
     days = retention_days or _settings().security.retention_days
 
-    async def run() -> None:
-        database = await Database.connect(url)
-        try:
-            index = SqlPrivacyIndex(database.connections)
-            await index.create_schema()
-            report = await Retention(days, database.tracking, index).purge()
-        finally:
-            await database.close()
-        typer.echo(
-            f"purged before {report.cutoff.isoformat()}: {report.messages} messages, {report.events} events, "
-            f"{report.exchanges} BSN index entries"
-        )
+    async def work(database: Database) -> PurgeReport:
+        return await Retention(days, database.tracking, await _index(database)).purge()
 
-    asyncio.run(run())
+    report = on_database(url, work)
+    typer.echo(
+        f"purged before {report.cutoff.isoformat()}: {report.messages} messages, {report.events} events, "
+        f"{report.exchanges} BSN index entries"
+    )
 
 
 def register(app: typer.Typer) -> None:
