@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
@@ -36,23 +37,19 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(eq=False, repr=False)
 class Pull:
     """The pull service of the provider node."""
 
-    def __init__(
-        self,
-        node: NodeRole,
-        reader: MailboxReader,
-        tracking: Tracking,
-        store: KoppelingStore,
-        clock: Callable[[], datetime] = _now,
-    ) -> None:
-        self.node = node
-        self.reader = reader
-        self.tracking = tracking
-        self.store = store
-        self.views = Views(tracking, store)
-        self.clock = clock
+    node: NodeRole
+    reader: MailboxReader
+    tracking: Tracking
+    store: KoppelingStore
+    clock: Callable[[], datetime] = _now
+    views: Views = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.views = Views(self.tracking, self.store)
 
     def __repr__(self) -> str:
         return f"Pull(node={self.node!r})"

@@ -95,26 +95,17 @@ def agreement(meta: PushMetadata, fictitious_only: bool = False) -> Expectation:
     return expect
 
 
+@dataclass(eq=False, repr=False)
 class Push:
     """The push service of the provider node (or of one of its test environments)."""
 
-    def __init__(
-        self,
-        node: NodeRole,
-        pipeline: Pipeline,
-        registry: Registry,
-        store: KoppelingStore,
-        max_bytes: int,
-        fictitious_only: bool = False,
-        clock: Callable[[], datetime] = _now,
-    ) -> None:
-        self.node = node
-        self.pipeline = pipeline
-        self.registry = registry
-        self.store = store
-        self.max_bytes = max_bytes
-        self.fictitious_only = fictitious_only
-        self.clock = clock
+    node: NodeRole
+    pipeline: Pipeline
+    registry: Registry
+    store: KoppelingStore
+    max_bytes: int
+    fictitious_only: bool = False
+    clock: Callable[[], datetime] = _now
 
     def __repr__(self) -> str:
         return f"Push(node={self.node!r}, fictitious_only={self.fictitious_only})"

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -195,27 +195,20 @@ class SnapshotReader:
                 mailboxes[(node, code)] = int(await self.depths.mailbox_depth(node, code))
 
 
+@dataclass(eq=False, repr=False)
 class SnapshotCache:
     """Single-flight, demand-driven cache of :class:`Snapshot` values."""
 
-    def __init__(
-        self,
-        read: Callable[[], Awaitable[Snapshot]],
-        *,
-        max_age: float = 5.0,
-        stale_after: float = 60.0,
-        wait: float = 3.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._read = read
-        self.max_age = max_age
-        self.stale_after = stale_after
-        self.wait = wait
-        self.clock = clock
-        self._snapshot: Snapshot | None = None
-        self._taken: float = 0.0
-        self._task: asyncio.Task[None] | None = None
-        self.reads = 0
+    read: Callable[[], Awaitable[Snapshot]]
+    _: KW_ONLY
+    max_age: float = 5.0
+    stale_after: float = 60.0
+    wait: float = 3.0
+    clock: Callable[[], float] = time.monotonic
+    _snapshot: Snapshot | None = field(default=None, init=False)
+    _taken: float = field(default=0.0, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    reads: int = field(default=0, init=False)
 
     def __repr__(self) -> str:
         return f"SnapshotCache(max_age={self.max_age}, reads={self.reads})"
@@ -229,7 +222,7 @@ class SnapshotCache:
 
     async def _refresh(self) -> None:
         try:
-            snapshot = await self._read()
+            snapshot = await self.read()
         except Exception as exc:  # a reader bug must not kill the dashboard
             log.warning("ops.snapshot_failed", error=type(exc).__name__)
             return

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from gateway.errors import NodeRole, Rejection, UnknownReceiver
 from gateway.pipeline.judge import Judge
@@ -36,25 +37,19 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(eq=False, repr=False)
 class LinkJudge:
     """Judges each message that crossed the link, and records it in track & trace once in its mailbox."""
 
     # when each message in hand passed the check, until it is in its mailbox: both events are then written
     # together (one write per message instead of two); bounded, as a message may be retried elsewhere
-    CHECKED_KEPT = 10_000
+    CHECKED_KEPT: ClassVar[int] = 10_000
 
-    def __init__(
-        self,
-        judge: Judge,
-        tracking: Tracking,
-        observers: Observers = NOBODY,
-        clock: Callable[[], datetime] = _now,
-    ) -> None:
-        self.judge = judge
-        self.tracking = tracking
-        self.observers = observers
-        self.clock = clock
-        self._checked: dict[str, tuple[datetime, str]] = {}
+    judge: Judge
+    tracking: Tracking
+    observers: Observers = NOBODY
+    clock: Callable[[], datetime] = _now
+    _checked: dict[str, tuple[datetime, str]] = field(default_factory=dict, init=False)
 
     def __repr__(self) -> str:
         return f"LinkJudge({self.judge!r})"
