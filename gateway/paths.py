@@ -1,9 +1,9 @@
 """Where the gateway keeps its own files by default: ``var/`` of the checkout it runs from, whatever the
 current directory is (``cd /tmp && gateway participants list`` reads the checkout's database).
 
-An explicit setting or option wins (``GATEWAY_DATABASE_URL``, ``GATEWAY_PRIVACY_KEY_FILE``, ``GATEWAY_TLS_DIR``,
-``GATEWAY_RECEIPT_DIR``, ``--db``, ``--out``, ``--tokens`` ...); a relative path given there is taken from the
-current directory, as any path on a command line. Installed without a checkout (a wheel, a container image)
+An explicit setting or option wins (``GATEWAY_DATABASE_URL``, ``GATEWAY_PRIVACY_KEY_FILE``,
+``GATEWAY_AUDIT_KEY_FILE``, ``GATEWAY_TLS_DIR``, ``GATEWAY_RECEIPT_DIR``, ``--db``, ``--out``, ``--tokens`` ...); a
+relative path given there is taken from the current directory, as any path on a command line. Installed without a checkout (a wheel, a container image)
 the defaults are relative to the current directory.
 """
 
@@ -19,6 +19,7 @@ DATABASE_FILE = VAR / "gateway.db"
 DATABASE_URL = f"sqlite+aiosqlite:///{DATABASE_FILE}"
 PKI_DIR = VAR / "pki"
 PRIVACY_KEY_FILE = VAR / "privacy.key"
+AUDIT_KEY_FILE = VAR / "audit.key"
 DEMO_TOKENS = VAR / "demo-tokens.json"
 OPERATOR_TOKEN_FILE = VAR / "operator-token"
 DEMO_SEED = PROJECT / "deploy" / "demo" / "participants.toml"

@@ -5,20 +5,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from gateway.security.audit import AuditEntry, AuditEvent, Head, seal
+from gateway.security.audit import AuditEntry, AuditEvent, ChainKey, Head, seal
 
 
 class MemoryAuditLog:
     """The chain in a list; appends of concurrent tasks take turns on a lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: ChainKey) -> None:
+        self.key = key
         self.chain: list[AuditEntry] = []  # tests may tamper with it directly
-        self.recorded_head = Head()
+        self.recorded_head: Head | None = Head()  # None: the head record is gone
         self._turn = asyncio.Lock()
 
     async def append(self, event: AuditEvent) -> AuditEntry:
         async with self._turn:
-            entry = seal(event, self.recorded_head)
+            entry = seal(event, self.recorded_head or Head(), self.key)
             self.chain.append(entry)
             self.recorded_head = Head(entry.seq, entry.hash)
         return entry
@@ -36,7 +37,7 @@ class MemoryAuditLog:
         selected = [e for e in self.chain if e.seq > after]
         return selected if limit is None else selected[:limit]
 
-    async def head(self) -> Head:
+    async def head(self) -> Head | None:
         return self.recorded_head
 
     def __repr__(self) -> str:

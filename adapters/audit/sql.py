@@ -32,7 +32,7 @@ from adapters.db.engine import (
 )
 from adapters.db.engine import DEFAULT_URL as DEFAULT_URL
 from gateway.errors import Unavailable
-from gateway.security.audit import AuditEntry, AuditEvent, Head, seal
+from gateway.security.audit import AuditEntry, AuditEvent, ChainKey, Head, seal
 
 PAGE = 5_000
 _TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError, TimeoutError)
@@ -81,11 +81,11 @@ def _check_lengths(entry: AuditEntry) -> None:
             raise ValueError(f"audit field {name} is longer than {limit} characters")
 
 
-def _sealed(events: Sequence[AuditEvent], head: Head) -> tuple[list[AuditEntry], Head]:
+def _sealed(events: Sequence[AuditEvent], head: Head, key: ChainKey) -> tuple[list[AuditEntry], Head]:
     """``events`` sealed onto the chain after ``head``, in order, and the new head."""
     entries = []
     for event in events:
-        entry = seal(event, head)
+        entry = seal(event, head, key)
         _check_lengths(entry)
         entries.append(entry)
         head = Head(entry.seq, entry.hash)
@@ -93,20 +93,24 @@ def _sealed(events: Sequence[AuditEvent], head: Head) -> tuple[list[AuditEntry],
 
 
 class SqlAuditLog:
-    """``AuditLog`` on one engine (the node's database; the lead's ``Database.engine`` will do)."""
+    """``AuditLog`` on one engine (the node's database; the lead's ``Database.engine`` will do), sealing
+    with ``key`` (kept outside the database)."""
 
-    def __init__(self, engine: AsyncEngine, turn: asyncio.Lock | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, key: ChainKey, turn: asyncio.Lock | None = None) -> None:
         """``turn``: on SQLite, the lock the other writers of this process take (the tracking store's), so
         the audit queues with them instead of polling the database's file lock."""
         self.engine = engine
+        self.key = key
         self.dialect = engine.dialect.name
         self._turn = (turn or asyncio.Lock()) if self.dialect == "sqlite" else None
         self._batch = Batcher(self._append_rows)
         self._pg_head: Head | None = None  # PostgreSQL: the head after this process's last append
 
     @classmethod
-    async def connect(cls, url: str = DEFAULT_URL, *, create_schema: bool = True) -> SqlAuditLog:
-        return await with_schema(cls(open_engine(url)), create_schema)
+    async def connect(
+        cls, key: ChainKey, url: str = DEFAULT_URL, *, create_schema: bool = True
+    ) -> SqlAuditLog:
+        return await with_schema(cls(open_engine(url), key), create_schema)
 
     async def close(self) -> None:
         await self.flush()
@@ -165,7 +169,7 @@ class SqlAuditLog:
         if self.dialect == "postgresql":
             return await self._append_many_pg(events)
         async with self._write() as conn:
-            entries, head = _sealed(events, await self._locked_head(conn))
+            entries, head = _sealed(events, await self._locked_head(conn), self.key)
             await conn.execute(insert(audit), [e.as_dict() for e in entries])
             await conn.execute(
                 update(audit_head).where(audit_head.c.id == 1).values(seq=head.seq, hash=head.hash)
@@ -182,7 +186,7 @@ class SqlAuditLog:
                 if head is None:
                     head = await self._pg_read_head(pg)
                 while True:
-                    entries, after = _sealed(events, head)
+                    entries, after = _sealed(events, head, self.key)
                     columns = pgwrite.columns_of([e.as_dict() for e in entries], _PG_COLUMNS)
                     row = await pg.fetchrow(_PG_APPEND, *columns, after.seq, after.hash, head.seq, head.hash)
                     if row is None:  # no head row yet (tables made by someone else's create_all)
@@ -239,7 +243,9 @@ class SqlAuditLog:
             yield page
             after = page[-1].seq
 
-    async def head(self) -> Head:
+    async def head(self) -> Head | None:
+        """The recorded head; None when the head row is missing (made with the tables, so only tampering
+        removes it)."""
         try:
             async with self.engine.connect() as conn:
                 row = (
@@ -249,4 +255,4 @@ class SqlAuditLog:
                 ).first()
         except _TRANSIENT as exc:
             raise Unavailable("the audit store is not available") from exc
-        return Head() if row is None else Head(int(row.seq), str(row.hash))
+        return None if row is None else Head(int(row.seq), str(row.hash))

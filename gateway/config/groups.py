@@ -44,6 +44,17 @@ class SecuritySettings(BaseModel):
     privacy_key_file: Path = setting(
         paths.PRIVACY_KEY_FILE, "HMAC key of the BSN index (inzage), kept outside the database"
     )
+    audit_key_file: Path = setting(
+        paths.AUDIT_KEY_FILE,
+        "HMAC-SHA256 key of the audit chain, kept outside the database (made 0600 at the first start; every "
+        "process of a role shares it; `gateway audit verify` needs it)",
+    )
+    audit_checkpoint_file: Path | None = setting(
+        None,
+        "file the signed checkpoints of the audit chain's head are appended to (0600; keep a copy off the "
+        "database host); default beside the SQLite file (`var/gateway.db.checkpoints.jsonl`), for PostgreSQL "
+        "`var/audit-<database>.checkpoints.jsonl`",
+    )
     retention_days: int = setting(90, "bewaartermijn of tracking detail and the BSN index, in days", gt=0)
     purge_interval: float = setting(
         3600.0, "seconds between background purges (0: no background purge)", ge=0

@@ -35,7 +35,7 @@ class BsnHasher:
         return f"BsnHasher(key={self.fingerprint}...)"
 
 
-def load_or_create_key(path: Path | str) -> bytes:
+def load_or_create_key(path: Path | str, what: str = "BSN key") -> bytes:
     """The key in ``path``; made (32 random bytes, mode 0600, parent 0700) when the file does not exist.
 
     Safe when several processes start at once: the key is written under a temporary name and linked into
@@ -59,7 +59,7 @@ def load_or_create_key(path: Path | str) -> bytes:
     try:
         key = bytes.fromhex(text)
     except ValueError:
-        raise ValueError(f"{path}: the BSN key file must hold hex digits") from None
+        raise ValueError(f"{path}: the {what} file must hold hex digits") from None
     if len(key) < 16:
-        raise ValueError(f"{path}: the BSN key is shorter than 16 bytes")
+        raise ValueError(f"{path}: the {what} is shorter than 16 bytes")
     return key

@@ -1,16 +1,20 @@
-"""The audit trail: an append-only, hash-chained record of routing decisions and operator actions.
+"""The audit trail: an append-only, keyed hash chain of routing decisions and operator actions.
 
-Each entry's hash is SHA-256 over the canonical JSON of all its other fields, ``prev_hash`` included, so
-changing, removing or reordering any entry breaks the chain from there on. Entries hold ids, party codes,
-message types, digests and reason codes only: never payload or personal data.
+Each entry's hash is HMAC-SHA256, with a key kept outside the database (:class:`ChainKey`), over the
+canonical JSON of all its other fields, ``prev_hash`` included: changing, removing or reordering an entry
+breaks the chain from there on, and without the key nobody can re-seal the entries after a change. Signed
+:class:`Checkpoint` s of the head, kept outside the database too, show entries removed from the end (with
+the head moved back, or everything deleted). Entries hold ids, party codes, message types, digests and
+reason codes only: never payload or personal data.
 
 Pure: :func:`seal` makes the next entry, :func:`verify` checks a sequence of them. Storage is in
-``adapters/audit``.
+``adapters/audit``, the checkpoint file in ``gateway.security.checkpoints``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -118,6 +122,27 @@ class AuditEntry:
         return cls(**{name: row[name] for name in (*HASHED_FIELDS, "hash")})
 
 
+class ChainKey:
+    """The HMAC-SHA256 key of the chain; its repr shows a fingerprint, never the key."""
+
+    __slots__ = ("_key", "fingerprint")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("the audit key must be at least 16 bytes")
+        self._key = key
+        self.fingerprint = hashlib.sha256(b"fingerprint:" + key).hexdigest()[:12]
+
+    def mac(self, purpose: str, fields: Mapping[str, Any]) -> str:
+        """Hex HMAC-SHA256 over ``purpose`` and the canonical JSON of ``fields`` (an entry and a checkpoint
+        are signed under different purposes, so one can never stand in for the other)."""
+        data = purpose.encode("ascii") + b"\n" + canonical_json(dict(fields))
+        return hmac.new(self._key, data, hashlib.sha256).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"ChainKey({self.fingerprint}...)"
+
+
 @dataclass(frozen=True, slots=True)
 class Head:
     """The newest entry's sequence number and hash (0 and GENESIS for an empty chain)."""
@@ -126,12 +151,40 @@ class Head:
     hash: str = GENESIS
 
 
-def chain_hash(fields: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) over the canonical JSON of an entry's fields other than ``hash``."""
-    return hashlib.sha256(canonical_json({name: fields[name] for name in HASHED_FIELDS})).hexdigest()
+def chain_hash(fields: Mapping[str, Any], key: ChainKey) -> str:
+    """HMAC-SHA256 (hex) over the canonical JSON of an entry's fields other than ``hash``."""
+    return key.mac("audit-entry", {name: fields[name] for name in HASHED_FIELDS})
 
 
-def seal(event: AuditEvent, head: Head) -> AuditEntry:
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed statement "at ``at`` the chain's head was entry ``seq`` with ``hash``", kept outside the
+    database (a file and the log): entries removed up to a checkpoint cannot go unseen."""
+
+    seq: int
+    hash: str
+    at: str
+    mac: str
+
+    @classmethod
+    def of(cls, head: Head, key: ChainKey, at: datetime) -> Checkpoint:
+        stamp = timestamp(at)
+        fields = {"seq": head.seq, "hash": head.hash, "at": stamp}
+        return cls(head.seq, head.hash, stamp, key.mac("audit-checkpoint", fields))
+
+    def signed_by(self, key: ChainKey) -> bool:
+        expected = key.mac("audit-checkpoint", {"seq": self.seq, "hash": self.hash, "at": self.at})
+        return hmac.compare_digest(expected, self.mac)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash, "at": self.at, "mac": self.mac}
+
+    @classmethod
+    def from_mapping(cls, row: Mapping[str, Any]) -> Checkpoint:
+        return cls(int(row["seq"]), str(row["hash"]), str(row["at"]), str(row["mac"]))
+
+
+def seal(event: AuditEvent, head: Head, key: ChainKey) -> AuditEntry:
     """The entry that follows ``head`` in the chain."""
     fields: dict[str, Any] = {
         "seq": head.seq + 1,
@@ -147,10 +200,12 @@ def seal(event: AuditEvent, head: Head) -> AuditEntry:
         "reason": event.reason,
         "prev_hash": head.hash,
     }
-    return AuditEntry(**fields, hash=chain_hash(fields))
+    return AuditEntry(**fields, hash=chain_hash(fields, key))
 
 
-ProblemKind = Literal["changed", "removed", "reordered", "broken-link", "truncated"]
+ProblemKind = Literal[
+    "changed", "removed", "reordered", "broken-link", "truncated", "no-head", "rewritten", "bad-checkpoint"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,14 +221,27 @@ class Problem:
 
 
 class ChainVerifier:
-    """Checks entries one at a time (so a long chain can be read in pages); see :func:`verify`."""
+    """Checks entries one at a time (so a long chain can be read in pages); see :func:`verify`.
 
-    def __init__(self) -> None:
+    ``checkpoints``: signed heads read from outside the database; each must be signed with ``key`` and name
+    an entry the chain still holds, with that hash.
+    """
+
+    def __init__(self, key: ChainKey, checkpoints: Iterable[Checkpoint] = ()) -> None:
+        self.key = key
         self.problems: list[Problem] = []
         self.count = 0
         self._expected_seq = 1
         self._prev_hash = GENESIS
         self._last = Head()
+        self._checkpoints: dict[int, str] = {}
+        for checkpoint in checkpoints:
+            if not checkpoint.signed_by(key):
+                self.problems.append(
+                    Problem(checkpoint.seq, "bad-checkpoint", "a checkpoint whose signature does not hold")
+                )
+            elif checkpoint.seq > 0:
+                self._checkpoints[checkpoint.seq] = checkpoint.hash
 
     def feed(self, entry: AuditEntry) -> None:
         problems = self.problems
@@ -183,17 +251,25 @@ class ChainVerifier:
             first, last = self._expected_seq, entry.seq - 1
             missing = f"entry {first} is" if first == last else f"entries {first}-{last} are"
             problems.append(Problem(entry.seq, "removed", f"{missing} missing"))
-        if chain_hash(entry.hashed_fields()) != entry.hash:
-            problems.append(Problem(entry.seq, "changed", "content does not match its hash"))
+        if not hmac.compare_digest(chain_hash(entry.hashed_fields(), self.key), entry.hash):
+            problems.append(Problem(entry.seq, "changed", "content does not match its keyed hash"))
         if entry.prev_hash != self._prev_hash:
             problems.append(Problem(entry.seq, "broken-link", "prev_hash is not the previous entry's hash"))
+        signed = self._checkpoints.pop(entry.seq, None)
+        if signed is not None and signed != entry.hash:
+            problems.append(
+                Problem(entry.seq, "rewritten", "differs from the signed checkpoint of this entry")
+            )
         self._expected_seq = max(self._expected_seq, entry.seq + 1)
         self._prev_hash = entry.hash
         self._last = Head(entry.seq, entry.hash)
         self.count += 1
 
-    def finish(self, head: Head | None = None) -> list[Problem]:
-        """All problems found; given the recorded ``head``, also entries removed from the end."""
+    def finish(self, head: Head | None = None, *, head_missing: bool = False) -> list[Problem]:
+        """All problems found; given the recorded ``head``, also entries removed from the end. A store
+        whose head row is gone (``head_missing``) has been tampered with: the head is made with the tables."""
+        if head_missing:
+            self.problems.append(Problem(0, "no-head", "the chain's head record is missing"))
         if head is not None and head.seq > 0 and head != self._last:
             self.problems.append(
                 Problem(
@@ -202,17 +278,31 @@ class ChainVerifier:
                     f"the chain ends at entry {self._last.seq}, its recorded head is entry {head.seq}",
                 )
             )
+        for seq in sorted(self._checkpoints):
+            self.problems.append(
+                Problem(
+                    seq,
+                    "truncated",
+                    f"a signed checkpoint names entry {seq}; the chain holds no such entry",
+                )
+            )
+        self._checkpoints.clear()
         return self.problems
 
 
-def verify(entries: Iterable[AuditEntry], head: Head | None = None) -> list[Problem]:
+def verify(
+    entries: Iterable[AuditEntry],
+    key: ChainKey,
+    head: Head | None = None,
+    checkpoints: Iterable[Checkpoint] = (),
+) -> list[Problem]:
     """Every problem in ``entries`` (in stored order, from the first entry); empty when the chain holds.
 
-    Detects a changed entry (its hash does not match its content), a removed one (a gap in ``seq``), a
+    Detects a changed entry (its keyed hash does not match its content), a removed one (a gap in ``seq``), a
     reordered one (``seq`` going back), a forged link (``prev_hash`` not the previous entry's hash) and, given
-    the recorded ``head``, entries removed from the end.
+    the recorded ``head`` and signed ``checkpoints``, entries removed from the end or rewritten.
     """
-    verifier = ChainVerifier()
+    verifier = ChainVerifier(key, checkpoints)
     for entry in entries:
         verifier.feed(entry)
     return verifier.finish(head)
@@ -225,4 +315,6 @@ class AuditLog(Protocol):
 
     async def entries(self, after: int = 0, limit: int | None = None) -> Sequence[AuditEntry]: ...
 
-    async def head(self) -> Head: ...
+    async def head(self) -> Head | None:
+        """The recorded head; None when its record is missing (which only tampering does)."""
+        ...

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from adapters.audit.checkpoints import CheckpointWriter, default_checkpoint_file, load_chain_key
 from adapters.audit.sql import SqlAuditLog
 from adapters.db import Database
 from adapters.db.privacy import SqlPrivacyIndex
@@ -36,6 +37,7 @@ from gateway.security.receipts import ReceiptSigner
 log = structlog.get_logger("gateway.security")
 
 CRL_RELOAD_SECONDS = 10.0
+AUDIT_CHECKPOINT_SECONDS = 10.0  # how often the audit chain's head is signed into the checkpoint file
 
 
 class DeadLetterEvents:
@@ -70,6 +72,7 @@ class Protection:
     limits: Limits
     retention: Retention
     sinks: tuple[DecisionSink, ...]  # told of every routing decision: the audit trail, the BSN index
+    checkpoints: CheckpointWriter  # signs the audit chain's head into a file and the log
     certificates: CertificateIdentity | None = None
     pki: PkiDir | None = None
     watchers: list[DeadLetterWatcher] = field(default_factory=list)
@@ -87,8 +90,10 @@ class Protection:
         real RabbitMQ broker the mailbox TTL policy is put and the dead-letter watchers run."""
         sec = settings.security
         guard_library_logs()  # the AMQP client logs message bodies at DEBUG
-        audit = SqlAuditLog(db.engine, turn=db.connections.writer_lock)
+        chain_key = await asyncio.to_thread(load_chain_key, sec.audit_key_file)
+        audit = SqlAuditLog(db.engine, chain_key, turn=db.connections.writer_lock)
         await audit.create_schema()
+        checkpoint_file = sec.audit_checkpoint_file or default_checkpoint_file(settings.database_url)
         index = SqlPrivacyIndex(db.connections)
         await index.create_schema()
         hasher = BsnHasher(await asyncio.to_thread(load_or_create_key, sec.privacy_key_file))
@@ -106,6 +111,7 @@ class Protection:
             limits=Limits.of(sec.rate_limit, sec.rate_burst),
             retention=Retention(sec.retention_days, db.tracking, index),
             sinks=(AuditSink(audit), PrivacySink(hasher, index)),
+            checkpoints=CheckpointWriter(audit, chain_key, checkpoint_file),
             certificates=certificates,
             pki=pki,
         )
@@ -130,6 +136,7 @@ class Protection:
         sec = self.settings.security
         if sec.purge_interval > 0:
             self.tasks.append(asyncio.create_task(self.retention.run(sec.purge_interval)))
+        self.tasks.append(asyncio.create_task(self.checkpoints.run(AUDIT_CHECKPOINT_SECONDS)))
         if self.certificates is not None:
             self.tasks.append(asyncio.create_task(self._reload_crl()))
         if broker_settings is None or not isinstance(broker, RabbitBroker):
@@ -182,6 +189,10 @@ class Protection:
         self.watchers.clear()
         await self.audit.flush()
         await self.index.flush()
+        try:
+            await self.checkpoints.write()
+        except Exception as exc:  # shutting down: say so, do not hide the shutdown
+            log.warning("audit.checkpoint_failed", error=type(exc).__name__)
 
     def __repr__(self) -> str:
         return f"Protection(tls={self.certificates is not None}, receipt_key={self.signer.key_id!r})"

@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import ssl
+import stat
 import subprocess
 import time
 from collections.abc import Iterator
@@ -120,6 +121,7 @@ def scripts_run(tmp_path: Path, broker_cleanup: Cleanup) -> Iterator[Running]:
         # this checkout's var/, not the one of the checkout the gateway package is imported from
         GATEWAY_DATABASE_URL=f"sqlite+aiosqlite:///{var / 'gateway.db'}",
         GATEWAY_PRIVACY_KEY_FILE=str(var / "privacy.key"),
+        GATEWAY_AUDIT_KEY_FILE=str(var / "audit.key"),
     )
     log = tmp_path / "run.log"
     with log.open("wb") as out:
@@ -141,7 +143,9 @@ def scripts_run(tmp_path: Path, broker_cleanup: Cleanup) -> Iterator[Running]:
 
 def test_readme_first_exchange_works_as_written(scripts_run: Running) -> None:
     """With demo traffic on, the README's commands give the 202, a lease holding the message, the ack and a
-    trace that ends acked; the same bytes again give the first answer back; the JW315 example is a 422."""
+    trace that ends acked; the same bytes again give the first answer back; the JW315 example is a 422. The
+    fresh set-up made the audit chain's key, readable by its owner only."""
+    assert 0o600 == stat.S_IMODE((scripts_run.home / "var" / "audit.key").stat().st_mode)
     exchange, again, jw315 = readme_blocks()
     paragraphs = exchange.split("\n\n")
     lease = next(i for i, p in enumerate(paragraphs) if "/v1/mailbox $GEMEENTE >var/lease.json" in p)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.audit import SqlAuditLog
 from tests.harness import OPERATOR_TOKEN, GatewayUnderTest
 from tests.ops.deadletter import dead_letter, wait_dead
 from tests.ops.messages import AANBIEDER, GEMEENTE, request
@@ -70,7 +69,7 @@ async def test_discard_all_empties_the_dlq_and_is_audited(gw: GatewayUnderTest) 
         "/dashboard/api/dead-letters/ggk/discard", headers=BEARER, json={"all": True, "reason": "test data"}
     )
     listed = (await gw.clients["ggk"].get("/dashboard/api/dead-letters/ggk", headers=BEARER)).json()
-    audit = SqlAuditLog(gw.runtime.db.engine)
+    audit = gw.runtime.protection.audit
     entries = [
         (e.decision, e.tracking_id, e.reason, e.receiver)
         for e in await audit.entries()

@@ -89,7 +89,7 @@ async def test_purge_forgets_old_detail_and_keeps_the_audit_chain(fake_gw: Gatew
             for t in ("messages", "events", "bsn_index")
         ]
         audited = conn.execute("SELECT count(*) FROM audit").fetchone()[0]
-    problems = verify(await protection.audit.entries(), await protection.audit.head())
+    problems = verify(await protection.audit.entries(), protection.audit.key, await protection.audit.head())
     assert ((2, 2), [0, 0, 0], 2, []) == ((report.messages, report.exchanges), left, audited, problems)
 
 

@@ -20,7 +20,7 @@ from adapters.db.auditschema import audit, audit_head
 from gateway.security import pki
 from tests.db.conftest import _admin_sync
 
-from .values import NOW
+from .values import AUDIT_KEY, NOW
 
 POSTGRES_URL = os.environ.get(
     "GATEWAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"
@@ -53,7 +53,7 @@ def postgres_url() -> Iterator[str]:
 
 
 async def _empty_audit(url: str) -> None:
-    log = await SqlAuditLog.connect(url)
+    log = await SqlAuditLog.connect(AUDIT_KEY, url)
     try:
         async with log.engine.begin() as conn:
             await conn.execute(audit.delete())
@@ -83,11 +83,11 @@ async def audit_log(
 ) -> AsyncIterator[MemoryAuditLog | SqlAuditLog]:
     """An empty audit log: in-memory fake, SQLite file or PostgreSQL."""
     if request.param == "memory":
-        yield MemoryAuditLog()
+        yield MemoryAuditLog(AUDIT_KEY)
         return
     url = _url(request.param, request, tmp_path)
     await _empty_audit(url)
-    log = await SqlAuditLog.connect(url)
+    log = await SqlAuditLog.connect(AUDIT_KEY, url)
     try:
         yield log
     finally:

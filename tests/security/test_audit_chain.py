@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from gateway.security.audit import GENESIS, AuditEntry, AuditEvent, Head, chain_hash, seal, verify
 
-from .values import NOW
+from .values import AUDIT_KEY, NOW
 
 
 def event(n: int) -> AuditEvent:
@@ -28,7 +28,7 @@ def chain(length: int = 6) -> list[AuditEntry]:
     entries: list[AuditEntry] = []
     head = Head()
     for n in range(1, length + 1):
-        entry = seal(event(n), head)
+        entry = seal(event(n), head, AUDIT_KEY)
         entries.append(entry)
         head = Head(entry.seq, entry.hash)
     return entries
@@ -41,7 +41,7 @@ def kinds(problems: list) -> list[tuple[int, str]]:  # type: ignore[type-arg]
 def test_intact_chain_has_no_problems() -> None:
     """A chain as sealed verifies without problems, head included."""
     entries = chain()
-    assert verify(entries, Head(entries[-1].seq, entries[-1].hash)) == []
+    assert verify(entries, AUDIT_KEY, Head(entries[-1].seq, entries[-1].hash)) == []
 
 
 def test_first_entry_links_to_genesis() -> None:
@@ -52,58 +52,63 @@ def test_first_entry_links_to_genesis() -> None:
 
 def test_hash_covers_the_previous_hash() -> None:
     """The same content after another predecessor hashes differently."""
-    a = seal(event(1), Head())
-    b = seal(event(1), Head(0, "f" * 64))
+    a = seal(event(1), Head(), AUDIT_KEY)
+    b = seal(event(1), Head(0, "f" * 64), AUDIT_KEY)
     assert a.hash != b.hash
 
 
 def test_operator_action_is_chained_too() -> None:
     """An operator action becomes an entry of kind operator with the action as decision."""
     action = AuditEvent.operator_action(at=NOW, operator="ops", action="redrive", tracking_id="t-1")
-    entry = seal(action, Head())
-    assert (entry.kind, entry.actor, entry.decision, verify([entry])) == ("operator", "ops", "redrive", [])
+    entry = seal(action, Head(), AUDIT_KEY)
+    assert (entry.kind, entry.actor, entry.decision, verify([entry], AUDIT_KEY)) == (
+        "operator",
+        "ops",
+        "redrive",
+        [],
+    )
 
 
 def test_changed_entry_is_detected() -> None:
     """Changing one field of an entry is reported as changed at that entry."""
     entries = chain()
     entries[2] = replace(entries[2], decision="accepted", reason=None)
-    assert kinds(verify(entries)) == [(3, "changed")]
+    assert kinds(verify(entries, AUDIT_KEY)) == [(3, "changed")]
 
 
 def test_changed_and_rehashed_entry_breaks_the_next_link() -> None:
     """An entry changed and given a fresh hash breaks the link of the entry after it."""
     entries = chain()
     forged = replace(entries[2], receiver="0363")
-    entries[2] = replace(forged, hash=chain_hash(forged.hashed_fields()))
-    assert kinds(verify(entries)) == [(4, "broken-link")]
+    entries[2] = replace(forged, hash=chain_hash(forged.hashed_fields(), AUDIT_KEY))
+    assert kinds(verify(entries, AUDIT_KEY)) == [(4, "broken-link")]
 
 
 def test_removed_entry_is_detected() -> None:
     """Removing an entry from the middle is reported as a gap and a broken link."""
     entries = chain()
     del entries[2]
-    assert kinds(verify(entries)) == [(4, "removed"), (4, "broken-link")]
+    assert kinds(verify(entries, AUDIT_KEY)) == [(4, "removed"), (4, "broken-link")]
 
 
 def test_removed_first_entry_is_detected() -> None:
     """Removing the first entry is reported at the new first entry."""
     entries = chain()[1:]
-    assert kinds(verify(entries)) == [(2, "removed"), (2, "broken-link")]
+    assert kinds(verify(entries, AUDIT_KEY)) == [(2, "removed"), (2, "broken-link")]
 
 
 def test_removed_last_entry_is_detected_by_the_head() -> None:
     """Removing the newest entry is reported against the recorded head."""
     entries = chain()
     head = Head(entries[-1].seq, entries[-1].hash)
-    assert kinds(verify(entries[:-1], head)) == [(6, "truncated")]
+    assert kinds(verify(entries[:-1], AUDIT_KEY, head)) == [(6, "truncated")]
 
 
 def test_reordered_entries_are_detected() -> None:
     """Swapping two entries is reported as reordered, with the links around them broken."""
     entries = chain()
     entries[2], entries[3] = entries[3], entries[2]
-    problems = kinds(verify(entries))
+    problems = kinds(verify(entries, AUDIT_KEY))
     assert (True, {3, 4, 5}) == ((3, "reordered") in problems, {seq for seq, _ in problems})
 
 
