@@ -3,14 +3,18 @@
 Implements :class:`gateway.koppeling.store.KoppelingStore` on the tables ``koppeling_pushes`` and
 ``koppeling_inbox`` (``adapters.db.schema``). A traceerId is claimed by an ``INSERT .. ON CONFLICT DO
 NOTHING`` on the unique (afzender, traceer_id), so concurrent pushes of one traceerId resolve in the database;
-a message put on a pull list twice (a redelivery from the mailbox) is inserted once the same way.
+a message put on a pull list twice (a redelivery from the mailbox) is inserted once the same way. The claims
+of concurrent pushes are one statement; on PostgreSQL one ``INSERT .. SELECT FROM unnest(..)`` through
+asyncpg, prepared once per connection, as the tracking store's own claims (``adapters.db.pgwrite``).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
+import asyncpg
 from sqlalchemy import JSON, and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
@@ -18,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
+from adapters.db.pgwrite import columns_of, driver, unnest_insert
 from adapters.db.schema import UtcDateTime
 from adapters.db.schema import koppeling_inbox as inbox
 from adapters.db.schema import koppeling_pushes as pushes
@@ -28,6 +33,16 @@ from gateway.koppeling.store import Filter, Inboxed, Purged, Pushed, Settled
 _PUSH_FIELDS = tuple(f for f in Pushed.__dataclass_fields__ if f != "meldingen")
 _INBOX_FIELDS = tuple(Inboxed.__dataclass_fields__)
 _LISTED = [c for c in inbox.c if c.name != "payload"]
+_CLAIM_COLUMNS: Final = tuple(pushes.columns.keys())
+_JSON_COLUMNS: Final = ("routing", "meldingen")
+_PG_CLAIM: Final = (
+    unnest_insert(
+        "koppeling_pushes",
+        _CLAIM_COLUMNS,
+        {"received_at": "timestamptz", "changed_at": "timestamptz", "routing": "json", "meldingen": "json"},
+    )
+    + " ON CONFLICT (afzender, traceer_id) DO NOTHING RETURNING id"
+)
 
 
 def _push_row(pushed: Pushed) -> dict[str, Any]:
@@ -88,8 +103,11 @@ class SqlKoppeling:
         traceerId is held (or a batch the database refused) is settled by its caller alone."""
         try:
             async with self._db.statement() as conn:
-                inserted = {r[0] for r in await conn.execute(self._claim_statement(), rows)}
-        except IntegrityError:
+                if self._db.dialect == "postgresql":
+                    inserted = await _pg_claims(conn, rows)
+                else:
+                    inserted = {r[0] for r in await conn.execute(self._claim_statement(), rows)}
+        except (IntegrityError, asyncpg.UniqueViolationError):
             return [False] * len(rows)
         return [row["id"] in inserted for row in rows]
 
@@ -227,3 +245,13 @@ class SqlKoppeling:
             )
             old = await conn.execute(delete(pushes).where(pushes.c.received_at < older_than))
         return Purged(payloads=int(emptied.rowcount), inboxed=int(gone.rowcount), pushed=int(old.rowcount))
+
+
+async def _pg_claims(conn: Any, rows: list[dict[str, Any]]) -> set[str]:
+    """The claims as one array-parameter INSERT (JSON columns as text); the ids inserted."""
+    encoded = [
+        {**row, **{c: json.dumps(row[c], separators=(",", ":")) for c in _JSON_COLUMNS}} for row in rows
+    ]
+    async with driver(conn, "the database") as pg:
+        found = await pg.fetch(_PG_CLAIM, *columns_of(encoded, _CLAIM_COLUMNS))
+    return {r[0] for r in found}

@@ -46,12 +46,14 @@ def create_app(
         hook = functools.partial(count_edge_refusal, services.ops.metrics, services.node)
     problems.install(app, services.node, hook)
     docs.install(app)
-    for router in (*_routers(services.node), *extra_routers):
-        app.include_router(router)
-    if services.koppeling is not None:  # VECOZO's REST interfaces, on the provider node
+    first, *rest = (*_routers(services.node), *extra_routers)
+    app.include_router(first)  # POST /v1/berichten: matched before any other route
+    if services.koppeling is not None:  # VECOZO's REST interfaces, on the provider node (push next)
         from gateway.http import koppeling
 
         koppeling.install(app)
+    for router in rest:
+        app.include_router(router)
     _elsewhere(app, services.node)
     contract.install(app)
     return app

@@ -4,12 +4,15 @@
    node's limit (BRS06).
 2. The caller must be the stated sender or registered to submit for it (BRS03), before anything is stored.
 3. The ``traceerId`` is claimed for the sender (BRS114 when it holds another message; the same payload again
-   under the same ``traceerId`` is answered as the first time: a retry after a lost answer).
+   under the same ``traceerId`` is answered as the first time: a retry after a lost answer). The claim is
+   one row written once: it names the tracking id the pipeline will give the message, so an accepted push
+   needs no second write (whether it was accepted is the message's own record in the tracking store).
 4. The payload goes through the pipeline, which also checks the metadata against the message header
    (sender, addressee, type, version: BRS33) and, on a test or acceptance environment, that the client is
-   a fictitious person (BRS18). Accepted: the push is settled with the message's tracking id. Refused: it is
-   settled with its ``meldingen`` (status AfgekeurdDoorDienst) and answered 422. The broker down: the claim
-   is released and the answer is 503, so the same request may be sent again.
+   a fictitious person (BRS18). Accepted: done (a message the pipeline resumed under an earlier tracking id
+   settles the push with that id). Refused: the push is settled with its ``meldingen`` (status
+   AfgekeurdDoorDienst) and answered 422. The broker down: the claim is released and the answer is 503, so
+   the same request may be sent again.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from gateway.koppeling.problems import (
 )
 from gateway.koppeling.store import KoppelingStore, Pushed, Settled
 from gateway.pipeline import Accepted, Expectation, Facts, Kind, Pipeline
-from gateway.ports import Registry
+from gateway.ports import Registry, Tracking
 from gateway.routing import authorise, parties
 from gateway.standard.header import Header
 
@@ -102,6 +105,7 @@ class Push:
     node: NodeRole
     pipeline: Pipeline
     registry: Registry
+    tracking: Tracking
     store: KoppelingStore
     max_bytes: int
     fictitious_only: bool = False
@@ -130,8 +134,9 @@ class Push:
         may = party == afzender or await self.registry.may_submit_for(party, afzender, now.date())
         authorise(party, afzender, may)
         refs = meta.referentiegegevens
+        tracking_id = str(uuid.uuid4())  # the push's row and the message's tracking id
         claim = Pushed(
-            id=str(uuid.uuid4()),
+            id=tracking_id,
             afzender=afzender,
             submitter=party,
             traceer_id=refs.traceerId,
@@ -141,21 +146,21 @@ class Push:
             routing=meta.model_dump(include={"routeringgegevens", "verwerkingscontext"}, exclude_none=True),
             als_antwoord_op=refs.alsAntwoordOp,
             referentie_id=refs.referentieId,
+            tracking_id=tracking_id,
         )
         held = await self.store.claim_push(claim)
         resumed = False
         if held is not None:
-            if held.sha256 == claim.sha256 and held.state == "accepted" and held.tracking_id:
-                return PushResult(held.traceer_id, held.tracking_id, repeated=True)
-            stale = held.state == "pending" and now - held.received_at > STALE_AFTER
-            if held.sha256 == claim.sha256 and stale:
-                claim, resumed = held, True
-            elif held.sha256 == claim.sha256 and held.state == "pending":
-                raise Unavailable("a push with this traceerId is being processed; retry shortly")
-            else:
+            if held.sha256 != claim.sha256 or held.state == "refused":
                 raise TraceerIdNotUnique(
                     f"traceerId {refs.traceerId} of {afzender} is used for another message"
                 )
+            earlier = await self._accepted_as(held)
+            if earlier is not None:
+                return PushResult(held.traceer_id, earlier, repeated=True)
+            if now - held.received_at <= STALE_AFTER:
+                raise Unavailable("a push with this traceerId is being processed; retry shortly")
+            claim, resumed = held, True
         accepted = await self._submit(party, claim, meta, payload)
         if accepted.duplicate and not resumed:
             refusal = NotUnique(
@@ -167,20 +172,28 @@ class Push:
                 Settled(claim.id, "refused", None, meldingen(refusal, self.node), self.clock())
             )
             raise refusal
-        await self.store.settle_push(Settled(claim.id, "accepted", accepted.tracking_id, (), self.clock()))
+        if accepted.tracking_id != claim.tracking_id:  # resumed under an earlier attempt's tracking id
+            await self.store.settle_push(
+                Settled(claim.id, "accepted", accepted.tracking_id, (), self.clock())
+            )
         return PushResult(claim.traceer_id, accepted.tracking_id)
+
+    async def _accepted_as(self, held: Pushed) -> str | None:
+        """The tracking id of the message a held push was accepted as, None while it is not (yet)."""
+        if held.state == "accepted":
+            return held.tracking_id
+        if held.tracking_id is None:
+            return None
+        record = await self.tracking.record(held.tracking_id)
+        return held.tracking_id if record is not None and record.status == "accepted" else None
 
     async def _submit(self, party: str, claim: Pushed, meta: PushMetadata, payload: bytes) -> Accepted:
         try:
-            trail = {
-                "interface": INTERFACE,
-                "traceerId": claim.traceer_id,
-                "conversatieId": claim.conversatie_id,
-            }
+            # no ``trail``: the push's own row links its traceerId and conversatieId to the tracking id
             facts = Facts(
                 interface=INTERFACE,
                 expect=agreement(meta, self.fictitious_only),
-                trail=lambda _position: trail,
+                tracking_id=claim.tracking_id,
             )
             return await self.pipeline.submit(payload, party, facts)
         except Rejection as exc:

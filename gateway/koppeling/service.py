@@ -60,7 +60,7 @@ class Koppeling:
         clock: Callable[[], datetime] = _now,
     ) -> Koppeling:
         return cls(
-            push=Push(node, pipeline, registry, store, max_bytes, fictitious_only, clock),
+            push=Push(node, pipeline, registry, tracking, store, max_bytes, fictitious_only, clock),
             pull=Pull(node, reader, tracking, store, clock),
             statuses=Statuses(tracking, store),
             store=store,

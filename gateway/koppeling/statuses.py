@@ -70,8 +70,8 @@ class Statuses:
         own = await self.tracking.record(traceer_id)  # a message that did not come over REST push
         if own is not None and _sees(party, own) and own.status == "accepted":
             originals.append(own)
-        for pushed in pushes:
-            if pushed.traceer_id == traceer_id and pushed.tracking_id:
+        for pushed in pushes:  # a refused push is shown with its meldingen (below)
+            if pushed.traceer_id == traceer_id and pushed.tracking_id and pushed.state != "refused":
                 record = await self.tracking.record(pushed.tracking_id)
                 if record is not None:
                     originals.append(record)
@@ -85,7 +85,7 @@ class Statuses:
                 ):
                     records.setdefault(member.tracking_id, member)
         for pushed in pushes:  # pushes answering it by their own alsAntwoordOp
-            if pushed.tracking_id and pushed.tracking_id not in records:
+            if pushed.tracking_id and pushed.tracking_id not in records and pushed.state != "refused":
                 record = await self.tracking.record(pushed.tracking_id)
                 if record is not None:
                     records[record.tracking_id] = record

@@ -4,8 +4,10 @@ Two kinds of row, both codes, ids, times and digests only, except the payload of
 
 - :class:`Pushed`: one push (the sender's ``traceerId``, ``conversatieId``, ``alsAntwoordOp``,
   ``referentieId`` and stated routing), claimed before the message goes into the pipeline so that a
-  ``traceerId`` belongs to one message of its sender (BRS114), then settled as accepted (with the tracking id
-  of the message) or refused (with its ``meldingen``: status ``AfgekeurdDoorDienst``);
+  ``traceerId`` belongs to one message of its sender (BRS114), with the tracking id the pipeline gives the
+  message. A ``pending`` push is as far as its message is (accepted once the message's record is); it is
+  settled only when refused (with its ``meldingen``: status ``AfgekeurdDoorDienst``) or when the pipeline
+  took its message under another tracking id (``accepted``, with that id);
 - :class:`Inboxed`: one message taken from a provider's mailbox for REST pull, with the metadata it is
   listed with and its payload, until the provider confirms it (``DELETE``); the payload is dropped 24 hours
   after its first download, the row after the retention period.

@@ -91,7 +91,7 @@ class Pipeline:
     async def run(self, bodies: Sequence[bytes], principal: str, facts: Facts = BARE) -> Verdict:
         """Judge every carried message, then claim the envelope's reference and publish each in turn."""
         received_at = self.clock()
-        tracking_id = self.new_id()
+        tracking_id = facts.tracking_id or self.new_id()
         try:
             routed = await self.judge.judge(
                 bodies, principal, facts, self.node, received_at.date(), self.tracking

@@ -108,7 +108,8 @@ class Facts:
     ``rules`` seeing the registry's entries of ``sender`` and ``recipient`` first; ``limit`` bounds each
     carried message; ``expect`` sees each message once read, ``agree`` all of them; ``whole`` checks the
     uniqueness of every message before any is published; ``trail`` is the detail of the ``enveloped``
-    tracking event of each accepted message (by its position).
+    tracking event of each accepted message (by its position); ``tracking_id``, when given, is the tracking
+    id of the first message (an envelope that records it beside its own reference before the pipeline runs).
     """
 
     interface: str = "rest"
@@ -121,6 +122,7 @@ class Facts:
     whole: bool = False
     claim: EnvelopeClaim | None = None
     trail: Callable[[int], Mapping[str, str]] | None = None
+    tracking_id: str | None = None
 
 
 BARE = Facts()
