@@ -12,6 +12,17 @@ from gateway.errors import NodeRole
 from gateway.ops.snapshot import SnapshotCache
 
 
+def _depths(
+    name: str, documentation: str, label: str, node: NodeRole, depths: Mapping[tuple[NodeRole, str], int]
+) -> GaugeMetricFamily:
+    """One gauge of queue depths by (node, ``label``): those of ``node``, sorted."""
+    gauge = GaugeMetricFamily(name, documentation, labels=["node", label])
+    for (where, key), depth in sorted(depths.items()):
+        if where == node:
+            gauge.add_metric([node, key], float(depth))
+    return gauge
+
+
 class SnapshotCollector(Collector):
     """Mailbox and DLQ depths, link state and queues, certificate expiry: this node's share."""
 
@@ -51,30 +62,26 @@ class SnapshotCollector(Collector):
         )
         errors.add_metric([node], float(len(snap.errors)))
         yield errors
-        mailbox = GaugeMetricFamily(
+        yield _depths(
             "gateway_mailbox_messages",
             "Messages in a participant's mailbox (ready plus leased)",
-            labels=["node", "party"],
+            "party",
+            node,
+            snap.mailboxes,
         )
-        for (where, party), depth in sorted(snap.mailboxes.items()):
-            if where == node:
-                mailbox.add_metric([node, party], float(depth))
-        yield mailbox
         dlq = GaugeMetricFamily(
             "gateway_dlq_messages", "Messages in the node's dead-letter queue", labels=["node"]
         )
         if node in snap.dlq:
             dlq.add_metric([node], float(snap.dlq[node]))
         yield dlq
-        queues = GaugeMetricFamily(
+        yield _depths(
             "gateway_link_queue_messages",
             "Messages waiting in the node link queues (link.to-X: not yet shovelled; link.from-X: not yet checked)",
-            labels=["node", "queue"],
+            "queue",
+            node,
+            snap.link_queues,
         )
-        for (where, queue), depth in sorted(snap.link_queues.items()):
-            if where == node:
-                queues.add_metric([node, queue], float(depth))
-        yield queues
         if self.link_name is not None and self.link_name in snap.links:
             up = GaugeMetricFamily(
                 "gateway_link_up", "1 when the node link (shovel) from this node is running", labels=["link"]

@@ -171,19 +171,19 @@ class GatewayMetrics:
         m.unavailable.labels(node, lab.standard, lab.message).inc()
 
     def confirmed(self, node: NodeRole, seconds: float) -> None:
-        m = self._node(node)
-        if m is not None:
-            m.confirm_seconds.labels(node).observe(max(seconds, 0.0))
+        self._observe(node, "confirm_seconds", seconds)
 
     def crossed(self, node: NodeRole, seconds: float) -> None:
-        m = self._node(node)
-        if m is not None:
-            m.link_lag_seconds.labels(node).observe(max(seconds, 0.0))
+        self._observe(node, "link_lag_seconds", seconds)
 
     def delivered(self, node: NodeRole, seconds: float) -> None:
+        self._observe(node, "mailbox_seconds", seconds)
+
+    def _observe(self, node: NodeRole, histogram: str, seconds: float) -> None:
+        """A duration in one of ``node``'s histograms (a node this process does not serve counts nothing)."""
         m = self._node(node)
         if m is not None:
-            m.mailbox_seconds.labels(node).observe(max(seconds, 0.0))
+            getattr(m, histogram).labels(node).observe(max(seconds, 0.0))
 
     def link_refused(self, node: NodeRole, code: str) -> None:
         m = self._node(node)

@@ -4,9 +4,10 @@ and ``gateway status`` show."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from prometheus_client import Histogram
 
@@ -95,28 +96,30 @@ class Operations:
             **_broker_part(snap, self.snapshot.age(), node),
         }
 
-    def _totals(self) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = {}
-        for node, nm in self.metrics.nodes.items():
-            out[node] = {
-                "received": _sum(nm.received),
-                "accepted": _sum(nm.accepted),
-                "resubmitted": _sum(nm.resubmitted),
-                "refused": _sum(nm.refused),
-                "unavailable": _sum(nm.unavailable),
-                "linkRefused": _sum(nm.link_refused),
-            }
-        return out
+    def _totals(self) -> dict[str, dict[str, Any]]:
+        return self._per_node(_sum, _TOTALS)
 
     def _latency(self) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for node, nm in self.metrics.nodes.items():
-            out[node] = {
-                "confirm": _quantiles(nm.confirm_seconds),
-                "mailbox": _quantiles(nm.mailbox_seconds),
-                "linkLag": _quantiles(nm.link_lag_seconds),
-            }
-        return out
+        return self._per_node(_quantiles, _LATENCY)
+
+    def _per_node(self, figure: Callable[[Any], Any], names: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+        """Per node, ``figure`` of each metric in ``names`` (answer key -> metric attribute)."""
+        return {
+            node: {key: figure(getattr(nm, attr)) for key, attr in names.items()}
+            for node, nm in self.metrics.nodes.items()
+        }
+
+
+# the dashboard's totals and latencies: answer key -> the metric of a node (gateway.ops.metrics)
+_TOTALS: Final = {
+    "received": "received",
+    "accepted": "accepted",
+    "resubmitted": "resubmitted",
+    "refused": "refused",
+    "unavailable": "unavailable",
+    "linkRefused": "link_refused",
+}
+_LATENCY: Final = {"confirm": "confirm_seconds", "mailbox": "mailbox_seconds", "linkLag": "link_lag_seconds"}
 
 
 def _sum(metric: Any) -> float:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import httpx
 import structlog
 
-from gateway.simulate.party import Leased, PartyClient
+from gateway.ports import Leased
+from gateway.simulate.party import PartyClient
 from gateway.simulate.reading import Read, Unreadable, read
 from gateway.simulate.responder import Responder
 

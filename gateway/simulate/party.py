@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-
-@dataclass(frozen=True, slots=True)
-class Leased:
-    """A message leased from the party's mailbox."""
-
-    lease_id: str
-    tracking_id: str
-    conversation_id: str
-    headers: dict[str, str]
-    body: bytes = field(repr=False)
-
-    @property
-    def message(self) -> str:
-        return self.headers.get("message", "")
+from gateway.ports import Leased
 
 
 @dataclass(frozen=True, slots=True)
