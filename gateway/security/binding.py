@@ -63,6 +63,14 @@ def _issuer(cert: x509.Certificate, cas: Sequence[x509.Certificate]) -> x509.Cer
     raise CertificateRefused("unknown-issuer", "not issued by a trusted CA of this node")
 
 
+def crl_signed_by(crl: x509.CertificateRevocationList, cas: Sequence[x509.Certificate]) -> bool:
+    """Whether one of ``cas`` issued and signed ``crl``."""
+    return any(
+        crl.issuer == ca.subject and crl.is_signature_valid(ca.public_key())  # type: ignore[arg-type]
+        for ca in cas
+    )
+
+
 def _check_revocation(
     cert: x509.Certificate, ca: x509.Certificate, crl: x509.CertificateRevocationList, now: datetime
 ) -> None:

@@ -14,7 +14,12 @@ from cryptography import x509
 
 from gateway.errors import NotAuthenticated
 from gateway.identity import Credentials, Identity
-from gateway.security.binding import load_certificate, party_from_certificate
+from gateway.security.binding import (
+    CertificateRefused,
+    crl_signed_by,
+    load_certificate,
+    party_from_certificate,
+)
 
 # certificates whose binding is remembered (one per client certificate in use; more clears the memory)
 BOUND_MAX = 4096
@@ -30,8 +35,18 @@ def peer_certificate(credentials: Credentials) -> bytes | None:
     return der if isinstance(der, bytes) and der else None
 
 
+NO_CRL = (
+    "this node has no certificate revocation list (crl.pem missing or unreadable since it started): "
+    "client certificates are refused until one is published"
+)
+
+
 class CertificateIdentity:
-    """The party bound to the client certificate, checked against the node's CAs and current CRL."""
+    """The party bound to the client certificate, checked against the node's CAs and current CRL.
+
+    Fails closed: without a CRL every certificate is refused (``revocation-unknown``), and a list that
+    disappears or breaks later never replaces the last good one (see :meth:`update_crl`).
+    """
 
     def __init__(
         self,
@@ -42,19 +57,27 @@ class CertificateIdentity:
         if not cas:
             raise ValueError("a certificate identity needs at least one trusted CA certificate")
         self.cas = tuple(cas)
-        self.crl = crl
+        self.crl: x509.CertificateRevocationList | None = None
         self.clock = clock
         # DER -> (party, valid from, valid until): a certificate checked once is not verified again (two
         # ECDSA signature checks, ~0.6 ms) while the checked facts hold: its and its CA's validity, the CRL
         self._bound: dict[bytes, tuple[str, datetime, datetime]] = {}
+        if crl is not None:
+            self.update_crl(crl)
 
-    def update_crl(self, crl: x509.CertificateRevocationList | None) -> None:
-        """Use a newly published revocation list from now on (every certificate is checked anew)."""
+    def update_crl(self, crl: x509.CertificateRevocationList) -> None:
+        """Use a newly published revocation list from now on (every certificate is checked anew).
+
+        Raises ValueError, keeping the list in use, when no trusted CA signed the new one."""
+        if not crl_signed_by(crl, self.cas):
+            raise ValueError("the revocation list is not signed by a trusted CA")
         self.crl = crl
         self._bound.clear()
 
     def party_from_der(self, der: bytes) -> str:
         """The party code of a DER (or PEM) client certificate; raises CertificateRefused."""
+        if self.crl is None:
+            raise CertificateRefused("revocation-unknown", NO_CRL)
         now = self.clock()
         known = self._bound.get(der)
         if known is not None and known[1] <= now <= known[2]:

@@ -30,7 +30,7 @@ from gateway.privacy.logguard import guard_library_logs
 from gateway.privacy.retention import PurgeReport, Retention
 from gateway.privacy.sink import PrivacySink
 from gateway.security.auditsink import AuditSink
-from gateway.security.identity import CertificateIdentity, CertificateOrApiKey
+from gateway.security.identity import NO_CRL, CertificateIdentity, CertificateOrApiKey
 from gateway.security.pkidir import PkiDir
 from gateway.security.receipts import ReceiptSigner
 
@@ -101,7 +101,15 @@ class Protection:
         certificates, pki = None, None
         if sec.tls_dir is not None:
             pki = PkiDir(sec.tls_dir)
-            certificates = CertificateIdentity(pki.trusted_cas(), pki.load_crl())
+            certificates = CertificateIdentity(pki.trusted_cas())
+            try:
+                crl = await asyncio.to_thread(pki.load_crl)
+                if crl is not None:
+                    certificates.update_crl(crl)
+            except (OSError, ValueError) as exc:
+                log.error("crl.unreadable", path=str(pki.crl), error=type(exc).__name__)
+            if certificates.crl is None:
+                log.error("crl.missing", path=str(pki.crl), detail=NO_CRL)
         protection = cls(
             settings=settings,
             audit=audit,
@@ -149,20 +157,32 @@ class Protection:
             self.watchers.append(watcher)
 
     async def _reload_crl(self) -> None:
-        """Use a newly published CRL (``gateway pki revoke``) within seconds, without a restart."""
+        """Use a newly published CRL (``gateway pki revoke``) within seconds, without a restart. A list that
+        disappears, is unreadable or not signed by a trusted CA never replaces the last good one (fail
+        closed); without any good list every client certificate is refused."""
         assert self.pki is not None and self.certificates is not None
         seen = _mtime(self.pki)
         while True:
             await asyncio.sleep(CRL_RELOAD_SECONDS)
             now = _mtime(self.pki)
-            if now != seen:
-                try:
-                    self.certificates.update_crl(await asyncio.to_thread(self.pki.load_crl))
-                except (OSError, ValueError) as exc:  # half-written or unreadable: keep the old one
-                    log.warning("crl.not_reloaded", error=type(exc).__name__)
-                    continue
-                seen = now
-                log.info("crl.reloaded")
+            if now == seen:
+                continue
+            try:
+                crl = await asyncio.to_thread(self.pki.load_crl)
+                if crl is None:
+                    raise FileNotFoundError("crl.pem is missing")
+                self.certificates.update_crl(crl)
+            except (OSError, ValueError) as exc:  # gone, half-written or forged: keep the last good one
+                seen = now if now is None else seen  # a present but bad file is read again next round
+                log.warning(
+                    "crl.not_reloaded",
+                    path=str(self.pki.crl),
+                    error=type(exc).__name__,
+                    keeping="the last good list" if self.certificates.crl is not None else "none: refusing",
+                )
+                continue
+            seen = now
+            log.info("crl.reloaded")
 
     def identity(self, registry: Registry) -> Identity:
         """API credentials; with mutual TLS, the client certificate first (credentials stay an option)."""

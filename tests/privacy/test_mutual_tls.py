@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -243,3 +244,53 @@ def test_new_crl_applies_to_remembered_bindings(pki_copy: PkiDir) -> None:
     with pytest.raises(CertificateRefused) as refused:
         identity.party_from_der(der)
     assert (AANBIEDER, "revoked") == (first, refused.value.cause)
+
+
+async def test_a_node_started_without_a_crl_refuses_client_certificates(
+    tmp_path: Path, pki_copy: PkiDir
+) -> None:
+    """TLS on and no crl.pem: a valid client certificate gets 401 IB002 saying the revocation list is missing."""
+    pki_copy.crl.unlink()
+    async with (
+        fake_gateway(tmp_path, security(tmp_path, tls_dir=pki_copy.root)) as gut,
+        served(gut.runtime.apps["vecozo"], gut.runtime.settings, "vecozo") as url,
+        client(pki_copy, AANBIEDER) as c,
+    ):
+        response = await post(c, url, wmo315())
+    problem = response.json()
+    assert (401, "IB002", True) == (
+        response.status_code,
+        problem["code"],
+        "no certificate revocation list" in problem["detail"],
+    )
+
+
+@pytest.mark.parametrize("damage", ["moved-away", "broken"])
+async def test_revocation_holds_when_the_crl_goes_missing_or_breaks(
+    pki_copy: PkiDir, tls_gw: GatewayUnderTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    """A revoked certificate stays refused after crl.pem is moved away or overwritten with garbage: the
+    node keeps the last good list (the reload runs many times meanwhile)."""
+    monkeypatch.setattr(protection_module, "CRL_RELOAD_SECONDS", 0.02)
+    runtime = tls_gw.runtime
+    assert runtime.protection is not None
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    shutil.copy(pki_copy.client_cert(AANBIEDER), cert)
+    shutil.copy(pki_copy.client_key(AANBIEDER), key)
+    pki_copy.revoke(AANBIEDER)
+    certificates = runtime.protection.certificates
+    assert certificates is not None
+    certificates.update_crl(pki_copy.load_crl())  # the node has read the list with the revocation
+    await runtime.protection.close()  # restart the background work with the short reload interval
+    await runtime.protection._start_background(runtime.db, None, None)
+    if damage == "moved-away":
+        pki_copy.crl.rename(tmp_path / "crl.pem.moved")
+    else:
+        pki_copy.crl.write_bytes(b"-----BEGIN X509 CRL-----\nbroken\n-----END X509 CRL-----\n")
+    await asyncio.sleep(0.3)  # about fifteen reload rounds
+    async with (
+        served(runtime.apps["vecozo"], runtime.settings, "vecozo") as url,
+        httpx.AsyncClient(verify=client_context(pki_copy.ca_cert, cert, key)) as c,
+    ):
+        response = await post(c, url, wmo315())
+    assert (401, True) == (response.status_code, "revoked" in response.json()["detail"])

@@ -159,7 +159,7 @@ def test_days_until_expiry(ca: pki.Issued) -> None:
 async def test_certificate_identity_reads_the_peer_certificate(ca: pki.Issued) -> None:
     """CertificateIdentity gives the party of the certificate in the credentials."""
     cert = pki.issue_client(ca, "0384", not_before=NOW - timedelta(days=1))
-    identity = CertificateIdentity([ca.certificate], clock=lambda: NOW)
+    identity = CertificateIdentity([ca.certificate], _empty_crl(ca), clock=lambda: NOW)
     assert await identity.party(PeerCredentials(peer_certificate=_der(cert))) == "0384"
 
 
@@ -188,7 +188,9 @@ class _FixedApiKey:
 async def test_certificate_or_api_key_prefers_the_certificate(ca: pki.Issued) -> None:
     """With a client certificate the certificate decides, even when a bearer token is sent too."""
     cert = pki.issue_client(ca, "0384", not_before=NOW - timedelta(days=1))
-    identity = CertificateOrApiKey(CertificateIdentity([ca.certificate], clock=lambda: NOW), _FixedApiKey())
+    identity = CertificateOrApiKey(
+        CertificateIdentity([ca.certificate], _empty_crl(ca), clock=lambda: NOW), _FixedApiKey()
+    )
     assert await identity.party(PeerCredentials(bearer="t", peer_certificate=_der(cert))) == "0384"
 
 
@@ -196,3 +198,32 @@ async def test_certificate_or_api_key_falls_back_to_the_api_key(ca: pki.Issued) 
     """Without a client certificate the development API credential decides."""
     identity = CertificateOrApiKey(CertificateIdentity([ca.certificate], clock=lambda: NOW), _FixedApiKey())
     assert await identity.party(Credentials(bearer="t")) == "api:t"
+
+
+def _empty_crl(ca: pki.Issued) -> x509.CertificateRevocationList:
+    """The CA's revocation list with nothing revoked (a node refuses certificates without any list)."""
+    return pki.build_crl(ca, [], now=NOW - timedelta(hours=1))
+
+
+def test_certificate_identity_without_a_crl_refuses_and_says_why(ca: pki.Issued) -> None:
+    """Without any revocation list a valid certificate is refused (fail closed), naming the missing list."""
+    cert = pki.issue_client(ca, "0384", not_before=NOW - timedelta(days=1))
+    identity = CertificateIdentity([ca.certificate], clock=lambda: NOW)
+    with pytest.raises(CertificateRefused) as refused:
+        identity.party_from_der(_der(cert))
+    assert ("revocation-unknown", True) == (
+        refused.value.cause,
+        "no certificate revocation list" in str(refused.value),
+    )
+
+
+def test_a_crl_of_another_ca_does_not_replace_the_good_one(ca: pki.Issued, foreign_ca: pki.Issued) -> None:
+    """update_crl refuses a list no trusted CA signed and keeps revoking with the last good one."""
+    cert = pki.issue_client(ca, "0384", not_before=NOW - timedelta(days=1))
+    good = pki.build_crl(ca, [pki.Revoked(cert.certificate.serial_number, NOW)], now=NOW)
+    identity = CertificateIdentity([ca.certificate], good, clock=lambda: NOW)
+    with pytest.raises(ValueError):
+        identity.update_crl(pki.build_crl(foreign_ca, [], now=NOW))
+    with pytest.raises(CertificateRefused) as refused:
+        identity.party_from_der(_der(cert))
+    assert (good, "revoked") == (identity.crl, refused.value.cause)
