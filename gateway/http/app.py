@@ -56,6 +56,8 @@ def create_app(
         app.include_router(router)
     _elsewhere(app, services.node)
     contract.install(app)
+    if services.koppeling is not None:  # described as VECOZO's specifications describe them
+        koppeling.document(app)
     return app
 
 

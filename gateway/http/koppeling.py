@@ -22,58 +22,15 @@ from fastapi.responses import JSONResponse
 
 from gateway.errors import GatewayError
 from gateway.http.deps import NodeServices, bounded_body, caller
-from gateway.koppeling.metadata import (
-    BerichtstatusGegevens,
-    PulledMetadata,
-    PushMetadata,
-    Zoekpad,
-    read_zoekpad,
-)
+from gateway.http.koppelingdoc import PULL, PUSH, STATUS, describe
+from gateway.koppeling.metadata import read_zoekpad
 from gateway.koppeling.multipart import boundary_of, read_parts
 from gateway.koppeling.problems import BadRequest, KoppelingNotFound, problem, retry_after
 from gateway.koppeling.service import Koppeling
 from gateway.koppeling.store import Filter, Inboxed
 
-PUSH: Final = "/berichtenservice/berichten/rest-push/v1"
-PULL: Final = "/berichtenservice/berichten/rest-pull/v1"
-STATUS: Final = "/berichtenservice/berichtstatus/rest-pull/v3"
 METADATA_ROOM: Final = 1024 * 1024  # room for the metadata and the multipart framing beside the payload
 MAX_LIMIT: Final = 250
-
-_PROBLEM = {
-    "description": "ValidationProblemDetails",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationProblemDetails"}}},
-}
-_PUSH_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "Bericht, bestaande uit metadata en payload.",
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["berichtMetadata", "payload"],
-                    "properties": {
-                        "berichtMetadata": {"$ref": "#/components/schemas/PushMetadata"},
-                        "payload": {"type": "string", "format": "binary"},
-                    },
-                },
-                "encoding": {
-                    "berichtMetadata": {"contentType": "application/json"},
-                    "payload": {"contentType": "application/octet-stream"},
-                },
-            }
-        },
-    }
-}
-_ZOEKPAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "Zoekpad",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Zoekpad"}}},
-    }
-}
-_UUID_PARAM = {"schema": {"type": "string", "format": "uuid"}}
 
 
 def _koppeling(request: Request) -> tuple[NodeServices, Koppeling]:
@@ -132,16 +89,14 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-router = APIRouter(tags=["vecozo-rest"])
+# the OpenAPI document describes these operations from gateway.http.koppelingdoc (see document below)
+router = APIRouter()
 
 
 @router.post(
     f"{PUSH}/berichten",
     status_code=204,
-    openapi_extra=_PUSH_BODY,
-    summary="Verstuur een bericht naar de ontvanger.",
     operation_id="PostBericht",
-    responses={204: {"description": "Success"}, 400: _PROBLEM, 422: _PROBLEM},
 )
 async def post_bericht(request: Request) -> Response:
     svc, koppeling = _koppeling(request)
@@ -160,10 +115,7 @@ async def post_bericht(request: Request) -> Response:
 
 @router.get(
     f"{PULL}/berichten",
-    summary="Haal gereedstaande berichten op.",
     operation_id="GetBerichten",
-    response_model=list[PulledMetadata],
-    responses={400: _PROBLEM},
 )
 async def get_berichten(request: Request) -> Response:
     svc, koppeling = _koppeling(request)
@@ -177,11 +129,7 @@ async def get_berichten(request: Request) -> Response:
 
 @router.post(
     f"{PULL}/berichten/zoeken",
-    openapi_extra=_ZOEKPAD_BODY,
-    summary="Haal gereedstaande berichten op o.b.v. zoekfilters.",
     operation_id="ZoekBerichten",
-    response_model=list[PulledMetadata],
-    responses={400: _PROBLEM},
 )
 async def zoek_berichten(request: Request) -> Response:
     svc, koppeling = _koppeling(request)
@@ -208,17 +156,7 @@ async def zoek_berichten(request: Request) -> Response:
 
 @router.get(
     f"{PULL}/berichten/{{traceerId}}/payload",
-    summary="Haal de payload van een bericht op.",
     operation_id="GetPayload",
-    response_class=Response,
-    responses={
-        200: {
-            "description": "Success",
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-        },
-        404: {"description": "Bericht is onbekend of niet (meer) beschikbaar ter pull."},
-    },
-    openapi_extra={"parameters": [{"name": "traceerId", "in": "path", "required": True, **_UUID_PARAM}]},
 )
 async def get_payload(traceerId: str, request: Request) -> Response:
     svc, koppeling = _koppeling(request)
@@ -236,14 +174,7 @@ async def get_payload(traceerId: str, request: Request) -> Response:
 @router.delete(
     f"{PULL}/berichten/{{traceerId}}",
     status_code=202,
-    summary="Bevestig de ontvangst van het bericht.",
     operation_id="BevestigOntvangst",
-    response_class=Response,
-    responses={
-        202: {"description": "Success"},
-        404: {"description": "Het bericht is niet gevonden of u bent hiervoor niet geautoriseerd."},
-    },
-    openapi_extra={"parameters": [{"name": "traceerId", "in": "path", "required": True, **_UUID_PARAM}]},
 )
 async def bevestig_ontvangst(traceerId: str, request: Request) -> Response:
     svc, koppeling = _koppeling(request)
@@ -258,16 +189,7 @@ async def bevestig_ontvangst(traceerId: str, request: Request) -> Response:
 
 @router.get(
     f"{STATUS}/berichtstatussen",
-    summary="Zoek de berichtstatus van berichten op basis van Traceer ID of Conversatie ID.",
     operation_id="ZoekBerichtstatussen",
-    response_model=list[BerichtstatusGegevens],
-    responses={400: _PROBLEM},
-    openapi_extra={
-        "parameters": [
-            {"name": "traceerId", "in": "query", **_UUID_PARAM},
-            {"name": "conversatieId", "in": "query", **_UUID_PARAM},
-        ]
-    },
 )
 async def zoek_berichtstatussen(request: Request) -> Response:
     svc, koppeling = _koppeling(request)
@@ -297,38 +219,19 @@ async def _statuses(koppeling: Koppeling, party: str, request: Request) -> list[
 
 
 def install(app: FastAPI) -> None:
-    """Add the interfaces to the provider node's app, and to its OpenAPI document the schemas their
-    request bodies refer to."""
+    """Add the interfaces to the provider node's app."""
     app.include_router(router)
+
+
+def document(app: FastAPI) -> None:
+    """Describe the interfaces in the app's OpenAPI document as VECOZO's specs do
+    (:mod:`gateway.http.koppelingdoc`); after the node's own ``openapi()`` is installed."""
     original: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
-        schema = original()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (PushMetadata,):
-            found = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            for name, definition in found.pop("$defs", {}).items():
-                components.setdefault(name, definition)
-            components[model.__name__] = found
-        components["Zoekpad"] = Zoekpad.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.setdefault("ValidationProblemDetails", VALIDATION_PROBLEM_DETAILS)
-        app.openapi_schema = schema
-        return schema
+        app.openapi_schema = describe(original())
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-VALIDATION_PROBLEM_DETAILS: Final = {
-    "type": "object",
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer", "format": "int32"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-    },
-    "additionalProperties": {},
-}

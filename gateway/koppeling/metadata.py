@@ -28,7 +28,7 @@ from gateway.koppeling.problems import BadRequest
 _M = TypeVar("_M", bound=BaseModel)
 Code100 = Annotated[StrictStr, Field(min_length=1, max_length=100)]
 Text60 = Annotated[StrictStr, Field(min_length=1, max_length=60)]
-Versie = Annotated[StrictInt, Field(ge=0, le=999)]
+Versie = Annotated[StrictInt, Field(ge=0, le=999, json_schema_extra={"format": "int32"})]
 # ``format: uuid``: the hyphenated form, kept in lower case (its canonical form)
 Uuid = Annotated[
     StrictStr,
@@ -149,7 +149,7 @@ class Checksum(_Strict):
 
 class HTTPSDownload(_Strict):
     url: str = Field(json_schema_extra={"format": "uri"})
-    grootte: Annotated[int, Field(ge=1)]
+    grootte: Annotated[int, Field(ge=1, json_schema_extra={"format": "int64"})]
     checksum: Checksum
 
 
