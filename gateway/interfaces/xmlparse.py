@@ -15,7 +15,7 @@ from typing import Final
 from lxml import etree
 
 from gateway.errors import NotWellFormed
-from gateway.standard.safexml import Limits, check_depth_of, check_encoding, check_prolog
+from gateway.standard.safexml import Limits, check_depth_of, check_encoding, check_prolog, new_parser
 
 ENVELOPE_DEPTH: Final = Limits(max_depth=32)
 _local = threading.local()
@@ -24,16 +24,7 @@ _local = threading.local()
 def _parser() -> etree.XMLParser:
     parser: etree.XMLParser | None = getattr(_local, "parser", None)
     if parser is None:
-        parser = _local.parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=True,
-            collect_ids=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
+        parser = _local.parser = new_parser(huge_tree=True)
     return parser
 
 

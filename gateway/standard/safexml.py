@@ -92,13 +92,16 @@ def _too_deep(max_depth: int) -> etree.XPath:
     return check
 
 
-def _new_parser(remove_blank_text: bool) -> etree.XMLParser:
+def new_parser(*, remove_blank_text: bool = False, huge_tree: bool = False) -> etree.XMLParser:
+    """A parser with the defences of this module: no DTD, entities or network, comments and processing
+    instructions dropped; ``huge_tree`` lifts libxml2's text and depth limits (the caller then checks the
+    depth, see :func:`check_depth_of`). A parser is not thread-safe: keep one per thread."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        huge_tree=huge_tree,
         collect_ids=False,
         remove_comments=True,
         remove_pis=True,
@@ -110,7 +113,7 @@ def _parsers() -> tuple[etree.XMLParser, etree.XMLParser]:
     """This thread's (plain, blank-dropping) parsers."""
     parsers: tuple[etree.XMLParser, etree.XMLParser] | None = getattr(_local, "parsers", None)
     if parsers is None:
-        parsers = _local.parsers = (_new_parser(False), _new_parser(True))
+        parsers = _local.parsers = (new_parser(), new_parser(remove_blank_text=True))
     return parsers
 
 
