@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import asyncpg
-from sqlalchemy import JSON, and_, bindparam, delete, func, select, update
+from sqlalchemy import JSON, Select, and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -214,23 +214,21 @@ class SqlKoppeling:
             return int((await conn.execute(query)).scalar_one())
 
     async def payload(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
-        check_aware(at)
-        key = (inbox.c.party == party, inbox.c.traceer_id == traceer_id)
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                update(inbox).where(*key, inbox.c.downloaded_at.is_(None)).values(downloaded_at=at)
-            )
-            row = (await conn.execute(select(inbox).where(*key, inbox.c.payload.is_not(None)))).first()
-        return None if row is None else _inboxed(row._mapping)
+        found = select(inbox).where(inbox.c.payload.is_not(None))
+        return await self._stamp(party, traceer_id, "downloaded_at", at, found)
 
     async def confirm(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
+        return await self._stamp(party, traceer_id, "confirmed_at", at, select(*_LISTED))
+
+    async def _stamp(
+        self, party: str, traceer_id: str, column: str, at: datetime, found: Select[Any]
+    ) -> Inboxed | None:
+        """In one transaction: set ``column`` of the item to ``at`` unless it is set, then read it (``found``)."""
         check_aware(at)
         key = (inbox.c.party == party, inbox.c.traceer_id == traceer_id)
         async with self._db.transaction() as conn:
-            await conn.execute(
-                update(inbox).where(*key, inbox.c.confirmed_at.is_(None)).values(confirmed_at=at)
-            )
-            row = (await conn.execute(select(*_LISTED).where(*key))).first()
+            await conn.execute(update(inbox).where(*key, inbox.c[column].is_(None)).values({column: at}))
+            row = (await conn.execute(found.where(*key))).first()
         return None if row is None else _inboxed(row._mapping)
 
     async def purge(self, downloaded_before: datetime, older_than: datetime) -> Purged:

@@ -75,8 +75,8 @@ class RabbitBroker:
         self.nodes = tuple(nodes)
         self.sessions = Sessions(settings)
         self.api = ManagementApi(settings)
-        self._publisher = RabbitPublisher(self.sessions)
-        self._reader = RabbitMailboxReader(self.sessions)
+        self.publisher = RabbitPublisher(self.sessions)
+        self.reader = RabbitMailboxReader(self.sessions)
         self._links = [
             LinkConsumer(self.sessions, settings, node, on_link_message, on_delivered=on_delivered)
             for node in self.nodes
@@ -84,14 +84,6 @@ class RabbitBroker:
 
     def __repr__(self) -> str:
         return f"RabbitBroker(nodes={self.nodes!r}, vhost_prefix={self.settings.vhost_prefix!r})"
-
-    @property
-    def publisher(self) -> RabbitPublisher:
-        return self._publisher
-
-    @property
-    def reader(self) -> RabbitMailboxReader:
-        return self._reader
 
     async def __aenter__(self) -> RabbitBroker:
         await self.start()
@@ -115,7 +107,7 @@ class RabbitBroker:
         """Stop the link consumers, return held mailbox leases, close connections."""
         for link in self._links:
             await link.stop()
-        await self._reader.close()
+        await self.reader.close()
         await self.sessions.close()
         await self.api.aclose()
 

@@ -65,19 +65,11 @@ class FakeBroker:
         self._dlq: dict[NodeRole, list[StoredMessage]] = {node: [] for node in NODES}
         self._leases: dict[str, _Lease] = {}
         self._users: set[str] = set()
-        self._publisher = FakePublisher(self)
-        self._reader = FakeMailboxReader(self)
+        self.publisher = FakePublisher(self)
+        self.reader = FakeMailboxReader(self)
 
     def __repr__(self) -> str:
         return f"FakeBroker(mailboxes={len(self._mailboxes)}, leases={len(self._leases)}, down={self.down})"
-
-    @property
-    def publisher(self) -> FakePublisher:
-        return self._publisher
-
-    @property
-    def reader(self) -> FakeMailboxReader:
-        return self._reader
 
     # --- life -------------------------------------------------------------------------------------------
 
