@@ -118,6 +118,11 @@ def _product(standard: str, indent: str) -> str:
     )
 
 
+def _products(group: str, item: str, fields: str, indent: str = "    ") -> str:
+    """A list (``group``) of one product (``item``) with these ``fields``, indented two steps deeper."""
+    return f"{indent}<m:{group}>\n{indent}  <m:{item}>\n{fields}{indent}  </m:{item}>\n{indent}</m:{group}>\n"
+
+
 def _omvang(indent: str) -> str:
     return (
         f"{indent}<m:Omvang>\n{indent}  <b:Volume>4</b:Volume>\n{indent}  <b:Eenheid>04</b:Eenheid>\n"
@@ -134,7 +139,7 @@ def toewijzing(
     """301: the municipality assigns a product to the provider (answering a 315 through ReferentieAanbieder)."""
     kind = message_type(standard, "301")
     ref = f"        <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>\n" if referentie else ""
-    inner = f"""    <m:Contactgegevens>
+    inner = """    <m:Contactgegevens>
       <m:Contact>
         <m:Soort>01</m:Soort>
         <m:Adres>
@@ -148,29 +153,24 @@ def toewijzing(
         </m:Adres>
       </m:Contact>
     </m:Contactgegevens>
-    <m:ToegewezenProducten>
-      <m:ToegewezenProduct>
-        <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
+"""
+    product = f"""        <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
 {ref}{_product(standard, "        ")}        <m:Toewijzingsdatum>{head.dagtekening.isoformat()}</m:Toewijzingsdatum>
         <m:Toewijzingstijd>09:30:00</m:Toewijzingstijd>
         <m:Ingangsdatum>{start.isoformat()}</m:Ingangsdatum>
-{_omvang("        ")}      </m:ToegewezenProduct>
-    </m:ToegewezenProducten>
-"""
+{_omvang("        ")}"""
+    inner += _products("ToegewezenProducten", "ToegewezenProduct", product)
     return _document(kind, _header(kind, head), _client(client, inner, full_name=True))
 
 
 def start_zorg(standard: str, head: Head, client: Client, toewijzingnummer: int, start: date) -> bytes:
     """305: the provider reports the start of care."""
     kind = message_type(standard, "305")
-    inner = f"""    <m:StartProducten>
-      <m:StartProduct>
-        <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
+    product = f"""        <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
 {_product(standard, "        ")}        <m:Begindatum>{start.isoformat()}</m:Begindatum>
         <m:StatusAanlevering>1</m:StatusAanlevering>
-      </m:StartProduct>
-    </m:StartProducten>
 """
+    inner = _products("StartProducten", "StartProduct", product)
     return _document(kind, _header(kind, head), _client(client, inner))
 
 
@@ -179,32 +179,26 @@ def stop_zorg(
 ) -> bytes:
     """307: the provider reports the end of care."""
     kind = message_type(standard, "307")
-    inner = f"""    <m:StopProducten>
-      <m:StopProduct>
-        <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
+    product = f"""        <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
 {_product(standard, "        ")}        <m:Begindatum>{start.isoformat()}</m:Begindatum>
         <m:RedenBeeindiging>02</m:RedenBeeindiging>
         <m:Einddatum>{end.isoformat()}</m:Einddatum>
         <m:StatusAanlevering>1</m:StatusAanlevering>
-      </m:StopProduct>
-    </m:StopProducten>
 """
+    inner = _products("StopProducten", "StopProduct", product)
     return _document(kind, _header(kind, head), _client(client, inner))
 
 
 def verzoek_toewijzing(standard: str, head: Head, client: Client, referentie: str, start: date) -> bytes:
     """315: the provider asks the municipality for an assignment."""
     kind = message_type(standard, "315")
-    inner = f"""    <m:AangevraagdeProducten>
-      <m:AangevraagdProduct>
-        <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>
+    product = f"""        <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>
 {_product(standard, "        ")}        <m:ToewijzingIngangsdatum>{start.isoformat()}</m:ToewijzingIngangsdatum>
 {_omvang("        ")}        <m:Verwijzer>
           <b:Type>01</b:Type>
         </m:Verwijzer>
-      </m:AangevraagdProduct>
-    </m:AangevraagdeProducten>
 """
+    inner = _products("AangevraagdeProducten", "AangevraagdProduct", product)
     return _document(kind, _header(kind, head), _client(client, inner))
 
 
@@ -213,18 +207,15 @@ def verzoek_wijziging(
 ) -> bytes:
     """317: the provider asks to change an assignment."""
     kind = message_type(standard, "317")
+    product = f"""          <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
+          <m:GewensteIngangsdatum>{start.isoformat()}</m:GewensteIngangsdatum>
+{_omvang("          ")}"""
     body = f"""  <m:Client>
     <m:Bsn>{client.bsn}</m:Bsn>
     <m:Verzoek>
       <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>
       <m:RedenVerzoek>1</m:RedenVerzoek>
-      <m:TeWijzigenProducten>
-        <m:TeWijzigenProduct>
-          <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
-          <m:GewensteIngangsdatum>{start.isoformat()}</m:GewensteIngangsdatum>
-{_omvang("          ")}        </m:TeWijzigenProduct>
-      </m:TeWijzigenProducten>
-    </m:Verzoek>
+{_products("TeWijzigenProducten", "TeWijzigenProduct", product, "      ")}    </m:Verzoek>
   </m:Client>
 """
     return _document(kind, _header(kind, head), body)
