@@ -145,6 +145,7 @@ class Runtime:
                 audit=protection.audit,
                 engine=engine.with_mode(settings.content_rules_for(node)),
                 koppeling=_koppeling(settings, node, pipeline, db, broker),
+                amqp_reads_traced=settings.security.trace_amqp_deliveries,
             )
             runtime.services[node] = svc
             interval = settings.security.purge_interval

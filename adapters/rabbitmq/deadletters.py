@@ -20,7 +20,6 @@ what the gateway declares at start, with the same values.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,13 +27,14 @@ from types import MappingProxyType
 from typing import Any
 
 import structlog
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage
 
 from adapters.rabbitmq.management import ManagementApi
 from adapters.rabbitmq.session import Sessions
 from adapters.rabbitmq.settings import BrokerSettings
 from adapters.rabbitmq.settle import settle
 from adapters.rabbitmq.topology import DLX, BindingSpec, PolicySpec, QueueSpec
+from adapters.rabbitmq.watch import QueueWatcher, header_text
 from gateway.errors import NodeRole
 
 log = structlog.get_logger("adapters.rabbitmq")
@@ -79,21 +79,18 @@ class DeadLetter:
 DeadLetterCallback = Callable[[DeadLetter], Awaitable[None]]
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return "" if value is None else str(value)
-
-
 def dead_letter_of(
     node: NodeRole, message_id: str | None, headers: Mapping[str, Any], at: datetime
 ) -> DeadLetter:
     """Read where and why a message died from the broker's headers (``x-first-death-*``, else ``x-death``)."""
-    reason, queue = _text(headers.get("x-first-death-reason")), _text(headers.get("x-first-death-queue"))
+    reason, queue = (
+        header_text(headers.get("x-first-death-reason")),
+        header_text(headers.get("x-first-death-queue")),
+    )
     deaths = headers.get("x-death")
     if (not reason or not queue) and isinstance(deaths, list) and deaths and isinstance(deaths[0], Mapping):
-        reason = reason or _text(deaths[0].get("reason"))
-        queue = queue or _text(deaths[0].get("queue"))
+        reason = reason or header_text(deaths[0].get("reason"))
+        queue = queue or header_text(deaths[0].get("queue"))
     return DeadLetter(message_id or "", node, queue or "unknown", reason or "unknown", at)
 
 
@@ -109,8 +106,12 @@ async def apply_mailbox_ttl(api: ManagementApi, settings: BrokerSettings, node: 
         )
 
 
-class DeadLetterWatcher:
+class DeadLetterWatcher(QueueWatcher):
     """Reports every dead letter of one node to ``callback`` (see the module docstring)."""
+
+    queue = WATCH_QUEUE_SPEC
+    binding = WATCH_BINDING
+    purpose = "dead-letter-watch"
 
     def __init__(
         self,
@@ -121,36 +122,11 @@ class DeadLetterWatcher:
         sessions: Sessions | None = None,
         retry_delay: float = 1.0,
     ) -> None:
-        self.settings = settings
-        self.node = node
+        super().__init__(settings, node, sessions=sessions)
         self._callback = callback
-        self._own_sessions = sessions is None
-        self._sessions = sessions or Sessions(settings, purpose="dead-letter-watch")
         self._retry_delay = retry_delay
-        self._channel: AbstractChannel | None = None
-        self._tag: str | None = None
 
-    def __repr__(self) -> str:
-        return f"DeadLetterWatcher(node={self.node!r}, running={self._tag is not None})"
-
-    async def start(self) -> None:
-        """Declare ``dlq.watch`` (bound to ``dlx``) and consume it; Unavailable when the broker is away."""
-        if self._tag is not None:
-            return
-        channel = await self._sessions[self.node].channel(prefetch=32)
-        try:
-            queue = await channel.declare_queue(
-                WATCH_QUEUE_SPEC.name, durable=True, arguments=WATCH_QUEUE_SPEC.declare_arguments
-            )
-            await queue.bind(WATCH_BINDING.exchange, routing_key=WATCH_BINDING.routing_key)
-            self._tag = await queue.consume(self._on_message)
-        except Exception:
-            await channel.close()
-            raise
-        self._channel = channel
-        log.info("dead_letters.watching", node=self.node, queue=WATCH_QUEUE)
-
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+    async def on_message(self, message: AbstractIncomingMessage) -> None:
         dead = dead_letter_of(self.node, message.message_id, message.headers or {}, datetime.now(UTC))
         async with settle(message, retry_delay=self._retry_delay) as result:
             await self._callback(dead)
@@ -158,17 +134,3 @@ class DeadLetterWatcher:
             log.warning(
                 "dead_letter.not_reported", node=self.node, outcome=result.outcome, error=result.reason
             )
-
-    async def stop(self) -> None:
-        channel, self._channel = self._channel, None
-        tag, self._tag = self._tag, None
-        if channel is not None and not channel.is_closed:
-            try:
-                if tag is not None:
-                    queue = await channel.get_queue(WATCH_QUEUE, ensure=False)
-                    await queue.cancel(tag)
-            except Exception as exc:  # the channel may be gone with the broker: nothing left to cancel
-                log.debug("dead_letters.cancel_failed", error=type(exc).__name__)
-            await asyncio.shield(channel.close())
-        if self._own_sessions:
-            await self._sessions.close()

@@ -81,6 +81,10 @@ class ManagementApi:
         for vhost in names:
             await self._call("DELETE", f"/vhosts/{_q(vhost)}", missing_ok=True)
 
+    async def set_tracing(self, vhost: str, on: bool) -> None:
+        """The firehose of ``vhost`` on or off (``rabbitmqctl trace_on|trace_off -p VHOST``)."""
+        await self._call("PUT", f"/vhosts/{_q(vhost)}", {"tracing": on})
+
     async def vhosts(self) -> list[str]:
         return [item["name"] for item in await self._call("GET", "/vhosts")]
 

@@ -72,6 +72,12 @@ class SecuritySettings(BaseModel):
     header_timeout: float = setting(10.0, "seconds to receive a request line and headers (0: no limit)", ge=0)
     keep_alive: int = setting(5, "seconds an idle HTTP connection stays open", gt=0)
     max_connections: int = setting(2000, "open connections per node and process; more are answered 503", gt=0)
+    trace_amqp_deliveries: bool = setting(
+        False,
+        "switch RabbitMQ's firehose on for the node's vhost and show reads over AMQP in track & trace "
+        "(`fetched`, via `amqp`); off by default: it costs the broker CPU on every message "
+        "(`python -m bench firehose`, docs/security.md)",
+    )
 
     @property
     def receipt_key_dir(self) -> Path:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from gateway.errors import GatewayError
 from gateway.http.contract import PARTY, answers, json_answer
 from gateway.http.deps import Caller, Services, caller, is_operator, xml_body
+from gateway.ops.trace import amqp_note
 from gateway.security.receipts import Receipt
 
 router = APIRouter(prefix="/v1/berichten", tags=["berichten"])
@@ -77,6 +78,10 @@ _TRACE_SCHEMA = {
                     "detail": {"type": "object"},
                 },
             },
+        },
+        "note": {
+            "type": "string",
+            "description": "what the trace cannot see: a read over AMQP on a node that does not trace them",
         },
     },
 }
@@ -202,4 +207,7 @@ async def trace(tracking_id: str, request: Request, svc: Services) -> dict[str, 
     out["events"] = [
         {"event": e.event, "node": e.node, "at": e.at.isoformat(), "detail": dict(e.detail)} for e in events
     ]
+    note = amqp_note(events, traced=svc.amqp_reads_traced)
+    if note is not None:
+        out["note"] = note
     return out

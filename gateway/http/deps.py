@@ -51,6 +51,7 @@ class NodeServices:
     limits: Limits | None = None
     audit: AuditLog | None = None
     engine: Engine | None = None  # the standard engine, for the validation service (POST /v1/validaties)
+    amqp_reads_traced: bool = False  # GATEWAY_TRACE_AMQP_DELIVERIES: reads over AMQP show in track & trace
 
     def __repr__(self) -> str:
         return f"NodeServices(node={self.node!r})"

@@ -25,6 +25,23 @@ LIFE = (
 )
 
 
+# python -m bench firehose (docs/security.md): broker CPU per message with the deliveries traced / without
+FIREHOSE_COST = "1.5 times the CPU per message (383 against 260 µs)"
+AMQP_NOTE = (
+    "in-mailbox and not fetched over HTTP: a read over AMQP (the subscriber's own broker user) is not seen by "
+    "this node, so the message may already have been read. Seeing it takes RabbitMQ's firehose "
+    f"(GATEWAY_TRACE_AMQP_DELIVERIES=1), off here because it costs the broker {FIREHOSE_COST}; "
+    "see docs/security.md"
+)
+
+
+def amqp_note(events: Iterable[TrackingEvent], *, traced: bool) -> str | None:
+    """What the trace cannot tell: a message that reached its mailbox and was not fetched, on a node that
+    does not trace AMQP deliveries (``traced`` False); None when there is nothing to say."""
+    seen = {e.event for e in events}
+    return AMQP_NOTE if not traced and "in-mailbox" in seen and "fetched" not in seen else None
+
+
 class ConversationTracking(Tracking, Protocol):
     """The tracking store plus its conversation lookup (``adapters.db`` has both)."""
 

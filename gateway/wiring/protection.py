@@ -20,6 +20,7 @@ from adapters.db import Database
 from adapters.db.privacy import SqlPrivacyIndex
 from adapters.rabbitmq import Broker, BrokerSettings, RabbitBroker
 from adapters.rabbitmq.deadletters import DeadLetter, DeadLetterWatcher, apply_mailbox_ttl
+from adapters.rabbitmq.deliveries import AmqpDelivery, DeliveryWatcher, trace_deliveries
 from gateway.config import Settings
 from gateway.http.limits import Limits
 from gateway.identity import ApiKeyIdentity, Identity
@@ -60,6 +61,19 @@ class DeadLetterEvents:
         )
 
 
+class DeliveryEvents:
+    """Records a ``fetched`` event (via ``amqp``) in track & trace for every AMQP read a watcher reports."""
+
+    def __init__(self, tracking: Tracking) -> None:
+        self.tracking = tracking
+
+    async def __call__(self, delivery: AmqpDelivery) -> None:
+        detail = {"by": delivery.code, "via": "amqp", "redelivered": "yes" if delivery.redelivered else "no"}
+        await self.tracking.add_event(
+            TrackingEvent(delivery.tracking_id, "fetched", delivery.node, delivery.at, detail)
+        )
+
+
 @dataclass
 class Protection:
     """Everything issue 5 adds to a runtime; see the module docstring."""
@@ -75,7 +89,7 @@ class Protection:
     checkpoints: CheckpointWriter  # signs the audit chain's head into a file and the log
     certificates: CertificateIdentity | None = None
     pki: PkiDir | None = None
-    watchers: list[DeadLetterWatcher] = field(default_factory=list)
+    watchers: list[DeadLetterWatcher | DeliveryWatcher] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -149,12 +163,18 @@ class Protection:
             self.tasks.append(asyncio.create_task(self._reload_crl()))
         if broker_settings is None or not isinstance(broker, RabbitBroker):
             return  # an in-memory broker: no policies, no dead-letter exchange to watch
-        report = DeadLetterEvents(db.tracking)
+        report, delivered = DeadLetterEvents(db.tracking), DeliveryEvents(db.tracking)
         for node in self.settings.nodes:
             await apply_mailbox_ttl(broker.api, broker_settings, node, sec.mailbox_ttl)
-            watcher = DeadLetterWatcher(broker_settings, node, report, sessions=broker.sessions)
-            await watcher.start()
-            self.watchers.append(watcher)
+            await trace_deliveries(broker.api, broker_settings, node, sec.trace_amqp_deliveries)
+            watchers: list[DeadLetterWatcher | DeliveryWatcher] = [
+                DeadLetterWatcher(broker_settings, node, report, sessions=broker.sessions)
+            ]
+            if sec.trace_amqp_deliveries:
+                watchers.append(DeliveryWatcher(broker_settings, node, delivered, sessions=broker.sessions))
+            for watcher in watchers:
+                await watcher.start()
+                self.watchers.append(watcher)
 
     async def _reload_crl(self) -> None:
         """Use a newly published CRL (``gateway pki revoke``) within seconds, without a restart. A list that

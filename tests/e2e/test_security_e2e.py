@@ -247,3 +247,78 @@ async def test_audit_verify_detects_tampering_after_real_traffic(gw: GatewayUnde
         removed.exit_code,
         "broken-link" in removed.output or "removed" in removed.output,
     )
+
+
+# --- reads over AMQP in track & trace ---------------------------------------------------------------------
+
+
+@pytest.fixture
+async def gw_traced(
+    sqlite_url: str, e2e_broker_settings: BrokerSettings, tmp_path: Path
+) -> AsyncIterator[GatewayUnderTest]:
+    """The whole gateway with RabbitMQ's firehose on its vhosts (GATEWAY_TRACE_AMQP_DELIVERIES)."""
+    sec = SecuritySettings(
+        receipt_dir=tmp_path / "pki",
+        privacy_key_file=tmp_path / "privacy.key",
+        purge_interval=0,
+        trace_amqp_deliveries=True,
+    )
+    async with gateway_under_test(sqlite_url, e2e_broker_settings, security=sec) as found:
+        yield found
+
+
+async def _read_over_amqp(subscriber: Subscriber) -> None:
+    """Take one message from the subscriber's mailbox over AMQP with its own user, and ack it."""
+    async with await aio_pika.connect(subscriber.url) as connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(mailbox_queue(subscriber.code), ensure=False)
+        for _ in range(100):
+            message = await queue.get(fail=False)
+            if message is not None:
+                await message.ack()
+                return
+            await asyncio.sleep(0.2)
+    raise AssertionError("nothing arrived in the mailbox")
+
+
+async def _events(gw: GatewayUnderTest, party: str, tracking_id: str, event: str) -> dict[str, Any]:
+    """The trace of the message once it shows ``event`` (waiting up to 20 s), else as it is then."""
+    for _ in range(100):
+        trace = await gw.trace(party, tracking_id)
+        if any(e["event"] == event for e in trace["events"]):
+            return trace
+        await asyncio.sleep(0.2)
+    return trace
+
+
+async def test_a_read_over_amqp_is_in_track_and_trace(
+    gw_traced: GatewayUnderTest, broker_cleanup: Cleanup
+) -> None:
+    """A provider reading its mailbox over AMQP with its own broker user: the sender's trace shows the
+    message fetched via amqp by that provider, and no note."""
+    provider = await register(gw_traced, broker_cleanup, "vecozo")
+    data = set_header(example("WMO301"), Afzender=GEMEENTE, Ontvanger=provider.code, Identificatie=new_id())
+    sent = await gw_traced.submit(GEMEENTE, data)
+    assert 202 == sent.status_code, sent.text
+    await _read_over_amqp(provider)
+    trace = await _events(gw_traced, GEMEENTE, sent.json()["trackingId"], "fetched")
+    fetched = [e["detail"] for e in trace["events"] if e["event"] == "fetched"]
+    assert ([{"by": provider.code, "via": "amqp", "redelivered": "no"}], None) == (fetched, trace.get("note"))
+
+
+async def test_without_the_firehose_the_trace_says_what_it_cannot_see(
+    gw: GatewayUnderTest, broker_cleanup: Cleanup
+) -> None:
+    """Tracing off: a message read over AMQP stays in-mailbox, and its trace says that such a read is not
+    seen, why (the firehose's measured cost) and how to switch it on."""
+    provider = await register(gw, broker_cleanup, "vecozo")
+    data = set_header(example("WMO301"), Afzender=GEMEENTE, Ontvanger=provider.code, Identificatie=new_id())
+    sent = (await gw.submit(GEMEENTE, data)).json()
+    await _read_over_amqp(provider)
+    trace = await _events(gw, GEMEENTE, sent["trackingId"], "in-mailbox")
+    note = trace.get("note", "")
+    assert (False, True, True) == (
+        any(e["event"] == "fetched" for e in trace["events"]),
+        "GATEWAY_TRACE_AMQP_DELIVERIES" in note,
+        "times the CPU per message" in note,
+    )
