@@ -133,7 +133,7 @@ def require_existing(url: str | None = None) -> str:
     return chosen
 
 
-class Database:
+class Database(contextlib.AbstractAsyncContextManager["Database"]):
     """One database: an engine plus the stores that implement ``Registry`` and ``Tracking``."""
 
     def __init__(
@@ -240,9 +240,6 @@ class Database:
         await self.tracking.flush()
         await self.koppeling.flush()
         await self.connections.dispose()
-
-    async def __aenter__(self) -> Database:
-        return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
@@ -21,7 +22,7 @@ class ManagementError(RuntimeError):
     """The management API refused a request (the text names the method, path and status, no bodies)."""
 
 
-class ManagementApi:
+class ManagementApi(contextlib.AbstractAsyncContextManager["ManagementApi"]):
     """A thin async client. Broker unreachable -> :class:`Unavailable`; refused request -> ManagementError."""
 
     def __init__(self, settings: BrokerSettings, *, timeout: float = 30.0) -> None:
@@ -34,9 +35,6 @@ class ManagementApi:
 
     def __repr__(self) -> str:
         return f"ManagementApi(base_url={str(self._client.base_url)!r})"
-
-    async def __aenter__(self) -> ManagementApi:
-        return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
