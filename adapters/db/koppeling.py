@@ -5,7 +5,8 @@ Implements :class:`gateway.koppeling.store.KoppelingStore` on the tables ``koppe
 NOTHING`` on the unique (afzender, traceer_id), so concurrent pushes of one traceerId resolve in the database;
 a message put on a pull list twice (a redelivery from the mailbox) is inserted once the same way. The claims
 of concurrent pushes are one statement; on PostgreSQL one ``INSERT .. SELECT FROM unnest(..)`` through
-asyncpg, prepared once per connection, as the tracking store's own claims (``adapters.db.pgwrite``).
+asyncpg, prepared once per connection, as the tracking store's own claims (``adapters.db.pgwrite``), committed
+without waiting for its own WAL flush (see ``_PG_CLAIM``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ _PG_CLAIM: Final = (
         _CLAIM_COLUMNS,
         {"received_at": "timestamptz", "changed_at": "timestamptz", "routing": "json", "meldingen": "json"},
     )
+    # asynchronous commit of this statement's transaction alone: the claim needs no WAL flush of its own,
+    # because everything that follows it is committed synchronously after it (the pipeline's claim of the
+    # message before its publish, or the push's settlement as refused) and so flushes it; a 204 is sent
+    # only after those. A claim lost in a crash before them had no answer yet: the sender sends it again.
+    + " WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL"
     + " ON CONFLICT (afzender, traceer_id) DO NOTHING RETURNING id"
 )
 

@@ -20,7 +20,7 @@ from typing import Any, Final
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, TooLarge
 from gateway.http.deps import NodeServices, bounded_body, caller
 from gateway.http.koppelingdoc import PULL, PUSH, STATUS, describe
 from gateway.koppeling.metadata import read_zoekpad
@@ -44,6 +44,15 @@ def _koppeling(request: Request) -> tuple[NodeServices, Koppeling]:
 def _answer(exc: GatewayError, request: Request, traceer_id: str | None = None) -> JSONResponse:
     status, body = problem(exc, request.url.path, traceer_id=traceer_id)
     return JSONResponse(body, status_code=status, headers=retry_after(exc))
+
+
+def _too_large(max_bytes: int) -> Callable[[str], GatewayError]:
+    """BRS06 for a request too large to hold a payload within the limit (and its metadata)."""
+
+    def refuse(_detail: str) -> GatewayError:
+        return TooLarge(f"the payload exceeds the limit of {max_bytes} bytes")
+
+    return refuse
 
 
 def _limit(request: Request) -> int:
@@ -103,7 +112,7 @@ async def post_bericht(request: Request) -> Response:
     party = await caller(request, svc)
     traceer_id: str | None = None
     try:
-        body = await bounded_body(request, svc.max_bytes + METADATA_ROOM)
+        body = await bounded_body(request, svc.max_bytes + METADATA_ROOM, _too_large(svc.max_bytes))
         boundary = boundary_of(request.headers.get("content-type", ""))
         parts = read_parts(body, boundary, ("berichtMetadata", "payload"))
         del body

@@ -13,9 +13,11 @@
 
 ``fetched`` is a lease (HTTP) or a move to the REST pull list: the message may still come back, so it is
 still being offered; only the addressee's confirmation (``acked``: the HTTP ack, REST ``DELETE``) makes it
-Bezorgd. A reader over AMQP acknowledges to the broker only, so its messages stay WordtAangeboden. The
-statuses DeelsOntvangen and DeelberichtAanleveringAfgekeurd belong to messages sent in parts, which this
-node does not take. Pure.
+Bezorgd. A reader over AMQP acknowledges to the broker only: its read is seen only where the node traces
+AMQP deliveries (RabbitMQ's firehose, opt-in), as ``fetched`` via ``amqp``, and that delivery to the
+addressee's own broker user is Bezorgd; without the trace its messages stay WordtAangeboden. The statuses
+DeelsOntvangen and DeelberichtAanleveringAfgekeurd belong to messages sent in parts, which this node does
+not take. Pure.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ STATUS_OF = {
     "discarded": "BezorgingAfgebroken",
     "refused": "AfgekeurdDoorDienst",
 }
+
+AMQP = "amqp"  # ``via`` of a ``fetched`` event: a delivery over AMQP, seen by the firehose watcher
 
 # how far along the way each status is: a later event of an earlier stage (a lease after the ack was
 # recorded, a redelivery) does not move the status back
@@ -70,6 +74,8 @@ def stand(events: Sequence[TrackingEvent], received_at: datetime) -> Stand:
     rank = 0
     for event in sorted(events, key=lambda e: e.at):
         status = STATUS_OF.get(event.event)
+        if event.event == "fetched" and event.detail.get("via") == AMQP:
+            status = "Bezorgd"  # handed to the addressee's own AMQP consumer: nothing of ours follows
         if status is None:
             continue
         redrive = event.event == "redriven" and current.status == "AanbiedenMislukt"

@@ -40,6 +40,14 @@ def test_each_step_of_the_way_has_its_status(way: tuple[str, ...], status: str) 
     assert status == stand(events(*way), T0).status
 
 
+def test_a_delivery_over_amqp_seen_by_the_node_is_bezorgd() -> None:
+    """A read over AMQP the node traces (fetched via amqp) is Bezorgd; a lease over HTTP is not yet."""
+    way = events("received", "published", "in-mailbox")
+    amqp = TrackingEvent("t", "fetched", "ggk", T0 + timedelta(seconds=9), {"by": "0384", "via": "amqp"})
+    http = TrackingEvent("t", "fetched", "ggk", T0 + timedelta(seconds=9), {"by": "0384", "via": "http"})
+    assert ("Bezorgd", "WordtAangeboden") == (stand([*way, amqp], T0).status, stand([*way, http], T0).status)
+
+
 def test_the_status_changes_at_the_event_that_set_it() -> None:
     """berichtstatusGewijzigdOp is the time of the event that set the status."""
     found = stand(events("received", "published", "in-mailbox"), T0)
