@@ -421,7 +421,8 @@ def operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "link, in the addressee's mailbox, fetched), Bezorgd (the addressee confirmed receipt: HTTP "
                 "ack, REST DELETE), AanbiedenMislukt (dead-lettered), BezorgingAfgebroken, or "
                 "AfgekeurdDoorDienst with its meldingen. Limit: an addressee that reads its mailbox over AMQP "
-                "acknowledges to the broker only, so its messages stay WordtAangeboden.",
+                "acknowledges to the broker only, so its messages stay WordtAangeboden unless the node "
+                "traces AMQP deliveries (GATEWAY_TRACE_AMQP_DELIVERIES): then such a read is Bezorgd.",
                 "parameters": [
                     {
                         "name": "traceerId",
