@@ -112,6 +112,7 @@ class Runtime:
                 settings.ops,
                 protection.audit,
                 pki_dir=settings.security.tls_dir,
+                amqp_reads_traced=settings.security.trace_amqp_deliveries,
             )
         except BaseException:
             await runtime.close()

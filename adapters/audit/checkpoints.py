@@ -88,6 +88,27 @@ class CheckpointWriter:
     def __repr__(self) -> str:
         return f"CheckpointWriter(path={str(self.path)!r}, key={self.key!r})"
 
+    async def check(self) -> list[str]:
+        """At start: does the chain still hold the newest signed checkpoint's entry, with its hash? Each
+        problem (the chain cut back or rewritten behind the node's back) is logged as ``audit.tampered``
+        and returned; ``gateway audit verify`` tells the whole story."""
+        signed = [c for c in await asyncio.to_thread(read_checkpoints, self.path) if c.signed_by(self.key)]
+        if not signed:
+            return []
+        newest = max(signed, key=lambda c: c.seq)
+        head = await self.audit.head()
+        found = await self.audit.entries(after=newest.seq - 1, limit=1)
+        problems = []
+        if head is None:
+            problems.append("no-head")
+        if not found or found[0].seq != newest.seq:
+            problems.append("truncated")
+        elif found[0].hash != newest.hash:
+            problems.append("rewritten")
+        for problem in problems:
+            log.error("audit.tampered", problem=problem, checkpoint_seq=newest.seq, path=str(self.path))
+        return problems
+
     async def write(self) -> Checkpoint | None:
         """A checkpoint of the current head, or None when the head did not move (or is missing)."""
         head = await self.audit.head()

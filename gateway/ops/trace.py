@@ -56,6 +56,7 @@ class Life:
     record: MessageRecord | None
     events: tuple[TrackingEvent, ...]
     conversation: tuple[MessageRecord, ...] = ()
+    amqp_reads_traced: bool = False  # the node sees reads over AMQP (GATEWAY_TRACE_AMQP_DELIVERIES)
 
     def stage(self) -> str:
         """The furthest step reached."""
@@ -74,6 +75,9 @@ class Life:
             for e in self.events
         ]
         out["conversation"] = [record_dict(r) for r in self.conversation]
+        note = amqp_note(self.events, traced=self.amqp_reads_traced)
+        if note is not None:
+            out["note"] = note
         return out
 
 
@@ -98,9 +102,12 @@ def record_dict(r: MessageRecord) -> dict[str, Any]:
 class Tracer:
     """Lookups over the tracking store; ``messages`` are the catalogue names to try for a sender search."""
 
-    def __init__(self, tracking: ConversationTracking, messages: Iterable[str]) -> None:
+    def __init__(
+        self, tracking: ConversationTracking, messages: Iterable[str], *, amqp_reads_traced: bool = False
+    ) -> None:
         self.tracking = tracking
         self.messages = tuple(messages)
+        self.amqp_reads_traced = amqp_reads_traced
 
     def __repr__(self) -> str:
         return f"Tracer(messages={len(self.messages)})"
@@ -122,4 +129,4 @@ class Tracer:
         conversation: list[MessageRecord] = []
         if record is not None:
             conversation = await self.tracking.conversation(record.conversation_id)
-        return Life(tracking_id, record, tuple(events), tuple(conversation))
+        return Life(tracking_id, record, tuple(events), tuple(conversation), self.amqp_reads_traced)

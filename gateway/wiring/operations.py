@@ -30,10 +30,12 @@ async def start_operations(
     settings: OpsSettings,
     audit: AuditLog,
     pki_dir: Path | None = None,
+    amqp_reads_traced: bool = False,
 ) -> Operations:
     """Wire the operator side onto the runtime's database and broker (real or fake); actions go into
     ``audit``, the process's audit trail. ``pki_dir``: the directory the nodes serve TLS from
-    (``GATEWAY_TLS_DIR``), whose certificates the dashboard shows; None when they serve plain HTTP."""
+    (``GATEWAY_TLS_DIR``), whose certificates the dashboard shows; None when they serve plain HTTP.
+    ``amqp_reads_traced``: the nodes see reads over AMQP (else the trace says it does not)."""
     management: ManagementReader | None = None
     if isinstance(broker, RabbitBroker):
         management = ManagementReader(
@@ -55,5 +57,5 @@ async def start_operations(
     dead_letters = None
     if isinstance(broker, RabbitBroker):
         dead_letters = DeadLetters(broker.sessions, audit, db.tracking)
-    tracer = Tracer(db.tracking, sorted(metrics.known))
+    tracer = Tracer(db.tracking, sorted(metrics.known), amqp_reads_traced=amqp_reads_traced)
     return Operations(tuple(nodes), metrics, cache, tracer, audit, dead_letters, _management=management)

@@ -138,6 +138,7 @@ class Protection:
             pki=pki,
         )
         try:
+            await protection.checkpoints.check()  # logs audit.tampered when the chain lost a signed head
             await protection._start_background(db, broker, broker_settings)
         except BaseException:
             await protection.close()

@@ -80,6 +80,17 @@ async def test_trace_by_tracking_id_shows_the_life(fake_gw: GatewayUnderTest) ->
     )
 
 
+async def test_trace_of_a_message_in_its_mailbox_says_amqp_reads_are_not_seen(
+    fake_gw: GatewayUnderTest,
+) -> None:
+    """On a node without GATEWAY_TRACE_AMQP_DELIVERIES the trace page of a message in its mailbox says that a
+    read over AMQP is not seen, and why."""
+    tracking_id = (await fake_gw.submit(AANBIEDER, request())).json()["trackingId"]
+    await sign_in(fake_gw)
+    page = await fake_gw.clients["ggk"].get("/dashboard/trace", params={"id": tracking_id})
+    assert (True, True) == ('id="note"' in page.text, "GATEWAY_TRACE_AMQP_DELIVERIES" in page.text)
+
+
 async def test_trace_by_sender_and_identificatie(fake_gw: GatewayUnderTest) -> None:
     """Searching by sender and Identificatie finds the message and shows its conversation."""
     data = request()

@@ -136,3 +136,24 @@ def test_audit_key_command_makes_a_private_key_file_and_prints_no_key(tmp_path: 
     mode = stat.S_IMODE(os.stat(key_file).st_mode)
     assert (0, 0o600, 64, False) == (code, mode, len(key), key in output)
     assert output.split() == [str(key_file), ChainKey(bytes.fromhex(key)).fingerprint]
+
+
+async def test_a_node_starting_on_a_cut_back_chain_says_so(audit_url: str, tmp_path: Path) -> None:
+    """At start the checkpoint writer finds the newest signed head gone (entries deleted, head moved back)
+    or rewritten (an entry changed and re-sealed onto the chain)."""
+    entries = await sealed_chain(audit_url, tmp_path)
+    kept = entries[3]
+    await edit(
+        audit_url,
+        delete(audit).where(audit.c.seq > kept.seq),
+        update(audit_head).values(seq=kept.seq, hash=kept.hash),
+    )
+    log = await SqlAuditLog.connect(AUDIT_KEY, audit_url)
+    try:
+        writer = CheckpointWriter(log, AUDIT_KEY, checkpoints(tmp_path))
+        cut = await writer.check()
+        await log.append_many([event(7), event(8)])  # the node seals on: entry 6 is not the signed one
+        rewritten = await writer.check()
+    finally:
+        await log.close()
+    assert (["truncated"], ["rewritten"]) == (cut, rewritten)
