@@ -100,6 +100,23 @@ class NotFictitious(Rejection):
     title = "Bericht bevat persoonsgegevens die niet zijn toegestaan op deze omgeving"
 
 
+class RefusedBefore(Rejection):
+    """The same push again (same ``traceerId``, same payload) after it was refused: the first refusal, its
+    code and its ``meldingen``, again."""
+
+    code, vecozo_code, status, reason = "GW422", "GW422", 422, "refused-before"
+    title = "Bericht is eerder afgekeurd"
+
+    def __init__(self, stored: Sequence[Meld]) -> None:
+        first = stored[0] if stored else Meld("BRS114", OMSCHRIJVING["BRS114"])
+        rest = [ErrorItem(m.code, m.omschrijving, path=m.toelichting) for m in stored[1:]]
+        super().__init__(first.toelichting or first.omschrijving, errors=rest)
+        self.brs = first.code
+
+    def code_for(self, node: NodeRole) -> str:
+        return self.brs
+
+
 @dataclass(frozen=True, slots=True)
 class Meld:
     """One melding of a refused message (the status spec's ``Melding``)."""

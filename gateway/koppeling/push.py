@@ -4,7 +4,8 @@
    node's limit (BRS06).
 2. The caller must be the stated sender or registered to submit for it (BRS03), before anything is stored.
 3. The ``traceerId`` is claimed for the sender (BRS114 when it holds another message; the same payload again
-   under the same ``traceerId`` is answered as the first time: a retry after a lost answer). The claim is
+   under the same ``traceerId`` is answered as the first one was, 204 or its refusal, waiting for it while
+   it is in flight: a retry after a lost answer). The claim is
    one row written once: it names the tracking id the pipeline will give the message, so an accepted push
    needs no second write (whether it was accepted is the message's own record in the tracking store).
 4. The payload goes through the pipeline, which also checks the metadata against the message header
@@ -17,6 +18,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -30,6 +32,7 @@ from gateway.koppeling.problems import (
     BadRequest,
     MetadataMismatch,
     NotFictitious,
+    RefusedBefore,
     TraceerIdNotUnique,
     meldingen,
 )
@@ -43,6 +46,9 @@ INTERFACE: Final = "vecozo-rest"
 # a claim still pending this long belongs to a process that died before it settled: the same payload may
 # take it over (the pipeline then answers its message as a duplicate of the first attempt)
 STALE_AFTER: Final = timedelta(seconds=60)
+# the same push while the first is in flight waits for its verdict this long (seconds), asking every POLL
+WAIT_FOR_FIRST: Final = 10.0
+POLL: Final = 0.1
 # fictitious persons (BRS18 on the test and acceptance environments): the BSN range 999900000-999999999
 # that the chain's test persons (RvIG's test set, the iStandaarden examples) use
 FICTITIOUS_BSN_PREFIX: Final = "9999"
@@ -150,17 +156,27 @@ class Push:
         )
         held = await self.store.claim_push(claim)
         resumed = False
-        if held is not None:
-            if held.sha256 != claim.sha256 or held.state == "refused":
+        waited = 0.0
+        while held is not None:  # the traceerId is taken: by this message (a repeat) or by another
+            if held.sha256 != claim.sha256:
                 raise TraceerIdNotUnique(
                     f"traceerId {refs.traceerId} of {afzender} is used for another message"
                 )
+            if held.state == "refused":
+                refused = RefusedBefore(held.meldingen)
+                refused.tracking_id = held.tracking_id
+                raise refused
             earlier = await self._accepted_as(held)
             if earlier is not None:
                 return PushResult(held.traceer_id, earlier, repeated=True)
-            if now - held.received_at <= STALE_AFTER:
+            if now - held.received_at > STALE_AFTER:  # its process died before it settled: take it over
+                claim, resumed = held, True
+                break
+            if waited >= WAIT_FOR_FIRST:
                 raise Unavailable("a push with this traceerId is being processed; retry shortly")
-            claim, resumed = held, True
+            await asyncio.sleep(POLL)  # the same push in flight: answer as it is answered
+            waited += POLL
+            held = await self.store.claim_push(claim)  # None once it was released: this one goes on
         accepted = await self._submit(party, claim, meta, payload)
         if accepted.duplicate and not resumed:
             refusal = NotUnique(

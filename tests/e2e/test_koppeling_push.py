@@ -168,3 +168,23 @@ async def test_the_interfaces_are_not_on_the_municipal_node(gw: GatewayUnderTest
     """The VECOZO paths exist on the provider node only."""
     response = await Vendor(gw.clients["ggk"], gw.auth(GEMEENTE)).berichten()
     assert 404 == response.status_code
+
+
+async def test_the_same_push_at_once_is_answered_as_the_first(gw: GatewayUnderTest) -> None:
+    """The same push twice at the same moment (a client retrying too early): both 204, sent once."""
+    import asyncio
+
+    meta, data = metadata(AANBIEDER, GEMEENTE, "WMO315"), message("WMO315")
+    answers = await asyncio.gather(*(vendor(gw).push(meta, data) for _ in range(2)))
+    assert [204, 204] == [a.status_code for a in answers]
+    body, _ = await gw.receive(GEMEENTE)
+    assert data == body
+    await _only_marker_arrives(gw)
+
+
+async def test_a_refused_push_again_gets_its_refusal_again(gw: GatewayUnderTest) -> None:
+    """A refused push sent again under its traceerId is refused with the same code, not as BRS114."""
+    meta = metadata(AANBIEDER, GEMEENTE, "WMO315")
+    payload = b"<Bericht><niet-af>"
+    first, again = [await vendor(gw).push(meta, payload) for _ in range(2)]
+    assert [(422, "BRS14")] * 2 == [(r.status_code, _problem(r)["code"]) for r in (first, again)]
