@@ -75,14 +75,14 @@ def run(args: argparse.Namespace) -> Report:
                     args.open_rate,
                     64 if args.profile and i == 0 else None,
                 )
-                ends = e2e_section.measure(
+                ends, split = e2e_section.measure(
                     stack, argparse.Namespace(**{**vars(local), "concurrency": args.e2e_concurrency})
                 )
             values = ratios(raw, raw_open, gw, gw_open, [r.figures for r in ends], validation.rate)
             data["ratios_by_database"][kind] = values
             tables += _tables(kind, workers, raw, raw_open, gw, gw_open, ends, validation, args)
             ingest_report = ingest_section.report("ingest", raw, raw_open, gw, gw_open, profile, local)
-            e2e_report = e2e_section.report("e2e", raw, ends, local)
+            e2e_report = e2e_section.report("e2e", raw, ends, local, split)
             tables += [*ingest_report.tables[1:], e2e_report.tables[1]]
             tables.append(ratio_table(values, f"Ratios ({kind}, {workers} worker(s) per node role)"))
             notes += [f"[{kind}] {n}" for n in (*ingest_report.notes, *e2e_report.notes)]

@@ -12,12 +12,13 @@ Goal (issue 7): end to end >= 1,000 msg/s.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from bench import Report, Table
 from bench._args import add_gateway_arguments
 from bench._figures import COLUMNS, Figures, capacity_note, row
-from bench._stack import start_gateway
-from bench._steps import EndToEnd, Stack, baseline, end_to_end
+from bench._stack import cpu_seconds, start_gateway
+from bench._steps import EndToEnd, Stack, _profile_summary, _py_spy, baseline, end_to_end
 
 TITLE = "End to end: POST -> consumed from the recipient's mailbox on the other node"
 GOAL_RATE = 1000.0
@@ -28,25 +29,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--e2e-open-rate", type=float, default=0.0, help="open-loop rate (default: half the closed-loop rate)"
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy one process of the receiving (municipal) node during the first closed-loop run",
+    )
     parser.set_defaults(concurrency=[64])
 
 
 def run(args: argparse.Namespace) -> Report:
     with Stack.open(args.database, own=not args.shared_servers) as stack:
         raw = baseline(stack, args.message, args.concurrency, args.seconds, args.raw_loop)
-        results = measure(stack, args)
-    return report("e2e", raw, results, args)
+        results, split = measure(stack, args)
+    return report("e2e", raw, results, args, split)
 
 
-def measure(stack: Stack, args: argparse.Namespace) -> list[EndToEnd]:
+def measure(stack: Stack, args: argparse.Namespace) -> tuple[list[EndToEnd], dict[str, Any]]:
+    """The runs; and for the first closed-loop run the gateway CPU per message of each node (the provider
+    node sends, the municipal node receives) with, under ``--profile``, a py-spy profile of the receiver."""
     assert stack.db is not None
     gw = start_gateway(stack.place, stack.db, nodes=("ggk", "vecozo"), workers=args.workers)
     stack.gateways.append(gw)
     results = []
-    for c, tag in zip(args.concurrency, "pqrs", strict=False):
-        results.append(
-            end_to_end(stack, args.message, args.seconds, args.workers, c, gateway=gw, tag=f"e{tag}")
-        )
+    split: dict[str, Any] = {}
+    for i, (c, tag) in enumerate(zip(args.concurrency, "pqrs", strict=False)):
+        nodes = {node: [p.pid for p in gw.processes.get(node, [])] for node in ("vecozo", "ggk")}
+        spy = _py_spy(nodes["ggk"][0], args.seconds) if i == 0 and getattr(args, "profile", False) else None
+        before = {node: cpu_seconds(pids) for node, pids in nodes.items()}
+        result = end_to_end(stack, args.message, args.seconds, args.workers, c, gateway=gw, tag=f"e{tag}")
+        results.append(result)
+        if i == 0 and result.accepted:
+            split = {
+                "concurrency": c,
+                **{
+                    f"{node}_gateway_ms_per_msg": (cpu_seconds(pids) - before[node]) * 1000 / result.accepted
+                    for node, pids in nodes.items()
+                },
+            }
+            if spy is not None:
+                split["profile"] = _profile_summary(*spy)
     # latency at an offered load the gateway sustains: half the best closed-loop rate (or --e2e-open-rate)
     best = max((r.figures.rate for r in results), default=0.0)
     rate = getattr(args, "e2e_open_rate", 0.0) or round(best / 2 / 10) * 10
@@ -56,10 +77,16 @@ def measure(stack: Stack, args: argparse.Namespace) -> list[EndToEnd]:
         )
     gw.stop()
     stack.gateways.remove(gw)
-    return results
+    return results, split
 
 
-def report(section: str, raw: list[Figures], results: list[EndToEnd], args: argparse.Namespace) -> Report:
+def report(
+    section: str,
+    raw: list[Figures],
+    results: list[EndToEnd],
+    args: argparse.Namespace,
+    split: dict[str, Any] | None = None,
+) -> Report:
     base = {f.concurrency: f for f in raw}
     rows = [row(f) for f in raw] + [row(r.figures, base.get(r.figures.concurrency)) for r in results]
     tables = [
@@ -99,5 +126,22 @@ def report(section: str, raw: list[Figures], results: list[EndToEnd], args: argp
         capacity = capacity_note(f"end to end at c={fastest.concurrency}", fastest, GOAL_RATE)
         if capacity:
             notes.append(capacity)
-    data = {"raw": [f.as_dict() for f in raw], "e2e": [r.as_dict() for r in results], "workers": args.workers}
+    if split:
+        notes.append(
+            f"gateway CPU per message at c={split['concurrency']} by node: sending (vecozo) "
+            f"{split['vecozo_gateway_ms_per_msg']:.2f} ms, receiving (ggk) {split['ggk_gateway_ms_per_msg']:.2f} ms"
+        )
+        shares = (split.get("profile") or {}).get("shares") or {}
+        if shares:
+            notes.append(
+                "receiving node, py-spy: "
+                + ", ".join(f"{name} {share:.0%}" for name, share in list(shares.items())[:6])
+                + f" (flame graph {split['profile'].get('flamegraph')})"
+            )
+    data = {
+        "raw": [f.as_dict() for f in raw],
+        "e2e": [r.as_dict() for r in results],
+        "workers": args.workers,
+        "by_node": split or {},
+    }
     return Report(section, tuple(tables), tuple(notes), data)
