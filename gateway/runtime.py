@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from adapters.db import Database
 from adapters.db.engine import ensure_database, environment_url
 from adapters.rabbitmq import Broker, BrokerSettings, RabbitBroker
+from adapters.rabbitmq.publisher import link_seal
 from gateway.checker import EngineChecker
 from gateway.config import Settings
 from gateway.errors import NodeRole
@@ -90,7 +91,9 @@ class Runtime:
         metrics = GatewayMetrics(settings.nodes, known_messages=(m.name for m in engine.catalog))
         counters = (MetricsCounter(metrics),)
         judge = Judge(checker, db.registry)
-        link = LinkCheck(LinkJudge(judge, db.tracking, Observers(counters=counters)))
+        # the link's verdict key (shared by both nodes of the deployment): sealed messages are not read twice
+        seal = await asyncio.to_thread(link_seal, broker_settings)
+        link = LinkCheck(LinkJudge(judge, db.tracking, Observers(counters=counters), seal=seal))
         broker = broker_factory(broker_settings, settings.nodes, link)
         try:
             await broker.start(_mailboxes(await db.registry.participants()))

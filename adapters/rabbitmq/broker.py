@@ -14,7 +14,7 @@ from adapters.rabbitmq.declare import declare_mailboxes, declare_topology, provi
 from adapters.rabbitmq.link import LinkCallback, LinkConsumer, accept_all, ignore_delivered
 from adapters.rabbitmq.mailbox import MailboxMissing, RabbitMailboxReader
 from adapters.rabbitmq.management import ManagementApi
-from adapters.rabbitmq.publisher import RabbitPublisher
+from adapters.rabbitmq.publisher import RabbitPublisher, link_seal, one_cluster
 from adapters.rabbitmq.session import Sessions
 from adapters.rabbitmq.settings import BrokerSettings
 from adapters.rabbitmq.topology import DLQ, mailbox_queue, shovel_name
@@ -75,7 +75,7 @@ class RabbitBroker:
         self.nodes = tuple(nodes)
         self.sessions = Sessions(settings)
         self.api = ManagementApi(settings)
-        self.publisher = RabbitPublisher(self.sessions)
+        self.publisher = RabbitPublisher(self.sessions, link_seal(settings), direct=one_cluster(settings))
         self.reader = RabbitMailboxReader(self.sessions)
         self._links = [
             LinkConsumer(self.sessions, settings, node, on_link_message, on_delivered=on_delivered)

@@ -18,9 +18,10 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from adapters.rabbitmq.properties import LinkMessage
 from adapters.rabbitmq.session import Sessions
 from adapters.rabbitmq.settings import BrokerSettings
-from adapters.rabbitmq.settle import settle
+from adapters.rabbitmq.settle import BatchAcks, settle
 from adapters.rabbitmq.topology import MAILBOX, link_from
 from gateway.errors import NodeRole
+from gateway.pipeline.seal import SEAL_HEADER
 
 log = structlog.get_logger("adapters.rabbitmq")
 
@@ -57,6 +58,7 @@ class LinkConsumer:
         self._channel: AbstractChannel | None = None
         self._tag: str | None = None
         self._busy = 0
+        self._acks = BatchAcks()
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -100,6 +102,7 @@ class LinkConsumer:
                 await channel.close()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self._acks.hold(message)  # before any await: in delivery order
         self._busy += 1
         self._idle.clear()
         try:
@@ -111,7 +114,7 @@ class LinkConsumer:
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         link: LinkMessage | None = None
-        async with settle(message, retry_delay=self._settings.retry_delay) as result:
+        async with settle(message, retry_delay=self._settings.retry_delay, acks=self._acks) as result:
             link = LinkMessage.of_incoming(message)
             link.check_intact()
             await self._callback(link)
@@ -134,6 +137,7 @@ class LinkConsumer:
             )
 
     async def _deliver(self, link: LinkMessage) -> None:
-        await self._sessions[self.node].publish_body(
-            MAILBOX, link.recipient, link.body, link.properties.amqp()
-        )
+        properties = link.properties.amqp()
+        if properties.headers:
+            properties.headers.pop(SEAL_HEADER, None)  # the link's own: a mailbox message is as before
+        await self._sessions[self.node].publish_body(MAILBOX, link.recipient, link.body, properties)

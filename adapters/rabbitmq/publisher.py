@@ -2,30 +2,92 @@
 
 from __future__ import annotations
 
-from adapters.rabbitmq.properties import properties_for
+from typing import Any
+
+import aiormq
+import structlog
+from aio_pika.abc import DeliveryMode
+
+from adapters.rabbitmq.properties import CONTENT_TYPE, properties_for
 from adapters.rabbitmq.session import Sessions
-from adapters.rabbitmq.topology import MAILBOX, OUTBOUND
+from adapters.rabbitmq.settings import LOCAL_SHOVEL_URI, BrokerSettings
+from adapters.rabbitmq.topology import MAILBOX, OUTBOUND, link_from
+from gateway.pipeline.seal import SEAL_HEADER, LinkSeal
 from gateway.ports import Delivery
+from gateway.privacy.bsnkey import load_or_create_key
+
+log = structlog.get_logger("adapters.rabbitmq")
+
+
+def link_seal(settings: BrokerSettings) -> LinkSeal | None:
+    """The seal of the node link's verdicts with the deployment's shared key (made when missing), or None
+    when the settings turn it off."""
+    if not settings.link_seal:
+        return None
+    try:
+        return LinkSeal(load_or_create_key(settings.link_key_file))
+    except (OSError, ValueError) as exc:  # no key to share: every message is checked in full, as before
+        log.warning("link.seal_unavailable", error=type(exc).__name__)
+        return None
+
+
+def one_cluster(settings: BrokerSettings) -> bool:
+    """Both node roles live on one cluster (neither shovel URI names another) and the settings let the
+    sending node publish straight into the other node's incoming link queue."""
+    uris = (settings.shovel_uri_ggk, settings.shovel_uri_vecozo)
+    return settings.link_direct and all(uri == LOCAL_SHOVEL_URI for uri in uris)
 
 
 class RabbitPublisher:
     """Publishes on the origin node's vhost: to ``outbound`` (key = target node) when the message must cross
     the node link, else straight to ``mailbox`` (key = recipient). Persistent, mandatory, confirmed.
 
+    With a :class:`LinkSeal` a message for the other node carries the node's signed verdict (header
+    ``link-seal``): the receiving node of the same deployment then need not parse and validate it again.
+    With ``direct`` (both nodes on one cluster, :func:`one_cluster`) such a message is published straight
+    into the other node's ``link.from-*`` queue on its vhost, where the shovel would have put it: one quorum
+    queue and the shovel's move fewer, the same confirm before the ``202``.
+
     Returns only after the broker confirmed; raises :class:`gateway.errors.Unavailable` on a nack, an
     unroutable message, a lost or refused connection, or no confirm within the confirm timeout.
     """
 
-    def __init__(self, sessions: Sessions) -> None:
+    def __init__(self, sessions: Sessions, seal: LinkSeal | None = None, *, direct: bool = False) -> None:
         self._sessions = sessions
+        self._seal = seal
+        self._direct = direct
 
     def __repr__(self) -> str:
-        return f"RabbitPublisher({self._sessions!r})"
+        return f"RabbitPublisher({self._sessions!r}, sealed={self._seal is not None}, direct={self._direct})"
 
     async def publish(self, delivery: Delivery) -> None:
-        session = self._sessions[delivery.origin_node]
-        properties = properties_for(delivery)
-        if delivery.target_node != delivery.origin_node:
-            await session.publish_body(OUTBOUND, delivery.target_node, delivery.body, properties)
+        origin, target = delivery.origin_node, delivery.target_node
+        if target == origin:
+            await self._sessions[origin].publish_body(
+                MAILBOX, delivery.recipient, delivery.body, properties_for(delivery)
+            )
+        elif self._direct:  # the default exchange routes by queue name
+            await self._sessions[target].publish_body(
+                "", link_from(target), delivery.body, self._crossing(delivery)
+            )
         else:
-            await session.publish_body(MAILBOX, delivery.recipient, delivery.body, properties)
+            await self._sessions[origin].publish_body(
+                OUTBOUND, target, delivery.body, self._crossing(delivery)
+            )
+
+    def _crossing(self, delivery: Delivery) -> aiormq.spec.Basic.Properties:
+        if self._seal is None:
+            return properties_for(delivery)
+        headers: dict[str, Any] = delivery.amqp_headers()
+        headers[SEAL_HEADER] = self._seal.sign(
+            delivery.tracking_id, delivery.conversation_id, delivery.target_node, headers
+        )
+        return aiormq.spec.Basic.Properties(
+            content_type=CONTENT_TYPE,
+            correlation_id=delivery.conversation_id,
+            delivery_mode=DeliveryMode.PERSISTENT.value,
+            headers=headers,
+            message_id=delivery.tracking_id,
+            priority=0,
+            timestamp=delivery.received_at,
+        )

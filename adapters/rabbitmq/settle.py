@@ -34,26 +34,169 @@ class Settlement:
 
 
 @asynccontextmanager
-async def settle(message: AbstractIncomingMessage, *, retry_delay: float = 0.0) -> AsyncIterator[Settlement]:
+async def settle(
+    message: AbstractIncomingMessage, *, retry_delay: float = 0.0, acks: BatchAcks | None = None
+) -> AsyncIterator[Settlement]:
     """Run the block, then ack, reject (dead-letter) or requeue ``message``. Errors do not propagate.
 
     If the channel is gone before the settlement reaches the broker, ``settled`` is False: the broker
-    requeues the message itself, so it will be offered again.
+    requeues the message itself, so it will be offered again. With ``acks`` (the consumer's, which
+    :meth:`BatchAcks.hold` the message on arrival) the ack goes out together with others.
     """
     result = Settlement()
     try:
         yield result
     except Rejection as exc:
         result.outcome, result.reason = "rejected", exc.reason
+        if acks is not None:
+            acks.failing(message)
         result.settled = await _send(message.reject(requeue=False))
     except Exception as exc:
         result.outcome, result.reason = "requeued", type(exc).__name__
+        if acks is not None:
+            acks.failing(message)
         if retry_delay > 0:
             await asyncio.sleep(retry_delay)
         result.settled = await _send(message.nack(requeue=True))
     else:
         result.outcome = "acked"
-        result.settled = await _send(message.ack())
+        result.settled = await _send(message.ack() if acks is None else acks.ack(message))
+    finally:
+        if acks is not None:
+            acks.release(message)
+
+
+class BatchAcks:
+    """One consumer channel's acks, sent in batches: ``basic.ack`` with ``multiple`` for the run of done
+    deliveries at the head of the channel's window (RabbitMQ settles a quorum queue's batch as one log
+    entry instead of one per message), once per turn of the event loop.
+
+    Every delivery is :meth:`hold` on arrival, in delivery-tag order, and leaves with :meth:`release`. A
+    multiple ack never covers a delivery still in hand or about to be rejected or requeued: a done delivery
+    behind one of those waits for it, but no longer than ``straggle`` seconds (or not at all behind one
+    that is :meth:`failing`), and is then acked alone. After a reconnect the tags start again on a new
+    channel: what the old one held is the broker's to redeliver, and its acks fail as before.
+    """
+
+    def __init__(self, straggle: float = 0.05) -> None:
+        self._straggle = straggle
+        self._channel: object | None = None
+        # delivery tag -> None while in hand, "failing", or the future of a done delivery's ack
+        self._open: dict[int, asyncio.Future[None] | str | None] = {}
+        self._flush_due = False
+        self._stragglers: asyncio.TimerHandle | None = None
+
+    def __repr__(self) -> str:
+        return f"BatchAcks(open={len(self._open)})"
+
+    def hold(self, message: AbstractIncomingMessage) -> None:
+        tag = message.delivery_tag
+        try:
+            channel = message.channel
+        except aiormq.exceptions.ChannelInvalidStateError:
+            return
+        if tag is None:
+            return
+        if channel is not self._channel:
+            self._channel = channel
+            self._abandon()
+        self._open[tag] = None
+
+    def failing(self, message: AbstractIncomingMessage) -> None:
+        """The delivery will be rejected or requeued (alone): done ones behind it need not wait."""
+        if self._held(message):
+            self._open[message.delivery_tag] = "failing"  # type: ignore[index]
+            self._due()
+
+    def release(self, message: AbstractIncomingMessage) -> None:
+        """The delivery's settlement is sent. One still in hand (its handling was cancelled) stays: no
+        multiple ack may cover it, and the broker requeues it when the channel closes."""
+        if self._held(message) and self._open.get(message.delivery_tag) == "failing":  # type: ignore[arg-type]
+            del self._open[message.delivery_tag]  # type: ignore[arg-type]
+            self._due()
+
+    async def ack(self, message: AbstractIncomingMessage) -> None:
+        """Ack ``message`` with the next batch; raises as :meth:`AbstractIncomingMessage.ack` would."""
+        if not self._held(message):
+            await message.ack()
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._open[message.delivery_tag] = done  # type: ignore[index]
+        self._due()
+        await done
+
+    def _held(self, message: AbstractIncomingMessage) -> bool:
+        try:
+            channel = message.channel
+        except aiormq.exceptions.ChannelInvalidStateError:
+            return False
+        return channel is self._channel and message.delivery_tag in self._open
+
+    def _due(self) -> None:
+        if not self._flush_due:
+            self._flush_due = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_due = False
+        channel = self._channel
+        head: list[asyncio.Future[None]] = []
+        top = None
+        for tag, state in self._open.items():  # in delivery-tag order
+            if not isinstance(state, asyncio.Future):
+                break
+            top = tag
+            head.append(state)
+        if top is not None:
+            for _ in head:
+                del self._open[next(iter(self._open))]
+            self._send(channel, top, True, head)
+        behind_failing = waiting = False
+        for tag, state in list(self._open.items()):
+            if state == "failing":
+                behind_failing = True
+            elif isinstance(state, asyncio.Future):
+                if behind_failing:
+                    del self._open[tag]
+                    self._send(channel, tag, False, [state])
+                else:
+                    waiting = True
+        if waiting and self._stragglers is None:
+            self._stragglers = asyncio.get_running_loop().call_later(self._straggle, self._straggling)
+
+    def _straggling(self) -> None:
+        """Done deliveries still behind one in hand: ack them alone."""
+        self._stragglers = None
+        channel = self._channel
+        for tag, state in list(self._open.items()):
+            if isinstance(state, asyncio.Future):
+                del self._open[tag]
+                self._send(channel, tag, False, [state])
+        self._due()
+
+    def _send(self, channel: object, tag: int, multiple: bool, waiting: list[asyncio.Future[None]]) -> None:
+        task = asyncio.ensure_future(channel.basic_ack(delivery_tag=tag, multiple=multiple))  # type: ignore[attr-defined]
+
+        def told(sent: asyncio.Future[None]) -> None:
+            error = None if sent.cancelled() else sent.exception()
+            for future in waiting:
+                if future.done():
+                    continue
+                if error is not None:
+                    future.set_exception(error)
+                elif sent.cancelled():
+                    future.cancel()
+                else:
+                    future.set_result(None)
+
+        task.add_done_callback(told)
+
+    def _abandon(self) -> None:
+        """The channel changed: whatever waited on the old one fails as an ack on a closed channel would."""
+        for state in self._open.values():
+            if isinstance(state, asyncio.Future) and not state.done():
+                state.set_exception(aiormq.exceptions.ChannelInvalidStateError("channel changed"))
+        self._open.clear()
 
 
 async def _send(settling: Awaitable[None]) -> bool:

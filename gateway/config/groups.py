@@ -138,6 +138,22 @@ class BrokerSettings(BaseModel):
         4, "confirming channels each process publishes on", env="GATEWAY_AMQP_PUBLISH_CHANNELS", gt=0
     )
     link_prefetch: int = setting(64, "unacknowledged node-link messages a node re-checks at once", gt=0)
+    link_direct: bool = setting(
+        True,
+        "with both node roles on one cluster (both shovel URIs `amqp://`) the sending node publishes a message "
+        "for the other node straight into that node's `link.from-*` queue; false: through `link.to-*` and the "
+        "shovel as between two clusters",
+    )
+    link_seal: bool = setting(
+        True,
+        "the sending node signs its verdict on each message for the other node, which then skips a second "
+        "parse and validation of a message whose signature holds (both nodes must share `GATEWAY_LINK_KEY_FILE`)",
+    )
+    link_key_file: Path = setting(
+        paths.LINK_KEY_FILE,
+        "HMAC key of the link verdict, shared by both nodes of one deployment (made when missing); a node "
+        "with another key checks every message in full",
+    )
     retry_delay: float = setting(
         1.0,
         "seconds before a node-link message that met a passing fault is tried again",

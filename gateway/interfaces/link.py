@@ -11,6 +11,7 @@ from adapters.rabbitmq.properties import LinkMessage
 from gateway.errors import NodeRole
 from gateway.pipeline import LinkJudge
 from gateway.pipeline.link import Crossing
+from gateway.pipeline.seal import SEAL_HEADER
 
 
 class LinkCallbacks(Protocol):
@@ -45,6 +46,9 @@ def crossing(message: LinkMessage, with_body: bool = True) -> Crossing:
         received_at=_received_at(message),
         first=message.delivery_count == 0,
         body=message.body if with_body else b"",
+        conversation_id=message.properties.correlation_id,
+        headers=headers,
+        seal=headers.get(SEAL_HEADER),
     )
 
 

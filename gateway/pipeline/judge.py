@@ -138,8 +138,10 @@ class Judge:
         return read
 
     async def receivable(self, read: Read, node: NodeRole, today: date) -> None:
-        recipient = await self.registry.participant(read.who.recipient)
+        await self.receives(read.who.recipient, node, today)
+
+    async def receives(self, code: str, node: NodeRole, today: date) -> None:
+        """The organisation ``code`` is active on ``node`` (else :class:`UnknownReceiver`)."""
+        recipient = await self.registry.participant(code)
         if recipient is None or not recipient.active_on(today) or recipient.home_node != node:
-            raise UnknownReceiver(
-                f"receiving organisation {read.who.recipient} is not active on the {node} node"
-            )
+            raise UnknownReceiver(f"receiving organisation {code} is not active on the {node} node")

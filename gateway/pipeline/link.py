@@ -8,7 +8,8 @@ retries it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -16,6 +17,7 @@ from typing import ClassVar
 from gateway.errors import NodeRole, Rejection, UnknownReceiver
 from gateway.pipeline.judge import Judge
 from gateway.pipeline.observe import NOBODY, Observers
+from gateway.pipeline.seal import LinkSeal
 from gateway.ports import Tracking, TrackingEvent
 
 
@@ -31,6 +33,9 @@ class Crossing:
     received_at: datetime | None  # when its first node received it
     first: bool  # its first arrival (not a redelivery)
     body: bytes = field(default=b"", repr=False)
+    conversation_id: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # the gateway's own link headers
+    seal: str | None = field(default=None, repr=False)  # the sending node's signed verdict, if it sent one
 
 
 def _now() -> datetime:
@@ -39,7 +44,12 @@ def _now() -> datetime:
 
 @dataclass(eq=False, repr=False)
 class LinkJudge:
-    """Judges each message that crossed the link, and records it in track & trace once in its mailbox."""
+    """Judges each message that crossed the link, and records it in track & trace once in its mailbox.
+
+    With a :class:`LinkSeal` (the key both nodes of the deployment share), a message whose seal holds over
+    its digest, ids and headers is taken as the sending node read it (no second parse and validation); its
+    recipient is still held to this node's registry. Any other message is read and validated in full.
+    """
 
     # when each message in hand passed the check, until it is in its mailbox: both events are then written
     # together (one write per message instead of two); bounded, as a message may be retried elsewhere
@@ -49,6 +59,7 @@ class LinkJudge:
     tracking: Tracking
     observers: Observers = NOBODY
     clock: Callable[[], datetime] = _now
+    seal: LinkSeal | None = None
     _checked: dict[str, tuple[datetime, str]] = field(default_factory=dict, init=False)
 
     def __repr__(self) -> str:
@@ -67,10 +78,14 @@ class LinkJudge:
 
     async def _judge(self, crossing: Crossing) -> None:
         node = crossing.node
-        read = await self.judge.recheck(crossing.body, crossing.recipient, crossing.message, node)
+        if self.sealed(crossing):
+            recipient = crossing.recipient  # signed: what the sending node's read found
+        else:
+            read = await self.judge.recheck(crossing.body, crossing.recipient, crossing.message, node)
+            recipient = read.who.recipient
         now = self.clock()
         try:
-            await self.judge.receivable(read, node, now.date())
+            await self.judge.receives(recipient, node, now.date())
         except UnknownReceiver:
             await self.tracking.add_event(
                 TrackingEvent(crossing.tracking_id, "refused", node, now, {"code": "IB210", "at": "link"})
@@ -79,6 +94,19 @@ class LinkJudge:
         if len(self._checked) >= self.CHECKED_KEPT:
             self._checked.pop(next(iter(self._checked)))
         self._checked[crossing.tracking_id] = (now, crossing.origin)
+
+    def sealed(self, crossing: Crossing) -> bool:
+        """The sending node of this deployment signed its verdict over exactly these bytes and headers."""
+        if self.seal is None or crossing.seal is None:
+            return False
+        headers = crossing.headers
+        if headers.get("recipient") != crossing.recipient or headers.get("message") != crossing.message:
+            return False
+        if headers.get("sha256") != hashlib.sha256(crossing.body).hexdigest():
+            return False
+        return self.seal.holds(
+            crossing.seal, crossing.tracking_id, crossing.conversation_id, crossing.node, headers
+        )
 
     async def delivered(self, crossing: Crossing) -> None:
         """The message is confirmed in its mailbox: it crossed the link (when it was checked) and is in."""
