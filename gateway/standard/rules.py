@@ -7,8 +7,10 @@ need other messages or an outside source, each with its retourcode and reason.
 
 The Schematron is read by this module's own small evaluator instead of being compiled to XSLT: every
 ``sch:rule`` becomes one ``etree.XPath`` per assert (``(context)[not(test)]``: the failing nodes), and per
-message type one more XPath answers "does any simple rule fail?" in a single libxml2 call, so a message
-that keeps every rule costs one call plus one per rule that binds ``$this``. The subset it reads is what
+message type one more XPath, the gate, answers "does any simple rule fail, and does any rule that binds
+``$this`` have a context node?" in a single libxml2 call (the contexts' common steps walked once). A message
+that keeps every rule costs that call and one per global ``sch:let``; when a simple rule fails, one more
+call names the failing ones and only those are evaluated for their nodes. The subset it reads is what
 the release files use and every Schematron processor understands:
 
 - ``sch:ns``; ``sch:let`` at schema level (evaluated once per message, bound as an XPath variable);
@@ -28,7 +30,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 from lxml import etree
 
@@ -104,7 +106,13 @@ class _BoundRule:
 
 
 class MessageRules:
-    """The compiled rules of one message type (one namespace)."""
+    """The compiled rules of one message type (one namespace).
+
+    ``gate`` answers "does any simple rule fail, or does any rule with lets have a context node?" in one
+    libxml2 call (with ``lets``, the only calls a message that keeps every rule costs); ``which`` names, in
+    one more call, the simple rules that fail (a space-separated string of their indexes), so that only
+    those are evaluated again for their failing nodes.
+    """
 
     def __init__(
         self,
@@ -112,13 +120,15 @@ class MessageRules:
         simple: Sequence[_Check],
         bound: Sequence[_BoundRule],
         lets: Mapping[str, etree.XPath],
-        quick: etree.XPath | None,
+        gate: etree.XPath | None,
+        which: etree.XPath | None = None,
     ) -> None:
         self.namespace = namespace
         self._simple = tuple(simple)
         self._bound = tuple(bound)
-        self._lets = dict(lets)
-        self._quick = quick
+        self._lets = tuple(lets.items())
+        self._gate = gate
+        self._which = which
 
     def __repr__(self) -> str:
         return f"MessageRules({self.namespace!r}, rules={len(self)})"
@@ -134,12 +144,20 @@ class MessageRules:
 
     def check(self, root: etree._Element) -> list[Finding]:
         """Every broken rule of a schema-valid message, in rule order."""
-        variables: dict[str, Any] = {name: let(root) for name, let in self._lets.items()}
+        variables: dict[str, Any] = {name: let(root) for name, let in self._lets}
+        gate = 3 if self._gate is None else int(cast(float, self._gate(root, **variables)))
+        if not gate:
+            return []
         found: list[Finding] = []
-        if self._quick is None or self._quick(root, **variables):
-            for check in self._simple:
+        simple = self._simple
+        if simple and gate & 1:
+            if self._which is not None:
+                failing = [simple[int(i)] for i in str(self._which(root, **variables)).split()]
+            else:
+                failing = list(simple)
+            for check in failing:
                 found.extend(_finding(check, node) for node in _nodes(check.failing(root, **variables)))
-        for rule in self._bound:
+        for rule in self._bound if gate & 2 else ():
             for node in _nodes(rule.context(root, **variables)):
                 bound = dict(variables)
                 for name, let in rule.lets:
@@ -314,13 +332,38 @@ def compile_schematron(
                     simple.setdefault(ns, []).extend(checks)
     result: dict[str, MessageRules] = {}
     for ns in sorted(set(simple) | set(bound)):
-        quick_expr = _any_fails([(c.context, c.test_text, c.report) for _, c in simple.get(ns, [])])
-        quick = xpath(quick_expr, f"{ns} (all rules)") if quick_expr else None
-        global_lets = {n: xpath(globals_[n], f"let {n}") for n in sorted(used_lets.get(ns, ()))}
-        result[ns] = MessageRules(
-            ns, [c for _, c in simple.get(ns, [])], bound.get(ns, []), global_lets, quick
+        own = [c for _, c in simple.get(ns, [])]
+        rules = bound.get(ns, [])
+        fails = _any_fails([(c.context, c.test_text, c.report) for c in own])
+        contexts = " or ".join(f"boolean({_context_of(r)})" for r in rules)
+        gate_expr = " + ".join(
+            ([f"number({fails})"] if fails else []) + ([f"2 * ({contexts})"] if contexts else [])
         )
+        gate = xpath(gate_expr, f"{ns} (all rules)") if gate_expr else None
+        which = xpath(_which_fail(own), f"{ns} (failing rules)") if len(own) > 1 else None
+        global_lets = {n: xpath(globals_[n], f"let {n}") for n in sorted(used_lets.get(ns, ()))}
+        result[ns] = MessageRules(ns, own, rules, global_lets, gate, which)
     return result
+
+
+def _context_of(rule: _BoundRule) -> str:
+    return str(rule.context.path)
+
+
+def _which_fail(checks: Sequence[_Check]) -> str:
+    """One XPath naming the checks that fail: their indexes in a space-separated string."""
+    return (
+        "concat(''"
+        + "".join(
+            f", substring('{i} ', 1, {len(str(i)) + 1} * boolean({_failing_expr(c)}))"
+            for i, c in enumerate(checks)
+        )
+        + ")"
+    )
+
+
+def _failing_expr(check: _Check) -> str:
+    return f"({check.context})[{'' if check.report else 'not'}({check.test_text})]"
 
 
 def _message_namespaces(context: str, nsmap: Mapping[str, str]) -> list[str]:
