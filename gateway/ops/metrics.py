@@ -181,7 +181,7 @@ class GatewayMetrics:
 
     def _observe(self, node: NodeRole, histogram: str, seconds: float) -> None:
         """A duration in one of ``node``'s histograms (a node this process does not serve counts nothing)."""
-        m = self._node(node)
+        m = self.nodes.get(node)
         if m is not None:
             getattr(m, histogram).labels(node).observe(max(seconds, 0.0))
 
