@@ -18,6 +18,7 @@ from pathlib import Path
 import structlog
 from sqlalchemy.engine import make_url
 
+from gateway import paths
 from gateway.periodic import every
 from gateway.privacy.bsnkey import load_or_create_key
 from gateway.security.audit import AuditLog, ChainKey, Checkpoint
@@ -34,13 +35,13 @@ def load_chain_key(path: Path, *, create: bool = True) -> ChainKey:
 
 def default_checkpoint_file(database_url: str) -> Path:
     """Where the checkpoints of the chain in ``database_url`` go by default: beside a SQLite file, else
-    ``var/audit-{database}.checkpoints.jsonl`` (one file per chain, so another database's chain never mixes
-    in)."""
+    ``var/audit-{database}.checkpoints.jsonl`` of the checkout (:mod:`gateway.paths`; one file per chain, so
+    another database's chain never mixes in)."""
     url = make_url(database_url)
     name = url.database or "memory"
     if url.drivername.startswith("sqlite") and name != ":memory:" and not name.startswith("file:"):
         return Path(name + ".checkpoints.jsonl")
-    return Path("var") / f"audit-{Path(name).name}.checkpoints.jsonl"
+    return paths.VAR / f"audit-{Path(name).name}.checkpoints.jsonl"
 
 
 def read_checkpoints(path: Path) -> list[Checkpoint]:
