@@ -9,10 +9,13 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from gateway import __version__
 from gateway.errors import NodeRole
-from gateway.http import contract, docs, problems
+from gateway.http import berichten, contract, docs, problems
 from gateway.http.deps import NodeServices
 from gateway.interfaces.errors import WrongNode
 from gateway.ops.observe import count_edge_refusal
@@ -24,13 +27,51 @@ TITLES = {
 }
 
 
+Take = Callable[[Request], Awaitable[Response]]
+
+
+def _route_path(scope: Scope) -> str:
+    """The request's path inside this app (an app mounted under a prefix sees the rest)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] == "/":
+        return path[len(root) :]
+    return path
+
+
+class NodeApp(FastAPI):
+    """A node's FastAPI app that serves its hottest operation, ``POST /v1/berichten``, without the
+    framework's layers: the route stays in the app (its OpenAPI entry, and the same code behind it), but a
+    request for it goes straight to :func:`gateway.http.berichten.take`, and what that raises is answered
+    as the app's handlers answer it (:func:`gateway.http.problems.answerer`). Measured under load at
+    concurrency 64 the middleware, routing, dependency injection and response classes took a fifth of a
+    node's CPU per message."""
+
+    fast: dict[tuple[str, str], Take]
+    answer: problems.Answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            take = self.fast.get((scope["method"], _route_path(scope)))
+            if take is not None:
+                scope["app"] = self
+                request = Request(scope, receive, send)
+                try:
+                    response = await take(request)
+                except Exception as exc:
+                    response = self.answer(scope["method"], scope["path"], exc)
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     services: NodeServices,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
     extra_routers: tuple[Any, ...] = (),
 ) -> FastAPI:
     """One node's HTTP interface: REST ingest, mailbox, track & trace, health, admin (when wired)."""
-    app = FastAPI(
+    app = NodeApp(
         title=TITLES[services.node],
         version=__version__,
         description="Routes only iJw and iWmo standard messages; refusals carry the chain's own error codes.",
@@ -44,7 +85,8 @@ def create_app(
         services.ops is not None
     ):  # operations: count refusals made before the pipeline (size, type, credential)
         hook = functools.partial(count_edge_refusal, services.ops.metrics, services.node)
-    problems.install(app, services.node, hook)
+    app.answer = problems.install(app, services.node, hook)
+    app.fast = {("POST", "/v1/berichten"): berichten.take}
     docs.install(app)
     first, *rest = (*_routers(services.node), *extra_routers)
     app.include_router(first)  # POST /v1/berichten: matched before any other route

@@ -229,10 +229,21 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
             return
         send = cycle.send
 
+        held: list[Any] = []
+
         async def send_and_close_early(message: Any) -> None:
-            if message["type"] == "http.response.start" and cycle.more_body:
-                cycle.keep_alive = False
-                cycle.transport = cast(asyncio.Transport, _Lingering(self.transport, self._start_lingering))
+            if message["type"] == "http.response.start":
+                if cycle.more_body:
+                    cycle.keep_alive = False
+                    cycle.transport = cast(
+                        asyncio.Transport, _Lingering(self.transport, self._start_lingering)
+                    )
+                else:  # the status line and headers go out with the first part of the body, in one write
+                    held[:] = [message]
+                    return
+            if held:
+                await _corked(cycle, send, held.pop(), message)
+                return
             await send(message)
 
         cycle.send = send_and_close_early  # type: ignore[method-assign]
@@ -263,6 +274,47 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
                 handle.cancel()
         self._abort = None
         super().connection_lost(exc)
+
+
+async def _corked(cycle: Any, send: Callable[[Any], Any], start: Any, body: Any) -> None:
+    """Send the answer's head and the first part of its body in one write to the socket: one system call
+    and one TCP segment where uvicorn makes two (a sixth of a node's CPU per message went to these)."""
+    transport = cycle.transport
+    corked = _Corked(transport)
+    cycle.transport = corked
+    try:
+        await send(start)
+        await send(body)
+    finally:
+        if cycle.transport is corked:
+            cycle.transport = transport
+        corked.uncork()
+
+
+class _Corked:
+    """The connection while an answer's head and first body part are sent: writes are joined, then written
+    once (also before the connection closes)."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self._parts.append(data)
+
+    def uncork(self) -> None:
+        if self._parts:
+            data = b"".join(self._parts)
+            self._parts = []
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.uncork()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class _Lingering:

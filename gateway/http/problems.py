@@ -110,8 +110,29 @@ def invalid_request(exc: RequestValidationError) -> RequestInvalid:
     return RequestInvalid(f"not valid: {names}", items)
 
 
-def install(app: Any, node: NodeRole, on_error: RefusalHook | None = None) -> None:
-    """Register the handlers on a FastAPI app serving ``node``; ``on_error`` hears of each error answered."""
+# answers an error raised while serving (HTTP method, path, error): the refusal, or the internal fault
+Answer = Callable[[str, str, Exception], JSONResponse]
+
+
+def answerer(node: NodeRole, on_error: RefusalHook | None = None) -> Answer:
+    """The answer to what serving a request raised, as the handlers below give it: a :class:`GatewayError`
+    as its problem (``on_error`` told), anything else logged by type and answered as :class:`Internal`. For
+    routes served outside the framework's handlers (``gateway.http.app.NodeApp``)."""
+
+    def answer(method: str, path: str, exc: Exception) -> JSONResponse:
+        if isinstance(exc, GatewayError):
+            if on_error is not None:
+                on_error(method, path, exc)
+            return problem_response(exc, node)
+        log.error("http.unexpected", error=type(exc).__name__, path=path)
+        return problem_response(Internal(), node)
+
+    return answer
+
+
+def install(app: Any, node: NodeRole, on_error: RefusalHook | None = None) -> Answer:
+    """Register the handlers on a FastAPI app serving ``node``; ``on_error`` hears of each error answered.
+    Returns the same answers for routes served outside the handlers (:func:`answerer`)."""
 
     async def handler(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, GatewayError)
@@ -141,3 +162,4 @@ def install(app: Any, node: NodeRole, on_error: RefusalHook | None = None) -> No
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(HTTPException, http)
     app.add_exception_handler(Exception, unexpected)
+    return answerer(node, on_error)
