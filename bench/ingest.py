@@ -27,6 +27,9 @@ GOAL_P99_MARGIN_MS = 10.0
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_gateway_arguments(parser)
     parser.add_argument("--profile", action="store_true", help="py-spy the first worker during the c=64 run")
+    parser.add_argument(
+        "--profile-at", type=int, default=64, help="the concurrency of the run --profile samples (default 64)"
+    )
 
 
 def run(args: argparse.Namespace) -> Report:
@@ -44,7 +47,7 @@ def run(args: argparse.Namespace) -> Report:
             args.seconds,
             args.workers,
             args.open_rate,
-            64 if args.profile else None,
+            args.profile_at if args.profile else None,
         )
     return report("ingest", raw, raw_open, gw, gw_open, profile, args)
 
@@ -69,7 +72,7 @@ def report(
         assert isinstance(shares, dict)
         tables.append(
             Table(
-                f"Where one worker's CPU goes at c=64 (py-spy, {profile['samples']} samples)",
+                f"Where one worker's CPU goes at c={args.profile_at} (py-spy, {profile['samples']} samples)",
                 ("library on the CPU", "share"),
                 tuple((name, f"{share:.0%}") for name, share in shares.items()),
             )

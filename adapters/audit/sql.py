@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import String, insert, select, update
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from adapters.db import migrate, pgwrite
+from adapters.db import auditchain, migrate, pgwrite
 from adapters.db.auditschema import audit, audit_head
 from adapters.db.batch import Batcher
 from adapters.db.engine import (
@@ -32,28 +32,13 @@ from adapters.db.engine import (
 )
 from adapters.db.engine import DEFAULT_URL as DEFAULT_URL
 from gateway.errors import Unavailable
-from gateway.security.audit import AuditEntry, AuditEvent, ChainKey, Head, seal
+from gateway.security.audit import AuditEntry, AuditEvent, ChainKey, Head
 
 PAGE = 5_000
 _TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError, TimeoutError)
-_LIMITS = {c.name: c.type.length for c in audit.columns if isinstance(c.type, String) and c.type.length}
-# PostgreSQL: one statement per batch, a compare-and-set of the head. It locks the head row, moves it and
-# inserts the entries only when the head is still the one they were sealed onto ($n+3, $n+4), and returns
-# the head it found: on a mismatch (another process appended meanwhile) nothing is written and the batch is
-# sealed again onto that head. One round trip and one commit where BEGIN, a locking read, the insert and
-# COMMIT took four.
-_PG_COLUMNS = tuple(c.name for c in audit.columns)
-_N = len(_PG_COLUMNS)
-_PG_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
-_PG_SEED_HEAD = "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, $1) ON CONFLICT DO NOTHING"
-_PG_APPEND = (
-    "WITH found AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE), "
-    f"moved AS (UPDATE audit_head SET seq = ${_N + 1}, hash = ${_N + 2} FROM found "
-    f"WHERE audit_head.id = 1 AND found.seq = ${_N + 3} AND found.hash = ${_N + 4} RETURNING 1), "
-    f"entries AS ({pgwrite.unnest_insert('audit', _PG_COLUMNS, {'seq': 'bigint'})} "
-    "WHERE EXISTS (SELECT 1 FROM moved)) "
-    "SELECT found.seq, found.hash, EXISTS (SELECT 1 FROM moved) AS moved FROM found"
-)
+# PostgreSQL: one statement per batch, a compare-and-set of the head (adapters.db.auditchain). One round trip
+# and one commit where BEGIN, a locking read, the insert and COMMIT took four.
+_PG_APPEND = f"WITH {auditchain.append_ctes(1)} {auditchain.APPEND_RESULT}"
 
 
 # the name ``gateway audit`` knows it by
@@ -72,24 +57,6 @@ def open_engine(url: str = DEFAULT_URL, busy_timeout_ms: int = BUSY_TIMEOUT_MS) 
             private_file(path)
         sqlite_pragmas(engine, busy_timeout_ms, "FULL")
     return engine
-
-
-def _check_lengths(entry: AuditEntry) -> None:
-    for name, limit in _LIMITS.items():
-        value = getattr(entry, name)
-        if isinstance(value, str) and len(value) > limit:
-            raise ValueError(f"audit field {name} is longer than {limit} characters")
-
-
-def _sealed(events: Sequence[AuditEvent], head: Head, key: ChainKey) -> tuple[list[AuditEntry], Head]:
-    """``events`` sealed onto the chain after ``head``, in order, and the new head."""
-    entries = []
-    for event in events:
-        entry = seal(event, head, key)
-        _check_lengths(entry)
-        entries.append(entry)
-        head = Head(entry.seq, entry.hash)
-    return entries, head
 
 
 class SqlAuditLog:
@@ -169,7 +136,7 @@ class SqlAuditLog:
         if self.dialect == "postgresql":
             return await self._append_many_pg(events)
         async with self._write() as conn:
-            entries, head = _sealed(events, await self._locked_head(conn), self.key)
+            entries, head = auditchain.sealed(events, await self._locked_head(conn), self.key)
             await conn.execute(insert(audit), [e.as_dict() for e in entries])
             await conn.execute(
                 update(audit_head).where(audit_head.c.id == 1).values(seq=head.seq, hash=head.hash)
@@ -186,11 +153,10 @@ class SqlAuditLog:
                 if head is None:
                     head = await self._pg_read_head(pg)
                 while True:
-                    entries, after = _sealed(events, head, self.key)
-                    columns = pgwrite.columns_of([e.as_dict() for e in entries], _PG_COLUMNS)
-                    row = await pg.fetchrow(_PG_APPEND, *columns, after.seq, after.hash, head.seq, head.hash)
+                    entries, after = auditchain.sealed(events, head, self.key)
+                    row = await pg.fetchrow(_PG_APPEND, *auditchain.append_args(entries, after, head))
                     if row is None:  # no head row yet (tables made by someone else's create_all)
-                        await pg.execute(_PG_SEED_HEAD, Head().hash)
+                        await pg.execute(auditchain.SEED_HEAD, Head().hash)
                         head = Head()
                         continue
                     if row["moved"]:
@@ -206,7 +172,7 @@ class SqlAuditLog:
 
     @staticmethod
     async def _pg_read_head(pg: Any) -> Head:
-        row = await pg.fetchrow(_PG_HEAD)
+        row = await pg.fetchrow(auditchain.READ_HEAD)
         return Head() if row is None else Head(int(row["seq"]), str(row["hash"]))
 
     async def record(self, event: AuditEvent) -> None:

@@ -35,11 +35,19 @@ class Batcher:
     async def add(self, row: Row) -> Any:
         """Return once ``row`` is written (with the flush's answer for it, if it gives one); raise what
         writing its batch raised."""
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting.append((row, done))
-        if self._task is None or self._task.done():
+        return (await self.add_many((row,)))[0]
+
+    async def add_many(self, rows: Sequence[Row]) -> list[Any]:
+        """:meth:`add` for several rows, handed in at once (so they share a batch): their answers."""
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Any]] = []
+        for row in rows:
+            done: asyncio.Future[Any] = loop.create_future()
+            self._waiting.append((row, done))
+            futures.append(done)
+        if futures and (self._task is None or self._task.done()):
             self._task = asyncio.create_task(self._drain())
-        return await done
+        return [await done for done in futures]
 
     async def _drain(self) -> None:
         while self._waiting:

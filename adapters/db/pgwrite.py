@@ -44,17 +44,34 @@ CLAIM = (
     + " ON CONFLICT (afzender, message, reference) DO NOTHING RETURNING tracking_id"
 )
 
-AFTER = """
-WITH confirmed AS (
+# the writes after a publish: confirm ($1), referenties ($2-$4), events ($5-$9)
+_AFTER_CTES = """confirmed AS (
     UPDATE messages SET status = 'accepted' WHERE tracking_id = ANY($1::varchar[]) AND status = 'pending'
 ), linked AS (
     INSERT INTO referenties (aanbieder, referentie, tracking_id)
     SELECT * FROM unnest($2::varchar[], $3::varchar[], $4::varchar[])
     ON CONFLICT DO NOTHING
-)
-INSERT INTO events (tracking_id, event, node, at, detail)
-SELECT * FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::timestamptz[], $9::json[])
-"""
+)"""
+_EVENTS = """INSERT INTO events (tracking_id, event, node, at, detail)
+SELECT * FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::timestamptz[], $9::json[])"""
+AFTER = f"WITH {_AFTER_CTES}\n{_EVENTS}"
+AFTER_ARGS = 9
+
+# the BSN index (adapters.db.privacy): one row per accepted message and client BSN (as its keyed digest)
+BSN_COLUMNS = ("bsn_hmac", "tracking_id", "message", "afzender", "ontvanger", "at")
+BSN_TYPES = {"at": "timestamptz"}
+
+
+def after_all(audit_ctes: str | None = None) -> str:
+    """One statement for the writes after a publish of every store: :data:`AFTER`'s confirm, referenties
+    and events, the BSN index rows ($10-$15) and, given ``audit_ctes`` (their parameters from $16), the
+    audit chain's append (``adapters.db.auditchain``; the statement then returns its result)."""
+    bsn = unnest_insert("bsn_index", BSN_COLUMNS, BSN_TYPES, AFTER_ARGS + 1)
+    ctes = f"{_AFTER_CTES}, evented AS (\n{_EVENTS}\n), indexed AS ({bsn})"
+    if audit_ctes is None:
+        return f"WITH {ctes}\nSELECT 1"
+    return f"WITH {ctes}, {audit_ctes}"
+
 
 # faults of the connection, not of the statement: the connection is dropped from the pool, the caller 503s
 _TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)
@@ -90,15 +107,11 @@ async def claim(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> set[st
     return {r[0] for r in found}
 
 
-async def after(
-    conn: AsyncConnection,
-    confirms: Sequence[str],
-    links: Sequence[dict[str, Any]],
-    events: Sequence[dict[str, Any]],
-) -> None:
-    """Confirm, link and record in one statement; :class:`ForeignKeyMissing` when a link names no message
-    (then nothing of the statement is written)."""
-    args = (
+def after_args(
+    confirms: Sequence[str], links: Sequence[dict[str, Any]], events: Sequence[dict[str, Any]]
+) -> list[Any]:
+    """The parameters of :data:`AFTER` ($1-$9)."""
+    return [
         list(confirms),
         [r["aanbieder"] for r in links],
         [r["referentie"] for r in links],
@@ -108,9 +121,19 @@ async def after(
         [r["node"] for r in events],
         [r["at"] for r in events],
         [json.dumps(r["detail"], separators=(",", ":")) for r in events],
-    )
+    ]
+
+
+async def after(
+    conn: AsyncConnection,
+    confirms: Sequence[str],
+    links: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]],
+) -> None:
+    """Confirm, link and record in one statement; :class:`ForeignKeyMissing` when a link names no message
+    (then nothing of the statement is written)."""
     try:
         async with driver(conn) as pg:
-            await pg.execute(AFTER, *args)
+            await pg.execute(AFTER, *after_args(confirms, links, events))
     except asyncpg.ForeignKeyViolationError:
         raise ForeignKeyMissing from None

@@ -7,14 +7,14 @@ HMAC-SHA256 (the key lives in a file outside the database, see :mod:`gateway.pri
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
-from adapters.db import migrate, pgwrite
+from adapters.db import aftergroup, migrate, pgwrite
+from adapters.db.aftergroup import AfterPublish
 from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
 from adapters.db.engine import lock_schema
@@ -22,8 +22,8 @@ from adapters.db.schema import bsn_index
 from adapters.db.tracking import check_aware
 from gateway.privacy.index import Exchange
 
-_COLUMNS = ("bsn_hmac", "tracking_id", "message", "afzender", "ontvanger", "at")
-_PG_INSERT = pgwrite.unnest_insert("bsn_index", _COLUMNS, {"at": "timestamptz"})
+_COLUMNS = pgwrite.BSN_COLUMNS
+_PG_INSERT = pgwrite.unnest_insert("bsn_index", _COLUMNS, pgwrite.BSN_TYPES)
 
 
 def _row(exchange: Exchange) -> dict[str, Any]:
@@ -34,9 +34,12 @@ def _row(exchange: Exchange) -> dict[str, Any]:
 class SqlPrivacyIndex:
     """The BSN index in the database the tracking store uses (same connections, same writer turn)."""
 
-    def __init__(self, connections: Connections) -> None:
+    def __init__(self, connections: Connections, group: AfterPublish | None = None) -> None:
+        """``group``: on PostgreSQL, the tracking store's after-publish writes, which the rows then join
+        (one statement and commit with the confirm, the events and the audit entry)."""
         self._db = connections
         self._batch = Batcher(self._write)
+        self._group = group
 
     def __repr__(self) -> str:
         return f"SqlPrivacyIndex(dialect={self._db.dialect!r})"
@@ -49,7 +52,10 @@ class SqlPrivacyIndex:
             await migrate.upgrade(conn)
 
     async def add(self, rows: Sequence[Exchange]) -> None:
-        await asyncio.gather(*(self._batch.add(_row(exchange)) for exchange in rows))
+        if self._group is not None:
+            await self._group.add_many(aftergroup.BSN, [_row(exchange) for exchange in rows])
+            return
+        await self._batch.add_many([_row(exchange) for exchange in rows])
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:
         async with self._db.statement() as conn:
@@ -61,6 +67,8 @@ class SqlPrivacyIndex:
 
     async def flush(self) -> None:
         await self._batch.wait()
+        if self._group is not None:
+            await self._group.wait()
 
     async def exchanges(
         self, bsn_hmac: str, since: datetime | None = None, until: datetime | None = None

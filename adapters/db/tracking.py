@@ -9,7 +9,6 @@ is atomic on its own, so they run in autocommit mode.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +21,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db import pgwrite
+from adapters.db import aftergroup, pgwrite
+from adapters.db.aftergroup import AfterPublish
 from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
 from adapters.db.schema import events, messages
@@ -89,6 +89,9 @@ class SqlTracking:
         # the writes after a publish (confirm, events, referenties) share one transaction per batch: at low
         # load one commit per message instead of one per row kind, under load one per batch
         self._after = Batcher(self._write_after)
+        # PostgreSQL: those writes share one statement with the other stores' writes after a publish (the
+        # privacy index, the audit trail), when they are wired to the same group (adapters.db.aftergroup)
+        self.group = AfterPublish(connections) if connections.dialect == "postgresql" else None
         # claims too: concurrent new claims go in as one INSERT .. ON CONFLICT DO NOTHING RETURNING; a row
         # that was not inserted (its key exists) is then settled on its own, as before
         self._claims = Batcher(self._write_claims)
@@ -188,6 +191,9 @@ class SqlTracking:
         )
 
     async def confirm(self, tracking_id: str) -> None:
+        if self.group is not None:
+            await self.group.add(aftergroup.CONFIRM, {"tracking_id": tracking_id})
+            return
         await self._after.add({_KIND: _CONFIRM, "tracking_id": tracking_id})
 
     async def _write_after(self, rows: list[dict[str, Any]]) -> list[bool]:
@@ -244,16 +250,17 @@ class SqlTracking:
 
     async def add_event(self, event: TrackingEvent) -> None:
         check_aware(event.at)
-        await self._after.add(
-            {
-                _KIND: _EVENT,
-                "tracking_id": event.tracking_id,
-                "event": event.event,
-                "node": event.node,
-                "at": event.at,
-                "detail": dict(event.detail),
-            }
-        )
+        row = {
+            "tracking_id": event.tracking_id,
+            "event": event.event,
+            "node": event.node,
+            "at": event.at,
+            "detail": dict(event.detail),
+        }
+        if self.group is not None:
+            await self.group.add(aftergroup.EVENT, row)
+            return
+        await self._after.add({_KIND: _EVENT, **row})
 
     async def record(self, tracking_id: str) -> MessageRecord | None:
         async with self._db.read() as conn:
@@ -309,7 +316,11 @@ class SqlTracking:
             {"aanbieder": aanbieder, "referentie": r, "tracking_id": tracking_id}
             for r in dict.fromkeys(referenties)
         ]
-        if all(await asyncio.gather(*(self._after.add({_KIND: _LINK, **row}) for row in rows))):
+        if self.group is not None:
+            added = await self.group.add_many(aftergroup.LINK, rows)
+        else:
+            added = await self._after.add_many([{_KIND: _LINK, **row} for row in rows])
+        if all(added):
             return
         try:  # the batch was refused as a whole: write this message's rows alone to find out why
             async with self._db.statement() as conn:
@@ -327,6 +338,8 @@ class SqlTracking:
         """Wait until every confirm and event handed in so far is written."""
         await self._claims.wait()
         await self._after.wait()
+        if self.group is not None:
+            await self.group.wait()
 
     async def conversation(self, conversation_id: str) -> list[MessageRecord]:
         """Every message of one conversation, oldest first (pending claims included)."""

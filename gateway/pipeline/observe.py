@@ -9,9 +9,10 @@ happens to a message on the node link.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.errors import NodeRole
 from gateway.pipeline.values import Decision
@@ -53,6 +54,11 @@ class Observers:
             await self.sinks[0].decided(decision)
         elif self.sinks:
             await asyncio.gather(*(sink.decided(decision) for sink in self.sinks))
+
+    def deciding(self, decision: Decision) -> list[Coroutine[Any, Any, None]]:
+        """What :meth:`decided` awaits, one coroutine per sink, for a caller that starts them together with
+        its own writes (so that their rows reach a group commit in the same batch)."""
+        return [sink.decided(decision) for sink in self.sinks]
 
     def count(self, decision: Decision) -> None:
         for counter in self.counters:

@@ -200,11 +200,16 @@ class Pipeline:
             log.error("publish.failed", tracking_id=tracking_id, error=type(exc).__name__)
             raise Unavailable("the broker did not confirm the message") from exc
         self.observers.published(delivery)
-        # the writes after the confirm are independent: started together, the tracking store's group commit
-        # puts the confirm and the events in one batch each instead of sequential round trips
+        accepted = Accepted.of(record, target, header.findings)
+        decision = self._decision(accepted, principal, received_at, header, facts)
+        # the writes after the confirm are independent: started together (the decision's sinks too: the
+        # audit trail, the privacy index), they go to the database as one group commit (one statement on
+        # PostgreSQL) instead of sequential round trips and commits
+        # all in one gather, none nested: every row is handed in before the group commit takes its batch
         after: list[Coroutine[Any, Any, None]] = [
             self.tracking.confirm(tracking_id),
-            self._accepted_events(record, target, principal, facts, item.position, header.findings),
+            *self._accepted_events(record, target, principal, facts, item.position, header.findings),
+            *self.observers.deciding(decision),
         ]
         if header.referenties_aanbieder and not kind.retour and kind.sender == "aanbieder":
             after.append(self.tracking.add_referenties(tracking_id, who.sender, header.referenties_aanbieder))
@@ -218,15 +223,21 @@ class Pipeline:
             recipient=who.recipient,
             size=len(data),
         )
-        accepted = Accepted.of(record, target, header.findings)
-        await self._accepted(accepted, principal, received_at, header, facts)
+        self.observers.count(decision)
         return accepted
 
     async def _accepted(
         self, accepted: Accepted, principal: str, at: datetime, header: Header, facts: Facts
     ) -> None:
+        decision = self._decision(accepted, principal, at, header, facts)
+        await self.observers.decided(decision)
+        self.observers.count(decision)
+
+    def _decision(
+        self, accepted: Accepted, principal: str, at: datetime, header: Header, facts: Facts
+    ) -> Decision:
         outcome: Outcome = "duplicate" if accepted.duplicate else "accepted"
-        decision = Decision(
+        return Decision(
             self.node,
             outcome,
             accepted.tracking_id,
@@ -239,8 +250,6 @@ class Pipeline:
             header=header,
             interface=facts.interface,
         )
-        await self.observers.decided(decision)
-        self.observers.count(decision)
 
     async def _abandon(self, record: MessageRecord) -> None:
         try:
@@ -285,7 +294,7 @@ class Pipeline:
                     return found
         return None
 
-    async def _accepted_events(
+    def _accepted_events(
         self,
         record: MessageRecord,
         target: NodeRole,
@@ -293,7 +302,9 @@ class Pipeline:
         facts: Facts,
         position: int,
         findings: Sequence[ErrorItem] = (),
-    ) -> None:
+    ) -> list[Coroutine[Any, Any, None]]:
+        """The tracking events of an accepted message, to be awaited together (started in this order, they
+        are stored in this order: one batch of the group commit)."""
         at = record.received_at
         base = {"message": record.message, "sender": record.afzender, "recipient": record.ontvanger}
         if findings:  # warn mode: the broken content rules by code (never values), for track & trace
@@ -305,8 +316,7 @@ class Pipeline:
         ]
         if facts.trail is not None:
             events.append(TrackingEvent(record.tracking_id, ENVELOPED, self.node, at, facts.trail(position)))
-        # added in this order, so they are stored in this order (one batch of the group commit)
-        await asyncio.gather(*(self.tracking.add_event(event) for event in events))
+        return [self.tracking.add_event(event) for event in events]
 
     async def _refused(
         self,

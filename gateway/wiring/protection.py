@@ -108,7 +108,9 @@ class Protection:
         audit = SqlAuditLog(db.engine, chain_key, turn=db.connections.writer_lock)
         await audit.create_schema()
         checkpoint_file = sec.audit_checkpoint_file or default_checkpoint_file(settings.database_url)
-        index = SqlPrivacyIndex(db.connections)
+        # PostgreSQL: the index rows and routing decisions join the tracking store's writes after a publish
+        group = db.tracking.group
+        index = SqlPrivacyIndex(db.connections, group)
         await index.create_schema()
         hasher = BsnHasher(await asyncio.to_thread(load_or_create_key, sec.privacy_key_file))
         signer = await asyncio.to_thread(PkiDir(sec.receipt_key_dir).receipt_signer)
@@ -132,7 +134,7 @@ class Protection:
             signer=signer,
             limits=Limits.of(sec.rate_limit, sec.rate_burst),
             retention=Retention(sec.retention_days, db.tracking, index),
-            sinks=(AuditSink(audit), PrivacySink(hasher, index)),
+            sinks=(AuditSink(audit if group is None else group.chain(chain_key)), PrivacySink(hasher, index)),
             checkpoints=CheckpointWriter(audit, chain_key, checkpoint_file),
             certificates=certificates,
             pki=pki,

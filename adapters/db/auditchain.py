@@ -1,0 +1,70 @@
+"""Appending to the audit chain on PostgreSQL in one statement: the pieces the audit store
+(``adapters.audit.sql``) and the after-publish write group (``adapters.db.aftergroup``) share.
+
+A batch of events is sealed onto the head the writer last saw (:func:`sealed`); the statement's CTEs
+(:func:`append_ctes`) lock the head row, move it and insert the entries only when the head is still the one
+they were sealed onto, and :data:`APPEND_RESULT` returns the head found and whether it moved: on a mismatch
+(another process appended meanwhile) nothing of the chain is written and the batch is sealed again onto
+the head found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import String
+
+from adapters.db import pgwrite
+from adapters.db.auditschema import audit
+from gateway.security.audit import AuditEntry, AuditEvent, ChainKey, Head, seal
+
+COLUMNS = tuple(c.name for c in audit.columns)
+LIMITS = {c.name: c.type.length for c in audit.columns if isinstance(c.type, String) and c.type.length}
+READ_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
+SEED_HEAD = "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, $1) ON CONFLICT DO NOTHING"
+APPEND_RESULT = "SELECT found.seq, found.hash, EXISTS (SELECT 1 FROM moved) AS moved FROM found"
+
+
+def append_ctes(first: int) -> str:
+    """The CTEs ``found``, ``moved`` and ``entries``; parameters from ``$first``: one array per column of
+    ``audit`` (:data:`COLUMNS`), then the new head's seq and hash and the expected head's seq and hash."""
+    n = first + len(COLUMNS)
+    return (
+        "found AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE), "
+        f"moved AS (UPDATE audit_head SET seq = ${n}, hash = ${n + 1} FROM found "
+        f"WHERE audit_head.id = 1 AND found.seq = ${n + 2} AND found.hash = ${n + 3} RETURNING 1), "
+        f"entries AS ({pgwrite.unnest_insert('audit', COLUMNS, {'seq': 'bigint'}, first)} "
+        "WHERE EXISTS (SELECT 1 FROM moved))"
+    )
+
+
+def check_lengths(entry: AuditEntry) -> None:
+    for name, limit in LIMITS.items():
+        value = getattr(entry, name)
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"audit field {name} is longer than {limit} characters")
+
+
+def check_event(event: AuditEvent) -> None:
+    """Raise ValueError when a field of ``event`` is longer than its column (before it is sealed)."""
+    for name, limit in LIMITS.items():
+        value = getattr(event, name, None)
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"audit field {name} is longer than {limit} characters")
+
+
+def sealed(events: Sequence[AuditEvent], head: Head, key: ChainKey) -> tuple[list[AuditEntry], Head]:
+    """``events`` sealed (with ``key``) onto the chain after ``head``, in order, and the new head."""
+    entries = []
+    for event in events:
+        entry = seal(event, head, key)
+        check_lengths(entry)
+        entries.append(entry)
+        head = Head(entry.seq, entry.hash)
+    return entries, head
+
+
+def append_args(entries: Sequence[AuditEntry], after: Head, head: Head) -> list[object]:
+    """The parameters of :func:`append_ctes` for ``entries`` sealed onto ``head`` (new head ``after``)."""
+    columns: list[object] = list(pgwrite.columns_of([e.as_dict() for e in entries], COLUMNS))
+    return [*columns, after.seq, after.hash, head.seq, head.hash]
