@@ -6,6 +6,9 @@ Order of the steps in :meth:`Engine.check`:
    nesting cap of 256;
 2. classify by root namespace (:mod:`gateway.standard.classify`);
 3. XSD validation against exactly that message's schema, every error collected (StUF055 items, capped);
+   a message without ``xsi:`` attributes is first validated against its release's shared schema (the
+   same verdict, cheaper over a mix of messages), and only if that refuses against its own, whose errors
+   are the ones reported;
 4. header agreement: BerichtCode, BerichtVersie and BerichtSubversie against the namespace (IB240 items),
    read tolerantly of any structure. Only needed when validation failed or when the schema does not pin
    all three by pattern (the official and the project's schemas do: a valid message then agrees);
@@ -42,9 +45,10 @@ from gateway.standard.header import Header
 from gateway.standard.headerread import code_errors, expected_header, header_elements, read_header
 from gateway.standard.registry import REPO_SCHEMA_DIR, SchemaRegistry
 from gateway.standard.rules import ContentRules, Mode
-from gateway.standard.safexml import DEFAULT_LIMITS, Limits, check_depth_of, parse
+from gateway.standard.safexml import DEFAULT_LIMITS, XSI, Limits, check_depth_of, parse
 
 SCHEMA_ERROR = SchemaInvalid.code
+_XSI = XSI.encode()  # a message naming this namespace may carry xsi:type: its own schema judges it
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +154,7 @@ class Engine:
     def check(self, data: bytes) -> Header:
         """Safe parse, classify, validate and read the header of one message, or raise its Rejection."""
         root = parse(data, self.limits, check_depth=False)
-        return self._check(root, self._classify(root), own_tree=True)
+        return self._check(root, self._classify(root), own_tree=True, shared=_XSI not in data)
 
     def check_tree(self, root: etree._Element) -> Header:
         """As :meth:`check` for a root element already parsed (best by :func:`safexml.parse`)."""
@@ -163,10 +167,14 @@ class Engine:
             check_depth_of(root, self.limits)  # too deep is the first reason to give
             raise
 
-    def _check(self, root: etree._Element, known: Known, own_tree: bool) -> Header:
+    def _check(self, root: etree._Element, known: Known, own_tree: bool, shared: bool = False) -> Header:
+        """``shared``: the message holds no ``xsi:`` attribute, so its release's shared schema may say
+        valid (cheaper over a mix of messages, see :mod:`gateway.standard.registry`); a refusal always
+        comes from the message's own schema, its errors included."""
         namespace = known.schema.namespace
         schema = self.registry.validator(namespace)
-        if schema(root):
+        release = self.registry.release_validator(namespace) if shared else None
+        if (release is not None and release(root)) or schema(root):
             if namespace not in self._shallow:
                 check_depth_of(root, self.limits)
             # our own parse holds elements only, so the schema's fixed indexes apply to it as they are
@@ -207,7 +215,7 @@ class Engine:
         except Rejection as exc:
             return Examined(None, message, exc)
         try:
-            header = self.with_mode("warn")._check(root, known, own_tree=True)
+            header = self.with_mode("warn")._check(root, known, own_tree=True, shared=_XSI not in data)
         except Rejection as exc:
             if isinstance(exc, TooDeep) or not isinstance(exc, SchemaInvalid | CodeMismatch):
                 return Examined(None, message, exc)
@@ -225,7 +233,7 @@ class Engine:
             root = parse(data, self.limits, check_depth=False)
             known = self._classify(root)
             message = known.type
-            return Verdict(self._check(root, known, own_tree=True), message, None)
+            return Verdict(self._check(root, known, own_tree=True, shared=_XSI not in data), message, None)
         except Rejection as exc:
             return Verdict(None, message, exc)
 

@@ -10,6 +10,15 @@ validation context and lxml releases the GIL), but an lxml ``XMLSchema`` object 
 every call clears and fills, so two threads sharing it would mix or lose each other's errors. Each thread
 therefore gets its own ``XMLSchema`` per message, compiled on that thread's first use (a few milliseconds);
 the loading thread compiles all of them up front so a broken schema fails at start.
+
+A release's messages are also compiled together into one ``XMLSchema`` (:meth:`SchemaRegistry.release_validator`):
+the shared base schema then exists once in memory instead of once per message, and validating a mix of
+messages is about a fifth cheaper (fewer cache misses). It gives the same verdict as the message's own
+schema for a message that uses no ``xsi:`` attribute (``xsi:type`` could name another message's type) as long
+as no schema file of the release holds a wildcard (``xs:any``, ``xs:anyAttribute``), a substitution group, a
+redefine or an override (each could let one message's content reach another's declarations); a release
+that holds one gets no shared schema. The engine uses it for a valid message only and asks the message's own
+schema for every refusal, so errors are the own schema's, always.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlparse
+from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
@@ -27,6 +37,9 @@ from gateway.standard.xsdindex import SchemaIndexError, XsdInfo, entry_points, s
 from gateway.standard.xsdshape import header_layout, max_depth
 
 REPO_SCHEMA_DIR: Final = Path(__file__).resolve().parents[2] / "schemas"
+XSD: Final = "http://www.w3.org/2001/XMLSchema"
+# constructs that could let one message's content reach another message's declarations in a shared schema
+_CROSSING: Final = frozenset(f"{{{XSD}}}{name}" for name in ("any", "anyAttribute", "redefine", "override"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +125,7 @@ class SchemaRegistry:
         self.dirs = tuple(dirs)
         self._local = threading.local()
         self.shadowed: tuple[Path, ...] = ()
+        self._groups = _release_groups(self._messages.values())
 
     def __repr__(self) -> str:
         return f"SchemaRegistry(messages={len(self._messages)}, releases={sorted(self.releases)})"
@@ -147,6 +161,7 @@ class SchemaRegistry:
         if compile_now:
             for ns in messages:
                 registry.validator(ns)
+                registry.release_validator(ns)
         return registry
 
     # --- lookups ----------------------------------------------------------------------------------------
@@ -190,3 +205,77 @@ class SchemaRegistry:
                 path = info.path
             schema = cache[namespace] = compile_schema(path, root)
         return schema
+
+    def release_validator(self, namespace: str) -> etree.XMLSchema | None:
+        """This thread's compiled schema of the message's whole release (every message of it in one
+        ``XMLSchema``), or None when the release cannot share one (see the module docstring). Valid for
+        a message without ``xsi:`` attributes exactly when the message's own schema is."""
+        group = self._groups.get(namespace)
+        if group is None:
+            return None
+        cache: dict[tuple[tuple[str, Path], ...], etree.XMLSchema | None] | None = getattr(
+            self._local, "groups", None
+        )
+        if cache is None:
+            cache = self._local.groups = {}
+        if group not in cache:
+            cache[group] = _compile_group(group, self._messages[namespace].root)
+        return cache[group]
+
+
+def _release_groups(messages: Iterable[MessageSchema]) -> dict[str, tuple[tuple[str, Path], ...]]:
+    """Message namespace -> the XSD paths of its release (same directory root, standard and release),
+    for the releases whose schema files hold nothing that crosses between messages."""
+    by_release: dict[tuple[Path, str, str], list[MessageSchema]] = {}
+    for m in messages:
+        by_release.setdefault((m.root, m.standard, m.release), []).append(m)
+    groups: dict[str, tuple[tuple[str, Path], ...]] = {}
+    for members in by_release.values():
+        if len(members) < 2 or not _self_contained(m.path for m in members):
+            continue
+        group = tuple(sorted((m.namespace, m.path) for m in members))
+        for m in members:
+            groups[m.namespace] = group
+    return groups
+
+
+def _self_contained(paths: Iterable[Path]) -> bool:
+    """Whether these XSDs and everything they import or include hold no wildcard, substitution group,
+    redefine or override (and every file can be read)."""
+    todo = [p.resolve() for p in paths]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+        except (OSError, etree.XMLSyntaxError):
+            return False
+        for element in tree.iter(etree.Element):
+            if element.tag in _CROSSING or element.get("substitutionGroup") is not None:
+                return False
+            location = element.get("schemaLocation")
+            if location is not None and element.tag in (f"{{{XSD}}}import", f"{{{XSD}}}include"):
+                parsed = urlparse(location)
+                if parsed.scheme not in ("", "file"):
+                    return False
+                todo.append((path.parent / unquote(parsed.path)).resolve())
+    return True
+
+
+def _compile_group(group: tuple[tuple[str, Path], ...], root: Path) -> etree.XMLSchema | None:
+    """One schema importing every message XSD of a release; None when it does not compile."""
+    imports = "".join(
+        f"<xs:import namespace={quoteattr(ns)} schemaLocation={quoteattr(p.resolve().as_uri())}/>"
+        for ns, p in group
+    )
+    text = f'<xs:schema xmlns:xs="{XSD}">{imports}</xs:schema>'
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser.resolvers.add(_DirectoryResolver(root))
+    try:
+        document = etree.fromstring(text, parser, base_url=(root.resolve() / "release.xsd").as_uri())
+        return etree.XMLSchema(document)
+    except (etree.XMLSyntaxError, etree.XMLSchemaParseError, SchemaIndexError):
+        return None

@@ -151,3 +151,38 @@ def test_header_layout_of_a_retour() -> None:
     """The schema fixes where a retour's header fields sit (all earlier siblings required)."""
     layout = dict(header_layout(SCHEMAS / "ijw" / "3_2" / "jw302.xsd", SCHEMAS))
     assert (layout["Header"], layout["Header/Afzender"], layout["Header/IdentificatieRetour"]) == (0, 3, 7)
+
+
+JW301_NS = "http://www.istandaarden.nl/ijw/3_2/jw301/schema"
+WMO301_NS = "http://www.istandaarden.nl/iwmo/3_2/wmo301/schema"
+
+
+def test_a_release_shares_one_schema_per_thread(project: SchemaRegistry) -> None:
+    """The messages of one release share one compiled schema (the base schema once in memory); another
+    release has its own."""
+    shared = project.release_validator(JW319_NS)
+    assert (
+        shared is not None,
+        shared is project.release_validator(JW301_NS),
+        shared is project.release_validator(WMO301_NS),
+    ) == (True, True, False)
+
+
+@pytest.mark.parametrize(
+    "construct",
+    [
+        '<xs:complexType name="T"><xs:sequence><xs:any namespace="##any"/></xs:sequence></xs:complexType>',
+        '<xs:complexType name="T"><xs:anyAttribute namespace="##other"/></xs:complexType>',
+        '<xs:element name="H" type="xs:string"/><xs:element name="E" type="xs:string" substitutionGroup="ijw:H"/>',
+    ],
+)
+def test_a_release_with_a_crossing_construct_shares_no_schema(tmp_path: Path, construct: str) -> None:
+    """A wildcard or a substitution group in any file of a release (here its base schema) could let one
+    message reach another's declarations in a shared schema: that release validates per message only."""
+    release = tmp_path / "ijw" / "3_2"
+    shutil.copytree(SCHEMAS / "ijw" / "3_2", release)
+    base = release / "basisschema.xsd"
+    text = base.read_text(encoding="utf-8")
+    base.write_text(text.replace("</xs:schema>", construct + "</xs:schema>"), encoding="utf-8")
+    registry = SchemaRegistry.from_dirs([tmp_path], compile_now=False)
+    assert (registry.release_validator(JW319_NS), registry.validator(JW319_NS) is not None) == (None, True)
