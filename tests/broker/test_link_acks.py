@@ -11,15 +11,18 @@ import asyncio
 import random
 
 import pytest
+from aio_pika.abc import AbstractIncomingMessage
 
 from adapters.rabbitmq.broker import RabbitBroker
 from adapters.rabbitmq.management import ManagementApi
 from adapters.rabbitmq.properties import LinkMessage
+from adapters.rabbitmq.publisher import one_cluster
 from adapters.rabbitmq.settings import BrokerSettings
-from adapters.rabbitmq.topology import link_from
-from gateway.errors import NotAuthorised, Unavailable
+from adapters.rabbitmq.topology import link_from, link_to
+from gateway.errors import NodeRole, NotAuthorised, Unavailable
+from gateway.pipeline.seal import SEAL_HEADER
 from gateway.ports import NODES
-from tests.broker.conftest import delivery, eventually, new_code
+from tests.broker.conftest import Cleanup, delivery, eventually, new_code
 
 pytestmark = pytest.mark.broker
 
@@ -68,3 +71,45 @@ async def test_batched_acks_settle_every_delivery_once(rabbit_settings: BrokerSe
         await broker.close()
         async with ManagementApi(rabbit_settings) as api:
             await api.delete_vhosts(rabbit_settings.vhost(node) for node in NODES)
+
+
+async def _take(broker: RabbitBroker, node: NodeRole, queue: str) -> AbstractIncomingMessage | None:
+    channel = await broker.sessions[node].channel()
+    try:
+        found = await (await channel.get_queue(queue, ensure=True)).get(fail=False)
+        if found is not None:
+            await found.ack()
+        return found
+    finally:
+        await channel.close()
+
+
+@pytest.mark.parametrize("direct", [True, False])
+async def test_one_cluster_publishes_past_the_shovel_unless_told_not_to(
+    broker_cleanup: Cleanup, direct: bool
+) -> None:
+    """On one cluster a message for the other node goes straight into its ``link.from-*`` queue; with
+    ``link_direct`` off, or across two clusters, into ``link.to-*`` for the shovel. Sealed either way."""
+    settings = broker_cleanup.fresh(link_direct=direct)
+    assert one_cluster(settings) is direct
+    assert not one_cluster(settings.model_copy(update={"shovel_uri_ggk": "amqp://127.0.0.1"}))
+    broker = RabbitBroker(settings, nodes=())  # no link consumer: what crossed stays where it was put
+    try:
+        await broker.start()
+        if not direct:  # the shovel would move it on at once
+            async with ManagementApi(settings) as api:
+                await api._call("DELETE", f"/parameters/shovel/{settings.vhost('vecozo')}/link-vecozo-to-ggk")
+        sent = delivery(new_code(), origin="vecozo", target="ggk")
+        await broker.publisher.publish(sent)
+        where: tuple[NodeRole, str] = ("ggk", link_from("ggk")) if direct else ("vecozo", link_to("vecozo"))
+        got = await _take(broker, *where)
+        assert got is not None
+        headers = got.headers or {}
+        assert (sent.tracking_id, True) == (
+            got.message_id,
+            str(headers.get(SEAL_HEADER, "")).startswith("v1:"),
+        )
+    finally:
+        await broker.close()
+        async with ManagementApi(settings) as api:
+            await api.delete_vhosts(settings.vhost(node) for node in NODES)
