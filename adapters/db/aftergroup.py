@@ -41,6 +41,7 @@ class AfterPublish:
     def __init__(self, connections: Connections) -> None:
         self._db = connections
         self._batch = Batcher(self._flush)
+        self._held = pgwrite.Held(connections)  # one batch at a time: one connection, kept
         self._head: Head | None = None  # the audit head after this process's last append
         self._key: ChainKey | None = None  # the audit chain's key (see chain)
 
@@ -74,6 +75,10 @@ class AfterPublish:
     async def wait(self) -> None:
         await self._batch.wait()
 
+    async def release(self) -> None:
+        """Give the kept connection back to the pool (when nothing is being written: on close)."""
+        await self._held.release()
+
     async def _flush(self, rows: list[dict[str, Any]]) -> list[Any]:
         by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in _KINDS}
         for row in rows:
@@ -103,7 +108,7 @@ class AfterPublish:
             *pgwrite.columns_of(by_kind[BSN], pgwrite.BSN_COLUMNS),
         ]
         try:
-            async with self._db.statement() as conn, pgwrite.driver(conn) as pg:
+            async with self._held.driver() as pg:
                 if not events:
                     await pg.execute(_WRITE, *args)
                     return

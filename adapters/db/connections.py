@@ -55,6 +55,14 @@ class Connections:
         except _TRANSIENT as exc:
             raise Unavailable("the database is not available") from exc
 
+    @asynccontextmanager
+    async def checked_out(self) -> AsyncIterator[AsyncConnection]:
+        """An autocommit connection checked out of the pool, which the caller keeps (and closes) itself."""
+        try:
+            yield await self.autocommit.connect()
+        except _TRANSIENT as exc:
+            raise Unavailable("the database is not available") from exc
+
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
         return self.statement(write=False)
 

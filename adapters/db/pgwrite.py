@@ -12,6 +12,7 @@ SQLite keeps the SQLAlchemy statements (``adapters.db.tracking``): it runs in-pr
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.db.connections import Connections
 from adapters.db.schema import messages
 from gateway.errors import Unavailable
 
@@ -97,10 +99,67 @@ async def driver(conn: AsyncConnection, what: str = "the database") -> AsyncIter
         raise Unavailable(f"{what} is not available") from exc
 
 
-async def claim(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> set[str]:
+class Held:
+    """A pooled connection that one writer keeps between its statements, as the asyncpg connection under it.
+
+    A group commit writes one batch at a time, so it needs one connection, and checking one out of
+    SQLAlchemy's pool per batch cost about 0.2 ms of CPU, ten times the statement's own (measured: 244 against
+    24 us per ``SELECT 1``): at low load, where every message is a batch, that was two checkouts per message.
+    A fault of the connection (or a statement cut off) gives it back invalidated and becomes
+    :class:`Unavailable`; the next statement checks out another. :meth:`release` gives it back (on close).
+    """
+
+    def __init__(self, connections: Connections, what: str = "the database") -> None:
+        self._db = connections
+        self._what = what
+        self._conn: AsyncConnection | None = None
+        self._pg: Any = None
+
+    def __repr__(self) -> str:
+        return f"Held(held={self._conn is not None})"
+
+    @asynccontextmanager
+    async def driver(self) -> AsyncIterator[Any]:
+        if self._conn is None:
+            async with self._db.checked_out() as conn:
+                try:
+                    self._pg = (await conn.get_raw_connection()).driver_connection
+                except BaseException:
+                    await conn.close()
+                    raise
+                self._conn = conn
+        try:
+            yield self._pg
+        except asyncpg.PostgresError as exc:  # the statement's fault: the connection is fine
+            if isinstance(exc, asyncpg.PostgresConnectionError):
+                await self._drop()
+                raise Unavailable(f"{self._what} is not available") from exc
+            raise
+        except _TRANSIENT as exc:
+            await self._drop()
+            raise Unavailable(f"{self._what} is not available") from exc
+        except BaseException:  # cancelled mid-statement: the connection's state is unknown
+            await self._drop()
+            raise
+
+    async def _drop(self) -> None:
+        conn, self._conn, self._pg = self._conn, None, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def release(self) -> None:
+        conn, self._conn, self._pg = self._conn, None, None
+        if conn is not None:
+            await conn.close()
+
+
+async def claim(conn: AsyncConnection | Held, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Insert the claims whose key is free; the tracking ids inserted."""
     try:
-        async with driver(conn) as pg:
+        async with conn.driver() if isinstance(conn, Held) else driver(conn) as pg:
             found = await pg.fetch(CLAIM, *columns_of(rows, CLAIM_COLUMNS))
     except asyncpg.UniqueViolationError as exc:  # not the uniqueness key (ON CONFLICT): a tracking id
         raise DuplicateTrackingId(str(exc.constraint_name)) from None

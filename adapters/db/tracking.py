@@ -95,6 +95,7 @@ class SqlTracking:
         # claims too: concurrent new claims go in as one INSERT .. ON CONFLICT DO NOTHING RETURNING; a row
         # that was not inserted (its key exists) is then settled on its own, as before
         self._claims = Batcher(self._write_claims)
+        self._held = pgwrite.Held(connections) if connections.dialect == "postgresql" else None
 
     def __repr__(self) -> str:
         return f"SqlTracking(dialect={self._db.dialect!r})"
@@ -155,10 +156,10 @@ class SqlTracking:
         exists, or every row of a batch the database refused as a whole, answers False and is settled by
         its caller alone (which also names a reused tracking id)."""
         try:
-            async with self._db.statement() as conn:
-                if self._db.dialect == "postgresql":
-                    inserted = await pgwrite.claim(conn, rows)
-                else:
+            if self._held is not None:  # PostgreSQL: on the connection this batcher keeps
+                inserted = await pgwrite.claim(self._held, rows)
+            else:
+                async with self._db.statement() as conn:
                     inserted = {r[0] for r in await conn.execute(self._claim_statement(), rows)}
         except (IntegrityError, pgwrite.DuplicateTrackingId):
             return [False] * len(rows)
@@ -340,6 +341,10 @@ class SqlTracking:
         await self._after.wait()
         if self.group is not None:
             await self.group.wait()
+        if self._held is not None:  # nothing is being written: the kept connections go back to the pool
+            await self._held.release()
+        if self.group is not None:
+            await self.group.release()
 
     async def conversation(self, conversation_id: str) -> list[MessageRecord]:
         """Every message of one conversation, oldest first (pending claims included)."""
