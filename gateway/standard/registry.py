@@ -231,7 +231,7 @@ def _release_groups(messages: Iterable[MessageSchema]) -> dict[str, tuple[tuple[
         by_release.setdefault((m.root, m.standard, m.release), []).append(m)
     groups: dict[str, tuple[tuple[str, Path], ...]] = {}
     for members in by_release.values():
-        if len(members) < 2 or not _self_contained(m.path for m in members):
+        if len(members) < 2 or not _self_contained((m.namespace, m.path) for m in members):
             continue
         group = tuple(sorted((m.namespace, m.path) for m in members))
         for m in members:
@@ -239,10 +239,12 @@ def _release_groups(messages: Iterable[MessageSchema]) -> dict[str, tuple[tuple[
     return groups
 
 
-def _self_contained(paths: Iterable[Path]) -> bool:
+def _self_contained(messages: Iterable[tuple[str, Path]]) -> bool:
     """Whether these XSDs and everything they import or include hold no wildcard, substitution group,
-    redefine or override (and every file can be read)."""
-    todo = [p.resolve() for p in paths]
+    redefine or override, every file can be read, and every namespace comes from one file (libxml2 keeps
+    the first import of a namespace and skips the others)."""
+    origin: dict[str, Path] = {ns: p.resolve() for ns, p in messages}
+    todo = list(origin.values())
     seen: set[Path] = set()
     while todo:
         path = todo.pop()
@@ -250,7 +252,9 @@ def _self_contained(paths: Iterable[Path]) -> bool:
             continue
         seen.add(path)
         try:
-            tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
+            tree = etree.parse(
+                str(path), etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+            )
         except (OSError, etree.XMLSyntaxError):
             return False
         for element in tree.iter(etree.Element):
@@ -261,7 +265,12 @@ def _self_contained(paths: Iterable[Path]) -> bool:
                 parsed = urlparse(location)
                 if parsed.scheme not in ("", "file"):
                     return False
-                todo.append((path.parent / unquote(parsed.path)).resolve())
+                target = (path.parent / unquote(parsed.path)).resolve()
+                namespace = element.get("namespace")
+                imported = element.tag == f"{{{XSD}}}import" and namespace is not None
+                if imported and origin.setdefault(str(namespace), target) != target:
+                    return False
+                todo.append(target)
     return True
 
 

@@ -186,3 +186,18 @@ def test_a_release_with_a_crossing_construct_shares_no_schema(tmp_path: Path, co
     base.write_text(text.replace("</xs:schema>", construct + "</xs:schema>"), encoding="utf-8")
     registry = SchemaRegistry.from_dirs([tmp_path], compile_now=False)
     assert (registry.release_validator(JW319_NS), registry.validator(JW319_NS) is not None) == (None, True)
+
+
+def test_a_namespace_from_two_files_shares_no_schema(tmp_path: Path) -> None:
+    """Two messages importing one namespace from two files would, in a shared schema, both get the first
+    file's definitions (libxml2 skips a second import of a namespace): that release validates per message."""
+    release = tmp_path / "ijw" / "3_2"
+    shutil.copytree(SCHEMAS / "ijw" / "3_2", release)
+    shutil.copy(release / "basisschema.xsd", release / "basisschema-kopie.xsd")
+    jw319 = release / "jw319.xsd"
+    jw319.write_text(
+        jw319.read_text(encoding="utf-8").replace('"basisschema.xsd"', '"basisschema-kopie.xsd"'),
+        encoding="utf-8",
+    )
+    registry = SchemaRegistry.from_dirs([tmp_path], compile_now=False)
+    assert (registry.release_validator(JW319_NS), registry.validator(JW319_NS) is not None) == (None, True)
