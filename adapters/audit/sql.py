@@ -149,31 +149,16 @@ class SqlAuditLog:
         statement found. Straight on asyncpg, the statement prepared once per connection."""
         try:
             async with self.engine.connect() as conn, pgwrite.driver(conn, "the audit store") as pg:
-                head = self._pg_head
-                if head is None:
-                    head = await self._pg_read_head(pg)
-                while True:
-                    entries, after = auditchain.sealed(events, head, self.key)
-                    row = await pg.fetchrow(_PG_APPEND, *auditchain.append_args(entries, after, head))
-                    if row is None:  # no head row yet (tables made by someone else's create_all)
-                        await pg.execute(auditchain.SEED_HEAD, Head().hash)
-                        head = Head()
-                        continue
-                    if row["moved"]:
-                        self._pg_head = after
-                        return entries
-                    head = Head(int(row["seq"]), str(row["hash"]))
+                entries, self._pg_head = await auditchain.append(
+                    pg, _PG_APPEND, events, self._pg_head, self.key
+                )
+                return entries
         except _TRANSIENT as exc:
             self._pg_head = None
             raise Unavailable("the audit store is not available") from exc
         except BaseException:
             self._pg_head = None
             raise
-
-    @staticmethod
-    async def _pg_read_head(pg: Any) -> Head:
-        row = await pg.fetchrow(auditchain.READ_HEAD)
-        return Head() if row is None else Head(int(row["seq"]), str(row["hash"]))
 
     async def record(self, event: AuditEvent) -> None:
         """Append ``event``; returns once it is stored. Concurrent calls share one transaction (group

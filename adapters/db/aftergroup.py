@@ -120,20 +120,9 @@ class AfterPublish:
             raise
 
     async def _append(self, pg: Any, args: list[Any], events: Sequence[AuditEvent]) -> list[AuditEntry]:
-        head = self._head
-        if head is None:
-            row = await pg.fetchrow(auditchain.READ_HEAD)
-            head = Head() if row is None else Head(int(row["seq"]), str(row["hash"]))
-        while True:
-            assert self._key is not None
-            entries, after = auditchain.sealed(events, head, self._key)
-            row = await pg.fetchrow(_WRITE_AND_APPEND, *args, *auditchain.append_args(entries, after, head))
-            args = _NOTHING  # the rest is written: a second try appends the chain only
-            if row is None:  # no head row yet (tables made by someone else's create_all)
-                await pg.execute(auditchain.SEED_HEAD, Head().hash)
-                head = Head()
-                continue
-            if row["moved"]:
-                self._head = after
-                return entries
-            head = Head(int(row["seq"]), str(row["hash"]))
+        assert self._key is not None
+        # the rest is written by the first try: a second try appends the chain only (_NOTHING)
+        entries, self._head = await auditchain.append(
+            pg, _WRITE_AND_APPEND, events, self._head, self._key, args, _NOTHING
+        )
+        return entries

@@ -11,6 +11,7 @@ the head found.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import String
 
@@ -62,6 +63,37 @@ def sealed(events: Sequence[AuditEvent], head: Head, key: ChainKey) -> tuple[lis
         entries.append(entry)
         head = Head(entry.seq, entry.hash)
     return entries, head
+
+
+async def append(
+    pg: Any,
+    statement: str,
+    events: Sequence[AuditEvent],
+    head: Head | None,
+    key: ChainKey,
+    first: Sequence[object] = (),
+    again: Sequence[object] = (),
+) -> tuple[list[AuditEntry], Head]:
+    """Append ``events`` to the chain with ``statement`` (asyncpg connection ``pg``): sealed onto ``head``
+    (None: the head the database holds), run with ``first`` and :func:`append_args`; when another process
+    moved the head meanwhile, sealed again onto the head the statement found and run with ``again`` instead of
+    ``first`` (what the statement writes beside the chain is written once); a missing head row is seeded.
+    Returns the entries and the new head."""
+    if head is None:
+        row = await pg.fetchrow(READ_HEAD)
+        head = Head() if row is None else Head(int(row["seq"]), str(row["hash"]))
+    args = first
+    while True:
+        entries, after = sealed(events, head, key)
+        row = await pg.fetchrow(statement, *args, *append_args(entries, after, head))
+        args = again
+        if row is None:  # no head row yet (tables made by someone else's create_all)
+            await pg.execute(SEED_HEAD, Head().hash)
+            head = Head()
+            continue
+        if row["moved"]:
+            return entries, after
+        head = Head(int(row["seq"]), str(row["hash"]))
 
 
 def append_args(entries: Sequence[AuditEntry], after: Head, head: Head) -> list[object]:
