@@ -94,6 +94,7 @@ def create_app(
         from gateway.http import koppeling
 
         koppeling.install(app)
+        app.fast[("POST", koppeling.PUSH_PATH)] = koppeling.post_bericht  # VECOZO's push, the same way
     for router in rest:
         app.include_router(router)
     _elsewhere(app, services.node)

@@ -29,6 +29,7 @@ from gateway.koppeling.problems import BadRequest, KoppelingNotFound, problem, r
 from gateway.koppeling.service import Koppeling
 from gateway.koppeling.store import Filter, Inboxed
 
+PUSH_PATH: Final = f"{PUSH}/berichten"  # served by the node's app without the framework (NodeApp.fast)
 METADATA_ROOM: Final = 1024 * 1024  # room for the metadata and the multipart framing beside the payload
 MAX_LIMIT: Final = 250
 
@@ -103,7 +104,7 @@ router = APIRouter()
 
 
 @router.post(
-    f"{PUSH}/berichten",
+    PUSH_PATH,
     status_code=204,
     operation_id="PostBericht",
 )
