@@ -14,7 +14,7 @@ Refusals are ``application/json`` problem details with VECOZO's codes (:mod:`gat
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -45,6 +45,17 @@ def _koppeling(request: Request) -> tuple[NodeServices, Koppeling]:
 def _answer(exc: GatewayError, request: Request, traceer_id: str | None = None) -> JSONResponse:
     status, body = problem(exc, request.url.path, traceer_id=traceer_id)
     return JSONResponse(body, status_code=status, headers=retry_after(exc))
+
+
+async def _serve(request: Request, answer: Callable[[Koppeling, str], Awaitable[Response]]) -> Response:
+    """The pull and status operations: find the interfaces and the calling party, then ``answer``;
+    a refusal becomes VECOZO's problem details."""
+    svc, koppeling = _koppeling(request)
+    party = await caller(request, svc)
+    try:
+        return await answer(koppeling, party)
+    except GatewayError as exc:
+        return _answer(exc, request)
 
 
 def _too_large(max_bytes: int) -> Callable[[str], GatewayError]:
@@ -103,11 +114,7 @@ def _base(request: Request) -> str:
 router = APIRouter()
 
 
-@router.post(
-    PUSH_PATH,
-    status_code=204,
-    operation_id="PostBericht",
-)
+@router.post(PUSH_PATH, status_code=204, operation_id="PostBericht")
 async def post_bericht(request: Request) -> Response:
     svc, koppeling = _koppeling(request)
     party = await caller(request, svc)
@@ -123,28 +130,18 @@ async def post_bericht(request: Request) -> Response:
     return Response(status_code=204, headers={"X-Traceer-Id": result.traceer_id})
 
 
-@router.get(
-    f"{PULL}/berichten",
-    operation_id="GetBerichten",
-)
+@router.get(f"{PULL}/berichten", operation_id="GetBerichten")
 async def get_berichten(request: Request) -> Response:
-    svc, koppeling = _koppeling(request)
-    party = await caller(request, svc)
-    try:
+    async def listed(koppeling: Koppeling, party: str) -> Response:
         items = await koppeling.pull.ready(party, _limit(request))
-    except GatewayError as exc:
-        return _answer(exc, request)
-    return JSONResponse([_listed(i, _base(request)) for i in items])
+        return JSONResponse([_listed(i, _base(request)) for i in items])
+
+    return await _serve(request, listed)
 
 
-@router.post(
-    f"{PULL}/berichten/zoeken",
-    operation_id="ZoekBerichten",
-)
+@router.post(f"{PULL}/berichten/zoeken", operation_id="ZoekBerichten")
 async def zoek_berichten(request: Request) -> Response:
-    svc, koppeling = _koppeling(request)
-    party = await caller(request, svc)
-    try:
+    async def found(koppeling: Koppeling, party: str) -> Response:
         limit = _limit(request)
         zoekpad = read_zoekpad(await bounded_body(request, METADATA_ROOM))
         where = Filter(
@@ -159,56 +156,41 @@ async def zoek_berichten(request: Request) -> Response:
             als_antwoord_op=zoekpad.alsAntwoordOp,
         )
         items = await koppeling.pull.ready(party, limit, where)
-    except GatewayError as exc:
-        return _answer(exc, request)
-    return JSONResponse([_listed(i, _base(request)) for i in items])
+        return JSONResponse([_listed(i, _base(request)) for i in items])
+
+    return await _serve(request, found)
 
 
-@router.get(
-    f"{PULL}/berichten/{{traceerId}}/payload",
-    operation_id="GetPayload",
-)
+@router.get(f"{PULL}/berichten/{{traceerId}}/payload", operation_id="GetPayload")
 async def get_payload(traceerId: str, request: Request) -> Response:
-    svc, koppeling = _koppeling(request)
-    party = await caller(request, svc)
     traceer_id = _uuid(traceerId)
-    try:
+
+    async def payload(koppeling: Koppeling, party: str) -> Response:
         item = None if traceer_id is None else await koppeling.pull.payload(party, traceer_id)
-    except GatewayError as exc:
-        return _answer(exc, request)
-    if item is None or item.payload is None:
-        return Response(status_code=404)
-    return Response(item.payload, media_type="application/octet-stream")
+        if item is None or item.payload is None:
+            return Response(status_code=404)
+        return Response(item.payload, media_type="application/octet-stream")
+
+    return await _serve(request, payload)
 
 
-@router.delete(
-    f"{PULL}/berichten/{{traceerId}}",
-    status_code=202,
-    operation_id="BevestigOntvangst",
-)
+@router.delete(f"{PULL}/berichten/{{traceerId}}", status_code=202, operation_id="BevestigOntvangst")
 async def bevestig_ontvangst(traceerId: str, request: Request) -> Response:
-    svc, koppeling = _koppeling(request)
-    party = await caller(request, svc)
     traceer_id = _uuid(traceerId)
-    try:
+
+    async def confirm(koppeling: Koppeling, party: str) -> Response:
         confirmed = traceer_id is not None and await koppeling.pull.confirm(party, traceer_id)
-    except GatewayError as exc:
-        return _answer(exc, request)
-    return Response(status_code=202 if confirmed else 404)
+        return Response(status_code=202 if confirmed else 404)
+
+    return await _serve(request, confirm)
 
 
-@router.get(
-    f"{STATUS}/berichtstatussen",
-    operation_id="ZoekBerichtstatussen",
-)
+@router.get(f"{STATUS}/berichtstatussen", operation_id="ZoekBerichtstatussen")
 async def zoek_berichtstatussen(request: Request) -> Response:
-    svc, koppeling = _koppeling(request)
-    party = await caller(request, svc)
-    try:
-        statuses = await _statuses(koppeling, party, request)
-    except GatewayError as exc:
-        return _answer(exc, request)
-    return JSONResponse([s.as_dict() for s in statuses])
+    async def statuses(koppeling: Koppeling, party: str) -> Response:
+        return JSONResponse([s.as_dict() for s in await _statuses(koppeling, party, request)])
+
+    return await _serve(request, statuses)
 
 
 async def _statuses(koppeling: Koppeling, party: str, request: Request) -> list[Any]:
