@@ -210,17 +210,24 @@ class SchemaRegistry:
         """This thread's compiled schema of the message's whole release (every message of it in one
         ``XMLSchema``), or None when the release cannot share one (see the module docstring). Valid for
         a message without ``xsi:`` attributes exactly when the message's own schema is."""
+        local = self._local
+        by_namespace: dict[str, etree.XMLSchema | None] | None = getattr(local, "releases", None)
+        if by_namespace is None:
+            by_namespace = local.releases = {}
+            local.groups = {}
+        try:
+            return by_namespace[namespace]
+        except KeyError:
+            pass
         group = self._groups.get(namespace)
-        if group is None:
-            return None
-        cache: dict[tuple[tuple[str, Path], ...], etree.XMLSchema | None] | None = getattr(
-            self._local, "groups", None
-        )
-        if cache is None:
-            cache = self._local.groups = {}
-        if group not in cache:
-            cache[group] = _compile_group(group, self._messages[namespace].root)
-        return cache[group]
+        schema = None
+        if group is not None:
+            groups: dict[tuple[tuple[str, Path], ...], etree.XMLSchema | None] = local.groups
+            if group not in groups:
+                groups[group] = _compile_group(group, self._messages[namespace].root)
+            schema = groups[group]
+        by_namespace[namespace] = schema
+        return schema
 
 
 def _release_groups(messages: Iterable[MessageSchema]) -> dict[str, tuple[tuple[str, Path], ...]]:
