@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from sqlalchemy import exc as sa_exc
@@ -37,20 +37,21 @@ class Connections:
         self.dialect = engine.dialect.name
         self._writer = asyncio.Lock() if self.dialect == "sqlite" else None
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A transaction that commits on success and rolls back on error."""
-        try:
-            async with self._writing(True), self.engine.begin() as conn:
-                yield conn
-        except _TRANSIENT as exc:
-            raise Unavailable("the database is not available") from exc
+        return self._connected(True, self.engine.begin)
+
+    def statement(self, write: bool = True) -> AbstractAsyncContextManager[AsyncConnection]:
+        """An autocommit connection: every statement is its own transaction."""
+        return self._connected(write, self.autocommit.connect)
 
     @asynccontextmanager
-    async def statement(self, write: bool = True) -> AsyncIterator[AsyncConnection]:
-        """An autocommit connection: every statement is its own transaction."""
+    async def _connected(
+        self, write: bool, connect: Callable[[], AbstractAsyncContextManager[AsyncConnection]]
+    ) -> AsyncIterator[AsyncConnection]:
+        """A connection from ``connect``, taken in the writers' turn when ``write``; faults: Unavailable."""
         try:
-            async with self._writing(write), self.autocommit.connect() as conn:
+            async with self._writing(write), connect() as conn:
                 yield conn
         except _TRANSIENT as exc:
             raise Unavailable("the database is not available") from exc
