@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal, Protocol
 
 from gateway.errors import NodeRole
@@ -17,6 +17,11 @@ from gateway.standard.header import Header
 
 PartyKind = Literal["gemeente", "aanbieder"]
 NODES: tuple[NodeRole, ...] = ("ggk", "vecozo")
+
+
+def utc_now() -> datetime:
+    """The system clock in UTC: what a service that takes a ``clock`` reads unless a test gives its own."""
+    return datetime.now(UTC)
 
 
 # --- values ---------------------------------------------------------------------------------------------

@@ -24,17 +24,13 @@ import structlog
 from gateway.errors import NodeRole
 from gateway.koppeling.store import Filter, Inboxed, KoppelingStore
 from gateway.koppeling.view import Refs, Views, berichtstroom, role
-from gateway.ports import Leased, MailboxReader, Tracking, TrackingEvent
+from gateway.ports import Leased, MailboxReader, Tracking, TrackingEvent, utc_now
 
 log = structlog.get_logger("gateway.koppeling")
 
 KEEP: Final = 250  # unconfirmed messages a pull list is filled up to (the most one answer lists)
 LEASE_SECONDS: Final = 30  # how long a message taken from the mailbox may take to reach the pull list
 INTERFACE: Final = "rest-pull"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(eq=False, repr=False)
@@ -45,7 +41,7 @@ class Pull:
     reader: MailboxReader
     tracking: Tracking
     store: KoppelingStore
-    clock: Callable[[], datetime] = _now
+    clock: Callable[[], datetime] = utc_now
     views: Views = field(init=False)
 
     def __post_init__(self) -> None:

@@ -23,7 +23,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from gateway.errors import ErrorItem, NodeRole, NotUnique, Rejection, TooLarge, Unavailable, UnknownSender
@@ -38,7 +38,7 @@ from gateway.koppeling.problems import (
 )
 from gateway.koppeling.store import KoppelingStore, Pushed, Settled
 from gateway.pipeline import Accepted, Expectation, Facts, Kind, Pipeline
-from gateway.ports import Registry, Tracking
+from gateway.ports import Registry, Tracking, utc_now
 from gateway.routing import authorise, parties
 from gateway.standard.header import Header
 
@@ -54,10 +54,6 @@ POLL: Final = 0.1
 FICTITIOUS_BSN_PREFIX: Final = "9999"
 
 M = "berichtMetadata.routeringgegevens."
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +111,7 @@ class Push:
     store: KoppelingStore
     max_bytes: int
     fictitious_only: bool = False
-    clock: Callable[[], datetime] = _now
+    clock: Callable[[], datetime] = utc_now
 
     def __repr__(self) -> str:
         return f"Push(node={self.node!r}, fictitious_only={self.fictitious_only})"

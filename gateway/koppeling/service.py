@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -15,7 +15,7 @@ from gateway.koppeling.statuses import Statuses
 from gateway.koppeling.store import KoppelingStore, Purged
 from gateway.periodic import every
 from gateway.pipeline import Pipeline
-from gateway.ports import MailboxReader, Registry, Tracking
+from gateway.ports import MailboxReader, Registry, Tracking, utc_now
 
 log = structlog.get_logger("gateway.koppeling")
 
@@ -26,10 +26,6 @@ class KoppelingSettings:
 
     payload_hours: int = 24
     retention_days: int = 61
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -57,7 +53,7 @@ class Koppeling:
         max_bytes: int,
         settings: KoppelingSettings | None = None,
         fictitious_only: bool = False,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> Koppeling:
         return cls(
             push=Push(node, pipeline, registry, tracking, store, max_bytes, fictitious_only, clock),
@@ -69,7 +65,7 @@ class Koppeling:
 
     async def purge(self, now: datetime | None = None) -> Purged:
         """Drop payloads downloaded more than ``payload_hours`` ago and rows older than ``retention_days``."""
-        now = now or _now()
+        now = now or utc_now()
         purged = await self.store.purge(
             now - timedelta(hours=self.settings.payload_hours),
             now - timedelta(days=self.settings.retention_days),

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
 
 from gateway.periodic import every
+from gateway.ports import utc_now
 from gateway.privacy.index import PrivacyIndex
 
 log = structlog.get_logger("gateway.privacy")
@@ -33,10 +34,6 @@ class PurgeReport:
     exchanges: int
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Retention:
     """Purges what is older than the retention period from the tracking store and the BSN index."""
 
@@ -45,7 +42,7 @@ class Retention:
         retention_days: int,
         tracking: Purgeable,
         index: PrivacyIndex | None = None,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if retention_days < 1:
             raise ValueError("the retention period is at least one day")
