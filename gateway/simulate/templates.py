@@ -92,6 +92,12 @@ def _document(kind: MessageType, header: str, body: str = "") -> bytes:
     return text.encode("utf-8")
 
 
+def _message(standard: str, number: str, head: Head, body: str = "", extra: str = "") -> bytes:
+    """Message ``number`` of ``standard``: the header for ``head`` (with ``extra`` fields), then ``body``."""
+    kind = message_type(standard, number)
+    return _document(kind, _header(kind, head, extra), body)
+
+
 def _client(c: Client, inner: str, full_name: bool = False) -> str:
     """The client part; ``full_name`` for the 301, whose name also states how it is used (NaamGebruik)."""
     naam_gebruik = "      <b:NaamGebruik>1</b:NaamGebruik>\n" if full_name else ""
@@ -137,7 +143,6 @@ def toewijzing(
     standard: str, head: Head, client: Client, toewijzingnummer: int, start: date, referentie: str | None
 ) -> bytes:
     """301: the municipality assigns a product to the provider (answering a 315 through ReferentieAanbieder)."""
-    kind = message_type(standard, "301")
     ref = f"        <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>\n" if referentie else ""
     inner = """    <m:Contactgegevens>
       <m:Contact>
@@ -160,25 +165,23 @@ def toewijzing(
         <m:Ingangsdatum>{start.isoformat()}</m:Ingangsdatum>
 {_omvang("        ")}"""
     inner += _products("ToegewezenProducten", "ToegewezenProduct", product)
-    return _document(kind, _header(kind, head), _client(client, inner, full_name=True))
+    return _message(standard, "301", head, _client(client, inner, full_name=True))
 
 
 def start_zorg(standard: str, head: Head, client: Client, toewijzingnummer: int, start: date) -> bytes:
     """305: the provider reports the start of care."""
-    kind = message_type(standard, "305")
     product = f"""        <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
 {_product(standard, "        ")}        <m:Begindatum>{start.isoformat()}</m:Begindatum>
         <m:StatusAanlevering>1</m:StatusAanlevering>
 """
     inner = _products("StartProducten", "StartProduct", product)
-    return _document(kind, _header(kind, head), _client(client, inner))
+    return _message(standard, "305", head, _client(client, inner))
 
 
 def stop_zorg(
     standard: str, head: Head, client: Client, toewijzingnummer: int, start: date, end: date
 ) -> bytes:
     """307: the provider reports the end of care."""
-    kind = message_type(standard, "307")
     product = f"""        <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
 {_product(standard, "        ")}        <m:Begindatum>{start.isoformat()}</m:Begindatum>
         <m:RedenBeeindiging>02</m:RedenBeeindiging>
@@ -186,12 +189,11 @@ def stop_zorg(
         <m:StatusAanlevering>1</m:StatusAanlevering>
 """
     inner = _products("StopProducten", "StopProduct", product)
-    return _document(kind, _header(kind, head), _client(client, inner))
+    return _message(standard, "307", head, _client(client, inner))
 
 
 def verzoek_toewijzing(standard: str, head: Head, client: Client, referentie: str, start: date) -> bytes:
     """315: the provider asks the municipality for an assignment."""
-    kind = message_type(standard, "315")
     product = f"""        <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>
 {_product(standard, "        ")}        <m:ToewijzingIngangsdatum>{start.isoformat()}</m:ToewijzingIngangsdatum>
 {_omvang("        ")}        <m:Verwijzer>
@@ -199,14 +201,13 @@ def verzoek_toewijzing(standard: str, head: Head, client: Client, referentie: st
         </m:Verwijzer>
 """
     inner = _products("AangevraagdeProducten", "AangevraagdProduct", product)
-    return _document(kind, _header(kind, head), _client(client, inner))
+    return _message(standard, "315", head, _client(client, inner))
 
 
 def verzoek_wijziging(
     standard: str, head: Head, client: Client, referentie: str, toewijzingnummer: int, start: date
 ) -> bytes:
     """317: the provider asks to change an assignment."""
-    kind = message_type(standard, "317")
     product = f"""          <m:ToewijzingNummer>{toewijzingnummer}</m:ToewijzingNummer>
           <m:GewensteIngangsdatum>{start.isoformat()}</m:GewensteIngangsdatum>
 {_omvang("          ")}"""
@@ -218,20 +219,19 @@ def verzoek_wijziging(
 {_products("TeWijzigenProducten", "TeWijzigenProduct", product, "      ")}    </m:Verzoek>
   </m:Client>
 """
-    return _document(kind, _header(kind, head), body)
+    return _message(standard, "317", head, body)
 
 
 def antwoord(standard: str, head: Head, referentie: str, granted: bool) -> bytes:
     """319: the municipality answers a 315/317: VerzoekAntwoord 1 (verzoek afgewezen, with a reason, CD085) or
     2 (aanvraag in onderzoek, without one, CD086); a granted request is assigned by a 301 instead."""
-    kind = message_type(standard, "319")
     reason = "" if granted else "    <m:RedenAfwijzingVerzoek>1</m:RedenAfwijzingVerzoek>\n"
     body = f"""  <m:Antwoord>
     <m:ReferentieAanbieder>{referentie}</m:ReferentieAanbieder>
     <m:VerzoekAntwoord>{2 if granted else 1}</m:VerzoekAntwoord>
 {reason}  </m:Antwoord>
 """
-    return _document(kind, _header(kind, head), body)
+    return _message(standard, "319", head, body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +249,6 @@ class Prestatie:
 def declaratie(standard: str, head: Head, client: Client, nummer: str, lines: tuple[Prestatie, ...]) -> bytes:
     """323: the provider declares delivered care for one period: the whole calendar month of its first line
     (CS340), each line within one month (CS337)."""
-    kind = message_type(standard, "323")
     categorie, code = _PRODUCT[standard]
     begin = min(p.begin for p in lines).replace(day=1)
     end = (begin.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
@@ -296,7 +295,7 @@ def declaratie(standard: str, head: Head, client: Client, nummer: str, lines: tu
     </m:Clienten>
   </m:Declaratie>
 """
-    return _document(kind, _header(kind, head), body)
+    return _message(standard, "323", head, body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +311,6 @@ class Declared:
 
 def declaratie_antwoord(standard: str, head: Head, declared: Declared, code: str = ACCEPTED) -> bytes:
     """325: the municipality answers a 323; accepted in full, or refused whole (no DeclaratieAntwoord part)."""
-    kind = message_type(standard, "325")
     extra = f"""    <m:DeclaratieIdentificatie>
       <b:Identificatie>{declared.identificatie}</b:Identificatie>
       <b:Dagtekening>{declared.dagtekening.isoformat()}</b:Dagtekening>
@@ -341,7 +339,7 @@ def declaratie_antwoord(standard: str, head: Head, declared: Declared, code: str
     </m:RetourCodes>
   </m:DeclaratieAntwoord>
 """
-    return _document(kind, _header(kind, head, extra), body)
+    return _message(standard, "325", head, body, extra=extra)
 
 
 # --- retours --------------------------------------------------------------------------------------------
@@ -353,7 +351,6 @@ def retour(
     standard: str, answered: Head, number: str, identificatie_retour: str, dagtekening: date, code: str
 ) -> bytes:
     """A header-only retour: the answered message's header, the retour's own id and date, one RetourCode."""
-    kind = message_type(standard, number)
     extra = f"""    <m:IdentificatieRetour>{identificatie_retour}</m:IdentificatieRetour>
     <m:DagtekeningRetour>{dagtekening.isoformat()}</m:DagtekeningRetour>
     <m:XsdVersieRetour>
@@ -364,4 +361,4 @@ def retour(
       <m:RetourCode>{code}</m:RetourCode>
     </m:RetourCodes>
 """
-    return _document(kind, _header(kind, answered, extra))
+    return _message(standard, number, answered, extra=extra)
