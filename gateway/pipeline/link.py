@@ -11,14 +11,14 @@ import asyncio
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 
 from gateway.errors import NodeRole, Rejection, UnknownReceiver
 from gateway.pipeline.judge import Judge
 from gateway.pipeline.observe import NOBODY, Observers
 from gateway.pipeline.seal import LinkSeal
-from gateway.ports import Tracking, TrackingEvent
+from gateway.ports import Tracking, TrackingEvent, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +38,6 @@ class Crossing:
     seal: str | None = field(default=None, repr=False)  # the sending node's signed verdict, if it sent one
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(eq=False, repr=False)
 class LinkJudge:
     """Judges each message that crossed the link, and records it in track & trace once in its mailbox.
@@ -58,7 +54,7 @@ class LinkJudge:
     judge: Judge
     tracking: Tracking
     observers: Observers = NOBODY
-    clock: Callable[[], datetime] = _now
+    clock: Callable[[], datetime] = utc_now
     seal: LinkSeal | None = None
     _checked: dict[str, tuple[datetime, str]] = field(default_factory=dict, init=False)
 

@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -35,17 +35,13 @@ from gateway.pipeline.values import (
     Routed,
     Verdict,
 )
-from gateway.ports import Delivery, MessageRecord, Publisher, Registry, Tracking, TrackingEvent
+from gateway.ports import Delivery, MessageRecord, Publisher, Registry, Tracking, TrackingEvent, utc_now
 from gateway.routing import Parties
 from gateway.standard.header import Header
 
 log = structlog.get_logger("gateway.ingest")
 
 ENVELOPED = "enveloped"  # tracking event: which envelope carried a message in (and its references)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _new_id() -> str:
@@ -66,7 +62,7 @@ class Pipeline:
         registry: Registry,
         tracking: Tracking,
         publisher: Publisher,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = _new_id,
         observers: Observers = NOBODY,
     ) -> None:
