@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from adapters.db import auditchain, migrate, pgwrite
 from adapters.db.auditschema import audit, audit_head
 from adapters.db.batch import Batcher
+from adapters.db.connections import TRANSIENT
 from adapters.db.engine import (
     BUSY_TIMEOUT_MS,
     database_url,
@@ -35,7 +35,6 @@ from gateway.errors import Unavailable
 from gateway.security.audit import AuditEntry, AuditEvent, ChainKey, Head
 
 PAGE = 5_000
-_TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError, TimeoutError)
 # PostgreSQL: one statement per batch, a compare-and-set of the head (adapters.db.auditchain). One round trip
 # and one commit where BEGIN, a locking read, the insert and COMMIT took four.
 _PG_APPEND = f"WITH {auditchain.append_ctes(1)} {auditchain.APPEND_RESULT}"
@@ -97,7 +96,7 @@ class SqlAuditLog:
                 async with self._turn, self.engine.begin() as conn:
                     await conn.exec_driver_sql("BEGIN IMMEDIATE")
                     yield conn
-        except _TRANSIENT as exc:
+        except TRANSIENT as exc:
             raise Unavailable("the audit store is not available") from exc
 
     async def create_schema(self) -> None:
@@ -153,7 +152,7 @@ class SqlAuditLog:
                     pg, _PG_APPEND, events, self._pg_head, self.key
                 )
                 return entries
-        except _TRANSIENT as exc:
+        except TRANSIENT as exc:
             self._pg_head = None
             raise Unavailable("the audit store is not available") from exc
         except BaseException:
@@ -180,7 +179,7 @@ class SqlAuditLog:
         try:
             async with self.engine.connect() as conn:
                 rows = (await conn.execute(query)).mappings().all()
-        except _TRANSIENT as exc:
+        except TRANSIENT as exc:
             raise Unavailable("the audit store is not available") from exc
         return [AuditEntry.from_mapping(dict(row)) for row in rows]
 
@@ -204,6 +203,6 @@ class SqlAuditLog:
                         select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
                     )
                 ).first()
-        except _TRANSIENT as exc:
+        except TRANSIENT as exc:
             raise Unavailable("the audit store is not available") from exc
         return None if row is None else Head(int(row.seq), str(row.hash))

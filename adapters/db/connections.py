@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gateway.errors import Unavailable
 
 # faults of the database or the way to it; a constraint violation or a bug is not one of them
-_TRANSIENT = (
+TRANSIENT = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
     sa_exc.TimeoutError,  # no pooled connection free in time
@@ -53,7 +53,7 @@ class Connections:
         try:
             async with self._writing(write), connect() as conn:
                 yield conn
-        except _TRANSIENT as exc:
+        except TRANSIENT as exc:
             raise Unavailable("the database is not available") from exc
 
     @asynccontextmanager
@@ -61,7 +61,7 @@ class Connections:
         """An autocommit connection checked out of the pool, which the caller keeps (and closes) itself."""
         try:
             yield await self.autocommit.connect()
-        except _TRANSIENT as exc:
+        except TRANSIENT as exc:
             raise Unavailable("the database is not available") from exc
 
     def read(self) -> AbstractAsyncContextManager[AsyncConnection]:
