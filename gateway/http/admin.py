@@ -18,7 +18,7 @@ from adapters.db.admin import (
 )
 from adapters.rabbitmq.declare import ForeignUser
 from gateway.errors import GatewayError
-from gateway.http.contract import OPERATOR, answers, json_answer
+from gateway.http.contract import OPERATOR, answers, json_answer, strings
 from gateway.http.deps import Operator, Services
 from gateway.ports import Participant
 from gateway.security.auditsink import audit_operator
@@ -174,15 +174,7 @@ async def retire(code: str, body: RetireIn, svc: Services, _: Operator) -> dict[
     return _out(retired)
 
 
-_ISSUED = {
-    "type": "object",
-    "required": ["keyId", "participant", "token"],
-    "properties": {
-        "keyId": {"type": "string"},
-        "participant": {"type": "string"},
-        "token": {"type": "string"},
-    },
-}
+_ISSUED = strings("keyId", "participant", "token")
 
 
 @router.post(
@@ -224,11 +216,7 @@ async def revoke_credential(
     await audit_operator(svc, "credential-revoked", reason=f"key {key_id}")
 
 
-_RELATION = {
-    "type": "object",
-    "required": ["submitter", "party"],
-    "properties": {"submitter": {"type": "string"}, "party": {"type": "string"}},
-}
+_RELATION = strings("submitter", "party")
 
 
 @router.post(

@@ -128,6 +128,11 @@ def form_body(properties: dict[str, Any], example: dict[str, Any]) -> dict[str, 
     }
 
 
+def strings(*names: str) -> dict[str, Any]:
+    """The schema of a JSON object whose fields ``names`` are all required strings."""
+    return {"type": "object", "required": list(names), "properties": {n: {"type": "string"} for n in names}}
+
+
 def json_answer(description: str, schema: dict[str, Any], example: Any) -> dict[str, Any]:
     return {
         "description": description,

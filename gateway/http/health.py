@@ -6,17 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from gateway.http.contract import answers, json_answer
+from gateway.http.contract import answers, json_answer, strings
 from gateway.http.deps import NodeServices, Services
 
 router = APIRouter(tags=["health"])
 
 
-_STATUS = {
-    "type": "object",
-    "required": ["status", "node"],
-    "properties": {"status": {"type": "string"}, "node": {"type": "string"}},
-}
+_STATUS = strings("status", "node")
 
 
 @router.get(
