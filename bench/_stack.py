@@ -26,7 +26,7 @@ from bench._serve import Gateway
 from gateway.config import Settings
 
 DEMO_SEED = REPO / "deploy" / "demo" / "participants.toml"
-DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_PG_ADMIN = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 
 
 # --- database -------------------------------------------------------------------------------------------

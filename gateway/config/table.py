@@ -36,7 +36,7 @@ _TAIL = """
 |---|---|---|
 | `GATEWAY_DEMO_TRAFFIC` | `1` | `scripts/run`: `0` starts no simulated demo traffic |
 | `GATEWAY_DEMO_RATE` | `2` | `scripts/run`: the demo traffic's rate (`gateway simulate --rate`) |
-| `GATEWAY_TEST_POSTGRES_URL` | `postgresql+asyncpg://postgres@127.0.0.1:5432/postgres` | the test suite and `scripts/bench`: the PostgreSQL server on which they make databases of their own |
+| `GATEWAY_TEST_POSTGRES_URL` | `postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres` | the test suite and `scripts/bench`: the PostgreSQL server on which they make databases of their own (`scripts/postgres.sh` gives the role this password; a server that trusts local connections ignores it) |
 """
 
 

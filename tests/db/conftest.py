@@ -23,7 +23,7 @@ from adapters.db import Database, MemoryRegistry, MemoryTracking
 from adapters.db.schema import metadata
 
 POSTGRES_URL = os.environ.get(
-    "GATEWAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    "GATEWAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"
 )
 
 
