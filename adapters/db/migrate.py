@@ -10,12 +10,12 @@ equivalent: what the database lacks or has beyond the models.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from alembic import command
+from alembic import command, op
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -38,6 +38,17 @@ def models() -> tuple[MetaData, ...]:
     from adapters.db.schema import privacy_metadata
 
     return (db_metadata, audit_metadata, privacy_metadata)
+
+
+def create_missing(table: str, *elements: Any, indexes: Mapping[str, Sequence[str]] | None = None) -> None:
+    """In a revision: create ``table`` from its columns and constraints, then its ``indexes`` (name: columns),
+    unless the database has the table already (made by ``create_all`` before migrations: it is adopted as
+    it is, and :func:`upgrade_sync` then compares it with the models)."""
+    if inspect(op.get_bind()).has_table(table):
+        return
+    op.create_table(table, *elements)
+    for name, columns in (indexes or {}).items():
+        op.create_index(name, table, list(columns))
 
 
 class SchemaError(Exception):
