@@ -63,6 +63,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def owned_by(name: str, kind: String, parent: str, *, index: bool = True) -> Column[Any]:
+    """A required column naming the parent row (``table.column``) this row belongs to: deleted with it
+    (``ON DELETE CASCADE``), and indexed to find a parent's rows unless the primary key already leads with it."""
+    return Column(name, kind, ForeignKey(parent, ondelete="CASCADE"), nullable=False, index=index)
+
+
 participants = Table(
     "participants",
     metadata,
@@ -81,25 +87,18 @@ participants = Table(
 submitters = Table(
     "submitters",
     metadata,
-    Column("submitter", String(CODE), ForeignKey("participants.code", ondelete="CASCADE"), nullable=False),
-    Column("party", String(CODE), ForeignKey("participants.code", ondelete="CASCADE"), nullable=False),
+    owned_by("submitter", String(CODE), "participants.code", index=False),
+    owned_by("party", String(CODE), "participants.code"),
     Column("active_from", Date, nullable=False),
     Column("active_until", Date, nullable=True),
     PrimaryKeyConstraint("submitter", "party"),
-    Index(None, "party"),
 )
 
 credentials = Table(
     "credentials",
     metadata,
     Column("key_id", String(32), primary_key=True),
-    Column(
-        "participant",
-        String(CODE),
-        ForeignKey("participants.code", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    owned_by("participant", String(CODE), "participants.code"),
     Column("salt", String(64), nullable=False),
     Column("digest", String(64), nullable=False),
     Column("label", String(100), nullable=True),
@@ -137,13 +136,7 @@ referenties = Table(
     metadata,
     Column("aanbieder", String(CODE), nullable=False),
     Column("referentie", String(REF), nullable=False),
-    Column(
-        "tracking_id",
-        String(UUID),
-        ForeignKey("messages.tracking_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    owned_by("tracking_id", String(UUID), "messages.tracking_id"),
     PrimaryKeyConstraint("aanbieder", "referentie", "tracking_id"),
 )
 
