@@ -2,7 +2,7 @@
 
 Implements :class:`gateway.koppeling.store.KoppelingStore` on the tables ``koppeling_pushes`` and
 ``koppeling_inbox`` (``adapters.db.schema``). A traceerId is claimed by an ``INSERT .. ON CONFLICT DO
-NOTHING`` on the unique (afzender, traceer_id), so concurrent pushes of one traceerId resolve in the database;
+NOTHING`` on the unique (traceer_id, afzender), so concurrent pushes of one traceerId resolve in the database;
 a message put on a pull list twice (a redelivery from the mailbox) is inserted once the same way. The claims
 of concurrent pushes are one statement; on PostgreSQL one ``INSERT .. SELECT FROM unnest(..)`` through
 asyncpg, prepared once per connection, as the tracking store's own claims (``adapters.db.pgwrite``), committed
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import asyncpg
-from sqlalchemy import JSON, Select, and_, bindparam, delete, func, select, update
+from sqlalchemy import JSON, Select, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
 from adapters.db.pgwrite import columns_of, driver, unnest_insert
-from adapters.db.schema import UtcDateTime
+from adapters.db.schema import ANSWERS_ONLY, MOVED_ONLY, UtcDateTime
 from adapters.db.schema import koppeling_inbox as inbox
 from adapters.db.schema import koppeling_pushes as pushes
 from adapters.db.tracking import check_aware
@@ -47,7 +47,7 @@ _PG_CLAIM: Final = (
     # message before its publish, or the push's settlement as refused) and so flushes it; a 204 is sent
     # only after those. A claim lost in a crash before them had no answer yet: the sender sends it again.
     + " WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL"
-    + " ON CONFLICT (afzender, traceer_id) DO NOTHING RETURNING id"
+    + " ON CONFLICT (traceer_id, afzender) DO NOTHING RETURNING id"
 )
 
 
@@ -88,7 +88,7 @@ class SqlKoppeling:
         row = _push_row(pushed)
         if await self._claims.add(row):
             return None
-        key = and_(pushes.c.afzender == pushed.afzender, pushes.c.traceer_id == pushed.traceer_id)
+        key = and_(pushes.c.traceer_id == pushed.traceer_id, pushes.c.afzender == pushed.afzender)
         async with self._db.statement() as conn:
             if (await conn.execute(self._claim_statement().values(row))).first() is not None:
                 return None
@@ -100,7 +100,7 @@ class SqlKoppeling:
     def _claim_statement(self) -> Any:
         return (
             self._insert(pushes)
-            .on_conflict_do_nothing(index_elements=["afzender", "traceer_id"])
+            .on_conflict_do_nothing(index_elements=["traceer_id", "afzender"])
             .returning(pushes.c.id)
         )
 
@@ -161,14 +161,21 @@ class SqlKoppeling:
 
     async def pushes_by_traceer(self, traceer_id: str) -> list[Pushed]:
         return await self._pushes(
-            (pushes.c.traceer_id == traceer_id) | (pushes.c.als_antwoord_op == traceer_id)
+            or_(
+                pushes.c.traceer_id == traceer_id,
+                and_(pushes.c.als_antwoord_op == traceer_id, text(ANSWERS_ONLY)),
+            )
         )
 
     async def pushes_by_tracking(self, tracking_ids: list[str]) -> dict[str, Pushed]:
         if not tracking_ids:
             return {}
-        found = await self._pushes(pushes.c.tracking_id.in_(tracking_ids))
-        return {p.tracking_id: p for p in found if p.tracking_id}
+        # a push's message has its ``id`` as tracking id, unless it was settled under another one: those
+        # few are in the partial index of ``tracking_id`` (its predicate stated so that it is used)
+        moved = and_(pushes.c.tracking_id.in_(tracking_ids), text(MOVED_ONLY))
+        found = await self._pushes(or_(pushes.c.id.in_(tracking_ids), moved))
+        wanted = set(tracking_ids)
+        return {p.tracking_id: p for p in found if p.tracking_id in wanted}
 
     async def pushes_in_conversation(self, conversatie_id: str) -> list[Pushed]:
         return await self._pushes(pushes.c.conversatie_id == conversatie_id)

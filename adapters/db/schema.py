@@ -24,12 +24,16 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
 CODE = 8  # gemeentecode (4) or AGB-code (8)
 UUID = 36
 REF = 100
+# the predicates of koppeling_pushes' partial indexes (a query must state them to use the index)
+ANSWERS_ONLY = "als_antwoord_op IS NOT NULL"
+MOVED_ONLY = "tracking_id <> id"
 
 metadata = MetaData(
     naming_convention={
@@ -153,27 +157,39 @@ events = Table(
 )
 
 # --- the VSP-Koppeling REST interfaces (gateway.koppeling) ----------------------------------------------
-# pushes by traceerId: ids, codes, the stated routing and the refusal's meldingen (codes, paths, rule texts)
+# pushes by traceerId: ids, codes, the stated routing and the refusal's meldingen (codes, paths, rule texts).
+# Every index on a random UUID costs a push a random page write, so there are three (revision 0003): the
+# primary key ``id`` (the tracking id the push gives its message), the unique key (traceer_id, afzender),
+# which also serves every lookup by traceerId, and ``conversatie_id``. ``received_at`` grows with time (an
+# append); ``als_antwoord_op`` and a ``tracking_id`` other than ``id`` (a push settled under an earlier
+# attempt's message) are rare, so their indexes are partial: only those rows are in them.
 koppeling_pushes = Table(
     "koppeling_pushes",
     metadata,
     Column("id", String(UUID), primary_key=True),
     Column("afzender", String(CODE), nullable=False),
     Column("submitter", String(CODE), nullable=False),
-    Column("traceer_id", String(UUID), nullable=False, index=True),
+    Column("traceer_id", String(UUID), nullable=False),
     Column("conversatie_id", String(UUID), nullable=False, index=True),
-    Column("als_antwoord_op", String(UUID), nullable=True, index=True),
+    Column("als_antwoord_op", String(UUID), nullable=True),
     Column("referentie_id", String(150), nullable=True),
     Column("sha256", String(64), nullable=False),
     Column("received_at", UtcDateTime, nullable=False, index=True),
     Column("routing", JSON, nullable=False),
     Column("state", String(8), nullable=False),
-    Column("tracking_id", String(UUID), nullable=True, index=True),
+    Column("tracking_id", String(UUID), nullable=True),
     Column("meldingen", JSON, nullable=False),
     Column("changed_at", UtcDateTime, nullable=True),
     CheckConstraint("state IN ('pending', 'accepted', 'refused')", name="state"),
     # BRS114: a traceerId names one message of its sender
-    UniqueConstraint("afzender", "traceer_id"),
+    UniqueConstraint("traceer_id", "afzender"),
+    Index(
+        None,
+        "als_antwoord_op",
+        postgresql_where=text(ANSWERS_ONLY),
+        sqlite_where=text(ANSWERS_ONLY),
+    ),
+    Index(None, "tracking_id", postgresql_where=text(MOVED_ONLY), sqlite_where=text(MOVED_ONLY)),
 )
 
 # the pull lists: the one table that holds payloads, each only until 24 hours after its first download

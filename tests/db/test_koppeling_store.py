@@ -95,6 +95,17 @@ async def test_a_settled_push_keeps_its_tracking_id_and_meldingen(koppeling: Any
     assert [push.id] == [p.id for p in await koppeling.pushes_in_conversation(push.conversatie_id)]
 
 
+async def test_a_push_is_found_by_the_tracking_id_it_has_now(koppeling: Any) -> None:
+    """A push whose message has the push's id is found by it; settled under another message, by that one only."""
+    push = pushed()
+    push = pushed(id=push.id, tracking_id=push.id)
+    await koppeling.claim_push(push)
+    before = set(await koppeling.pushes_by_tracking([push.id]))
+    await koppeling.settle_push(Settled(push.id, "accepted", "t-9", (), T0 + timedelta(seconds=1)))
+    after = set(await koppeling.pushes_by_tracking([push.id, "t-9"]))
+    assert ({push.id}, {"t-9"}) == (before, after)
+
+
 async def test_a_released_claim_frees_the_traceer_id(koppeling: Any) -> None:
     """A pending claim released after a broker fault lets the same traceerId be claimed again."""
     push = pushed()
