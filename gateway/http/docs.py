@@ -9,7 +9,8 @@ has (its logo, ``cdn.redoc.ly``) is served pointing at the local favicon.
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from importlib.resources import files
 from typing import Any, Final
 
@@ -49,33 +50,39 @@ def install(app: FastAPI) -> None:
     openapi_url = app.openapi_url or "/openapi.json"
     redirect = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
 
-    @app.get("/docs", include_in_schema=False)
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
-            openapi_url=root + openapi_url,
-            title=f"{app.title}: Swagger UI",
-            oauth2_redirect_url=root + redirect,
-            swagger_js_url=f"{root}{ASSET_PREFIX}swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSET_PREFIX}swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSET_PREFIX}favicon.png",
-            swagger_ui_parameters=_SWAGGER_PARAMETERS,
-        )
+    def page(path: str, tool: str, render: Callable[..., HTMLResponse], **urls: str) -> None:
+        """The page of ``tool`` at ``path``: ``render`` with the spec and the tool's ``urls`` (an asset's name,
+        or a path on the node) below the root path a proxy may put the node at."""
+
+        async def endpoint(request: Request) -> HTMLResponse:
+            root = request.scope.get("root_path", "")
+            at = {
+                key: root + (url if url.startswith("/") else ASSET_PREFIX + url) for key, url in urls.items()
+            }
+            return render(openapi_url=root + openapi_url, title=f"{app.title}: {tool}", **at)
+
+        app.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False)
+
+    page(
+        "/docs",
+        "Swagger UI",
+        partial(get_swagger_ui_html, swagger_ui_parameters=_SWAGGER_PARAMETERS),
+        oauth2_redirect_url=redirect,
+        swagger_js_url="swagger-ui-bundle.js",
+        swagger_css_url="swagger-ui.css",
+        swagger_favicon_url="favicon.png",
+    )
+    page(
+        "/redoc",
+        "ReDoc",
+        partial(get_redoc_html, with_google_fonts=False),
+        redoc_js_url="redoc.standalone.js",
+        redoc_favicon_url="favicon.png",
+    )
 
     @app.get(redirect, include_in_schema=False)
     async def swagger_ui_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_redoc_html(
-            openapi_url=root + openapi_url,
-            title=f"{app.title}: ReDoc",
-            redoc_js_url=f"{root}{ASSET_PREFIX}redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSET_PREFIX}favicon.png",
-            with_google_fonts=False,
-        )
 
     @app.get(ASSET_PREFIX + "{name}", include_in_schema=False)
     async def asset(name: str) -> Response:

@@ -134,17 +134,28 @@ _TRACEER, _CONVERSATIE, _ANTWOORD = (
     "8f14e45f-ceea-467f-a0e6-0b1c2d3e4f50",
     "e1efb57c-9e95-478f-976a-3a80cf797129",
 )
-PUSH_METADATA: Final = {
-    "routeringgegevens": {
-        "afzender": {"rol": "Zorgaanbieder", "code": "42420001"},
-        "geadresseerden": [{"rol": "Gemeente", "code": "0384"}],
+_AANBIEDER, _GEMEENTE = ("Zorgaanbieder", "42420001"), ("Gemeente", "0384")
+
+
+def _routering(
+    afzender: tuple[str, str], geadresseerde: tuple[str, str], berichttype: str, actie: str
+) -> Any:
+    """The routeringgegevens of an example message (iWmo 3.2) between two parties, each (rol, code)."""
+    return {
+        "afzender": dict(zip(("rol", "code"), afzender, strict=True)),
+        "geadresseerden": [dict(zip(("rol", "code"), geadresseerde, strict=True))],
         "berichtstroom": {
-            "berichttype": "WMO315",
+            "berichttype": berichttype,
             "berichtversie": 3,
             "berichtsubversie": 2,
-            "actie": "Indienen",
+            "actie": actie,
         },
-    },
+    }
+
+
+_PUSHED: Final = _routering(_AANBIEDER, _GEMEENTE, "WMO315", "Indienen")
+PUSH_METADATA: Final = {
+    "routeringgegevens": _PUSHED,
     "referentiegegevens": {"conversatieId": _CONVERSATIE, "traceerId": _TRACEER},
 }
 PULLED: Final = {
@@ -159,22 +170,13 @@ PULLED: Final = {
             },
         },
     },
-    "routeringgegevens": {
-        "afzender": {"rol": "Gemeente", "code": "0384"},
-        "geadresseerden": [{"rol": "Zorgaanbieder", "code": "42420001"}],
-        "berichtstroom": {
-            "berichttype": "WMO316",
-            "berichtversie": 3,
-            "berichtsubversie": 2,
-            "actie": "Verzenden",
-        },
-    },
+    "routeringgegevens": _routering(_GEMEENTE, _AANBIEDER, "WMO316", "Verzenden"),
     "referentiegegevens": {"conversatieId": _CONVERSATIE, "traceerId": _ANTWOORD, "alsAntwoordOp": _TRACEER},
 }
 STATUSSEN: Final = [
     {
         "referentiegegevens": {"conversatieId": _CONVERSATIE, "traceerId": _TRACEER},
-        "berichtstroom": PUSH_METADATA["routeringgegevens"]["berichtstroom"],  # type: ignore[index]
+        "berichtstroom": _PUSHED["berichtstroom"],
         "berichtstatus": "Bezorgd",
         "berichtstatusGewijzigdOp": "2026-12-07T09:14:58.402000+00:00",
         "berichtOntvangenOp": "2026-12-07T09:14:57.930000+00:00",
@@ -184,7 +186,7 @@ STATUSSEN: Final = [
             "conversatieId": _CONVERSATIE,
             "traceerId": "0b7e2c1d-3a4f-4e5d-8c9b-7a6f5e4d3c2b",
         },
-        "berichtstroom": PUSH_METADATA["routeringgegevens"]["berichtstroom"],  # type: ignore[index]
+        "berichtstroom": _PUSHED["berichtstroom"],
         "berichtstatus": "AfgekeurdDoorDienst",
         "berichtstatusGewijzigdOp": "2026-12-07T09:16:12.010000+00:00",
         "berichtOntvangenOp": "2026-12-07T09:16:12.004000+00:00",
