@@ -103,6 +103,19 @@ def parties_from_toml(data: Mapping[str, Any]) -> dict[str, str | None]:
     return found
 
 
+class _InRoot:
+    """A file of a :class:`PkiDir` with a fixed name, right under its root (read-only)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, pki: PkiDir, owner: type[PkiDir] | None = None) -> Path:
+        return pki.root / self.name
+
+    def __set__(self, pki: PkiDir, value: object) -> None:
+        raise AttributeError(f"{self.name} is a fixed file of the PKI directory")
+
+
 class PkiDir:
     """One PKI directory on disk."""
 
@@ -114,21 +127,10 @@ class PkiDir:
 
     # --- paths -------------------------------------------------------------------------------------------
 
-    @property
-    def ca_cert(self) -> Path:
-        return self.root / "ca.pem"
-
-    @property
-    def ca_key(self) -> Path:
-        return self.root / "ca-key.pem"
-
-    @property
-    def crl(self) -> Path:
-        return self.root / "crl.pem"
-
-    @property
-    def receipt_key(self) -> Path:
-        return self.root / "receipt-key.pem"
+    ca_cert = _InRoot("ca.pem")
+    ca_key = _InRoot("ca-key.pem")
+    crl = _InRoot("crl.pem")
+    receipt_key = _InRoot("receipt-key.pem")
 
     def node_cert(self, node: str) -> Path:
         return self._inside("nodes", _node_name(node) + ".pem")
