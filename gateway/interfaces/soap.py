@@ -14,14 +14,14 @@ from typing import Final
 from lxml import etree
 
 from gateway.interfaces.errors import NotAnEnvelope
+from gateway.interfaces.qnames import in_namespace
 
 SOAP11: Final = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12: Final = "http://www.w3.org/2003/05/soap-envelope"
 MEDIA_TYPE: Final = "text/xml; charset=utf-8"
 
 
-def _q(name: str) -> str:
-    return f"{{{SOAP11}}}{name}"
+_q: Final = in_namespace(SOAP11)
 
 
 @dataclass(frozen=True, slots=True)

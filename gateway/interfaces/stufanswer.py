@@ -18,15 +18,14 @@ from lxml import etree
 from gateway.errors import GatewayError, NodeRole
 from gateway.interfaces.foutcodes import details, omschrijving, plek
 from gateway.interfaces.ids import echoable
-from gateway.interfaces.stufenvelope import STUF_NS, Stuurgegevens, Systeem, stuurgegevens_of
+from gateway.interfaces.stufenvelope import STUF_NS, Stuurgegevens, Systeem, stuf_name, stuurgegevens_of
 
 GATEWAY_SYSTEM: Final = Systeem("GGK", "GGk")
 UNKNOWN_APPLICATION: Final = "onbekend"
 _NSMAP: Final = {"StUF": STUF_NS}
 
 
-def _s(name: str) -> str:
-    return f"{{{STUF_NS}}}{name}"
+_s = stuf_name
 
 
 def tijdstip(moment: datetime) -> str:

@@ -23,19 +23,23 @@ from typing import Final
 from lxml import etree
 
 from gateway.interfaces.stufanswer import serialise, tijdstip
-from gateway.interfaces.stufenvelope import DI01, DU01, GGK_NS, STUF_NS, EnvelopeKind, Systeem
+from gateway.interfaces.stufenvelope import (
+    DI01,
+    DU01,
+    GGK_NS,
+    STUF_NS,
+    EnvelopeKind,
+    Systeem,
+    ggk_name,
+    stuf_name,
+)
 
 _NSMAP: Final = {"StUF": STUF_NS, "GGK": GGK_NS}
 GATEWAY_VERSIE: Final = ("0001", "0000")
 APPLICATIONS: Final = {"ijw": "Jw Applicatie", "iwmo": "Wmo Applicatie"}
 
 
-def _s(name: str) -> str:
-    return f"{{{STUF_NS}}}{name}"
-
-
-def _g(name: str) -> str:
-    return f"{{{GGK_NS}}}{name}"
+_s, _g = stuf_name, ggk_name
 
 
 def versienr(part: str) -> str:

@@ -20,6 +20,7 @@ from gateway.errors import ErrorItem, ReferenceNotUuid, SchemaInvalid
 from gateway.interfaces.encoding import decode_base64
 from gateway.interfaces.errors import NotAnEnvelope
 from gateway.interfaces.ids import is_uuid4
+from gateway.interfaces.qnames import in_namespace
 from gateway.standard.errortext import MAX_ERRORS, schema_errors
 
 GGK_NS: Final = "http://www.stufstandaarden.nl/koppelvlak/ggk0210"
@@ -32,12 +33,9 @@ ROOTS: Final[dict[str, EnvelopeKind]] = {DI01: "Di01", DU01: "Du01"}
 _TIJDSTIP_FORMATS: Final = {8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
 
 
-def _s(name: str) -> str:
-    return f"{{{STUF_NS}}}{name}"
-
-
-def _g(name: str) -> str:
-    return f"{{{GGK_NS}}}{name}"
+stuf_name: Final = in_namespace(STUF_NS)  # an element name of StUF 3.01
+ggk_name: Final = in_namespace(GGK_NS)  # an element name of the GGK envelope
+_s, _g = stuf_name, ggk_name
 
 
 @dataclass(frozen=True, slots=True)

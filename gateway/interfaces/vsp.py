@@ -21,6 +21,7 @@ from gateway.interfaces.encoding import decode_base64
 from gateway.interfaces.errors import EnvelopeMismatch, NotAnEnvelope
 from gateway.interfaces.foutcodes import details, omschrijving
 from gateway.interfaces.ids import is_uuid4
+from gateway.interfaces.qnames import in_namespace
 from gateway.standard.header import Header
 
 VSP_NS: Final = "urn:gegevensknooppunt:vsp:1"
@@ -29,8 +30,7 @@ STANDARDS: Final = {"JW": "ijw", "WMO": "iwmo"}
 _NSMAP: Final = {"vsp": VSP_NS}
 
 
-def _v(name: str) -> str:
-    return f"{{{VSP_NS}}}{name}"
+_v: Final = in_namespace(VSP_NS)
 
 
 @dataclass(frozen=True, slots=True)
