@@ -8,6 +8,7 @@ left off when a message is handed on.
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from typing import Any
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractIncomingMessage, DeliveryMode
+from pamqp import encode
 
 from gateway.errors import NodeRole, Rejection
 from gateway.ports import NODES, Delivery
@@ -60,8 +62,8 @@ class MessageProperties:
 
     def amqp(self) -> aiormq.spec.Basic.Properties:
         """These properties as the AMQP client sends them: what :meth:`message` would carry, built without
-        the message object (the publish path's own, once per message)."""
-        return aiormq.spec.Basic.Properties(
+        the message object and encoded once by :class:`Encoded` (the publish path's own, once per message)."""
+        return Encoded(
             content_type=self.content_type,
             correlation_id=self.correlation_id,
             delivery_mode=DeliveryMode.PERSISTENT.value,
@@ -82,6 +84,71 @@ class MessageProperties:
             timestamp=self.timestamp,
             headers=dict(self.headers),
         )
+
+
+_PROPERTY = aiormq.spec.Basic.Properties
+_FLAGS = _PROPERTY.flags
+# the properties a gateway message carries, in the order AMQP encodes them (the order of pamqp's __slots__)
+_OURS = ("content_type", "headers", "delivery_mode", "priority", "correlation_id", "message_id", "timestamp")
+_OTHERS = tuple(name for name in _PROPERTY.__slots__ if name not in _OURS)
+_U8, _U16, _U32, _U64 = (struct.Struct(f">{c}").pack for c in "BHIQ")
+
+
+class Encoded(aiormq.spec.Basic.Properties):
+    """``Basic.Properties`` whose encoding (:meth:`marshal`) writes the gateway's few properties and its
+    table of text headers directly: the same bytes as pamqp's generic encoder (tested), at a fraction of
+    its cost (it looks the type of every value up; this was a sixth of the publish path's CPU). Anything
+    else set falls back to pamqp's encoder."""
+
+    def marshal(self) -> bytes:
+        if any(getattr(self, name) not in (None, "") for name in _OTHERS):
+            return super().marshal()
+        flags = 0
+        parts: list[bytes] = []
+        if self.content_type:
+            flags |= _FLAGS["content_type"]
+            parts.append(_short(self.content_type))
+        if self.headers is not None:
+            flags |= _FLAGS["headers"]
+            parts.append(_table(self.headers))
+        for name in ("delivery_mode", "priority"):
+            value = getattr(self, name)
+            if value is not None:
+                flags |= _FLAGS[name]
+                parts.append(_U8(value))
+        for name in ("correlation_id", "message_id"):
+            value = getattr(self, name)
+            if value:
+                flags |= _FLAGS[name]
+                parts.append(_short(value))
+        if self.timestamp is not None:
+            flags |= _FLAGS["timestamp"]
+            parts.append(encode.timestamp(self.timestamp))
+        return _U16(flags) + b"".join(parts)
+
+
+def _short(value: str) -> bytes:
+    data = value.encode("utf-8")
+    if len(data) > 255:
+        raise TypeError("string exceeds maximum length of 255 bytes")
+    return _U8(len(data)) + data
+
+
+def _table(table: Mapping[str, Any]) -> bytes:
+    """An AMQP field table as pamqp encodes it: sorted keys, text values as long strings (``S``)."""
+    parts: list[bytes] = []
+    for key, value in sorted(table.items()):
+        name = key.encode("utf-8")
+        if len(name) > 128:  # pamqp shortens such a name (with a warning): its encoder then
+            return encode.field_table(dict(table))
+        parts.append(_U8(len(name)) + name)
+        if type(value) is str:
+            data = value.encode("utf-8")
+            parts.append(b"S" + _U32(len(data)) + data)
+        else:
+            parts.append(encode.encode_table_value(value))
+    data = b"".join(parts)
+    return _U32(len(data)) + data
 
 
 class BrokenLinkMessage(Rejection):

@@ -8,7 +8,7 @@ import aiormq
 import structlog
 from aio_pika.abc import DeliveryMode
 
-from adapters.rabbitmq.properties import CONTENT_TYPE, properties_for
+from adapters.rabbitmq.properties import CONTENT_TYPE, Encoded, properties_for
 from adapters.rabbitmq.session import Sessions
 from adapters.rabbitmq.settings import LOCAL_SHOVEL_URI, BrokerSettings
 from adapters.rabbitmq.topology import MAILBOX, OUTBOUND, link_from
@@ -82,7 +82,7 @@ class RabbitPublisher:
         headers[SEAL_HEADER] = self._seal.sign(
             delivery.tracking_id, delivery.conversation_id, delivery.target_node, headers
         )
-        return aiormq.spec.Basic.Properties(
+        return Encoded(
             content_type=CONTENT_TYPE,
             correlation_id=delivery.conversation_id,
             delivery_mode=DeliveryMode.PERSISTENT.value,

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 from itertools import count
+from typing import cast
 
 import aio_pika
 import aiormq
@@ -120,9 +121,16 @@ class AmqpSession:
         channel = self._pick()
         try:
             async with asyncio.timeout(self._confirm_timeout):
-                underlay = await channel.get_underlay_channel()
+                underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+                # wait=False: no wait for the socket's drain (a future and a wake-up per publish); the
+                # confirm below it cannot come before the bytes are written, so it bounds the backlog
                 await underlay.basic_publish(
-                    body, exchange=exchange, routing_key=routing_key, properties=properties, mandatory=True
+                    body,
+                    exchange=exchange,
+                    routing_key=routing_key,
+                    properties=properties,
+                    mandatory=True,
+                    wait=False,
                 )
         except TimeoutError as exc:
             raise Unavailable("broker did not confirm in time") from exc

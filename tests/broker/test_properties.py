@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
+import aiormq
 import pytest
 
-from adapters.rabbitmq.properties import BrokenLinkMessage, LinkMessage, MessageProperties, gateway_headers
+from adapters.rabbitmq.properties import (
+    BrokenLinkMessage,
+    Encoded,
+    LinkMessage,
+    MessageProperties,
+    gateway_headers,
+)
 from gateway.ports import Delivery
 from tests.broker.conftest import delivery
 
@@ -40,6 +49,37 @@ def test_the_publish_path_sends_the_same_properties_as_the_message_would() -> No
     sent = delivery("0363", origin="vecozo", target="ggk")
     props = MessageProperties.of_delivery(sent)
     assert props.message(sent.body).properties.marshal() == props.amqp().marshal()
+
+
+_GATEWAY = {
+    "content_type": "application/xml",
+    "correlation_id": "c-1",
+    "delivery_mode": 2,
+    "headers": {"sha256": "ab" * 32, "afzender": "0363", "recipient": "Zoë €"},
+    "message_id": "t-1",
+    "priority": 0,
+    "timestamp": datetime.fromisoformat("2026-05-04T09:30:00.123456+02:00"),
+}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"headers": {}},
+        {"headers": None},
+        {"correlation_id": ""},
+        {"timestamp": datetime(2026, 5, 4, 9, 30)},  # naive: pamqp takes it as UTC
+        {"headers": {"n": 3, "yes": True, "list": ["a"], "table": {"b": "c"}}},
+        {"headers": {"k" * 200: "a name pamqp shortens"}},
+        {"reply_to": "elsewhere", "app_id": "gateway"},
+    ],
+)
+def test_encoded_properties_are_the_bytes_pamqp_writes(changes: dict[str, Any]) -> None:
+    """The publish path's own encoder writes exactly what pamqp's generic one writes, for the gateway's
+    properties and for anything else (which it hands to pamqp)."""
+    fields = {**_GATEWAY, **changes}
+    assert Encoded(**fields).marshal() == aiormq.spec.Basic.Properties(**fields).marshal()
 
 
 def test_broker_headers_are_left_off() -> None:
