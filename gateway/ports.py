@@ -7,7 +7,7 @@ in ``adapters/``; each has an in-memory fake beside it for tests that are not ab
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal, Protocol
@@ -184,7 +184,10 @@ class Tracking(Protocol):
 
     async def claim(self, record: MessageRecord) -> Claim: ...
 
-    async def confirm(self, tracking_id: str) -> None: ...
+    async def confirm(self, tracking_id: str, events: Sequence[TrackingEvent] = ()) -> None:
+        """Mark a claim accepted (its publish was confirmed), and record ``events`` with it, in this order:
+        one hand-over of everything the tracking store writes after a publish."""
+        ...
 
     async def release(self, tracking_id: str) -> None:
         """Forget a pending claim whose publish failed (nothing is recorded as accepted)."""

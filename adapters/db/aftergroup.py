@@ -55,7 +55,11 @@ class AfterPublish:
 
     async def add_many(self, kind: str, rows: Sequence[dict[str, Any]]) -> list[bool]:
         """:meth:`add` for several rows of one kind, handed in at once."""
-        answers = await self._batch.add_many([{KIND: kind, **row} for row in rows])
+        return await self.add_kinds([(kind, row) for row in rows])
+
+    async def add_kinds(self, rows: Sequence[tuple[str, dict[str, Any]]]) -> list[bool]:
+        """:meth:`add` for several rows, each with its kind, handed in at once (in this order)."""
+        answers = await self._batch.add_many([{KIND: kind, **row} for kind, row in rows])
         for answer in answers:
             if isinstance(answer, Exception):
                 raise answer

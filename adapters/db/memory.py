@@ -6,6 +6,7 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -173,10 +174,12 @@ class MemoryTracking:
             if tracking_id in ids:
                 ids.remove(tracking_id)
 
-    async def confirm(self, tracking_id: str) -> None:
+    async def confirm(self, tracking_id: str, events: Sequence[TrackingEvent] = ()) -> None:
         found = self._records.get(tracking_id)
         if found is not None and found.status == "pending":
             self._records[tracking_id] = replace(found, status="accepted")
+        for event in events:
+            await self.add_event(event)
 
     async def abandon(self, record: MessageRecord) -> None:
         found = self._records.get(record.tracking_id)

@@ -9,7 +9,7 @@ is atomic on its own, so they run in autocommit mode.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,6 +76,17 @@ def abandoned_at(received_at: datetime, stale_after: timedelta) -> datetime:
 def check_aware(at: datetime) -> None:
     if at.tzinfo is None:
         raise ValueError("naive datetime: the tracking store needs timezone-aware datetimes")
+
+
+def _event_row(event: TrackingEvent) -> dict[str, Any]:
+    check_aware(event.at)
+    return {
+        "tracking_id": event.tracking_id,
+        "event": event.event,
+        "node": event.node,
+        "at": event.at,
+        "detail": dict(event.detail),
+    }
 
 
 class SqlTracking:
@@ -191,11 +202,13 @@ class SqlTracking:
             delete(messages).where(messages.c.tracking_id == tracking_id, messages.c.status == "pending")
         )
 
-    async def confirm(self, tracking_id: str) -> None:
+    async def confirm(self, tracking_id: str, events: Sequence[TrackingEvent] = ()) -> None:
+        # one hand-over of the confirm and the events: rows of one batch, no task or future per row kind
+        rows = [(_CONFIRM, {"tracking_id": tracking_id}), *((_EVENT, _event_row(e)) for e in events)]
         if self.group is not None:
-            await self.group.add(aftergroup.CONFIRM, {"tracking_id": tracking_id})
+            await self.group.add_kinds(rows)
             return
-        await self._after.add({_KIND: _CONFIRM, "tracking_id": tracking_id})
+        await self._after.add_many([{_KIND: kind, **row} for kind, row in rows])
 
     async def _write_after(self, rows: list[dict[str, Any]]) -> list[bool]:
         """Confirms, events and referenties of a batch in one transaction: True for each row written. When
@@ -250,14 +263,7 @@ class SqlTracking:
             await self._drop_pending(conn, tracking_id)
 
     async def add_event(self, event: TrackingEvent) -> None:
-        check_aware(event.at)
-        row = {
-            "tracking_id": event.tracking_id,
-            "event": event.event,
-            "node": event.node,
-            "at": event.at,
-            "detail": dict(event.detail),
-        }
+        row = _event_row(event)
         if self.group is not None:
             await self.group.add(aftergroup.EVENT, row)
             return

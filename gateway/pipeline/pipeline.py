@@ -202,9 +202,9 @@ class Pipeline:
         # audit trail, the privacy index), they go to the database as one group commit (one statement on
         # PostgreSQL) instead of sequential round trips and commits
         # all in one gather, none nested: every row is handed in before the group commit takes its batch
+        events = self._accepted_events(record, target, principal, facts, item.position, header.findings)
         after: list[Coroutine[Any, Any, None]] = [
-            self.tracking.confirm(tracking_id),
-            *self._accepted_events(record, target, principal, facts, item.position, header.findings),
+            self.tracking.confirm(tracking_id, events),
             *self.observers.deciding(decision),
         ]
         if header.referenties_aanbieder and not kind.retour and kind.sender == "aanbieder":
@@ -298,9 +298,8 @@ class Pipeline:
         facts: Facts,
         position: int,
         findings: Sequence[ErrorItem] = (),
-    ) -> list[Coroutine[Any, Any, None]]:
-        """The tracking events of an accepted message, to be awaited together (started in this order, they
-        are stored in this order: one batch of the group commit)."""
+    ) -> list[TrackingEvent]:
+        """The tracking events of an accepted message, in the order they are stored."""
         at = record.received_at
         base = {"message": record.message, "sender": record.afzender, "recipient": record.ontvanger}
         if findings:  # warn mode: the broken content rules by code (never values), for track & trace
@@ -312,7 +311,7 @@ class Pipeline:
         ]
         if facts.trail is not None:
             events.append(TrackingEvent(record.tracking_id, ENVELOPED, self.node, at, facts.trail(position)))
-        return [self.tracking.add_event(event) for event in events]
+        return events
 
     async def _refused(
         self,
