@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
-from adapters.db.pgwrite import columns_of, driver, unnest_insert
+from adapters.db.pgwrite import Held, columns_of, unnest_insert
 from adapters.db.schema import ANSWERS_ONLY, MOVED_ONLY, UtcDateTime
 from adapters.db.schema import koppeling_inbox as inbox
 from adapters.db.schema import koppeling_pushes as pushes
@@ -76,6 +76,9 @@ class SqlKoppeling:
         # pushes under load: concurrent claims share one INSERT, concurrent settlements one UPDATE
         self._claims = Batcher(self._write_claims)
         self._settles = Batcher(self._write_settles)
+        # PostgreSQL: the claims go in on a connection the batcher keeps (one batch at a time), not one
+        # checked out of the pool per batch, which at low load (a batch per push) cost a push about 0.2 ms
+        self._held = Held(connections, "the database") if connections.dialect == "postgresql" else None
 
     def __repr__(self) -> str:
         return f"SqlKoppeling(dialect={self._db.dialect!r})"
@@ -108,10 +111,10 @@ class SqlKoppeling:
         """Concurrent claims as one INSERT .. ON CONFLICT DO NOTHING: True for each row inserted; a row whose
         traceerId is held (or a batch the database refused) is settled by its caller alone."""
         try:
-            async with self._db.statement() as conn:
-                if self._db.dialect == "postgresql":
-                    inserted = await _pg_claims(conn, rows)
-                else:
+            if self._held is not None:
+                inserted = await _pg_claims(self._held, rows)
+            else:
+                async with self._db.statement() as conn:
                     inserted = {r[0] for r in await conn.execute(self._claim_statement(), rows)}
         except (IntegrityError, asyncpg.UniqueViolationError):
             return [False] * len(rows)
@@ -148,6 +151,8 @@ class SqlKoppeling:
         """Wait until every claim and settlement handed in so far is written."""
         await self._claims.wait()
         await self._settles.wait()
+        if self._held is not None:  # nothing is being written: the kept connection goes back to the pool
+            await self._held.release()
 
     async def release_push(self, push_id: str) -> None:
         async with self._db.statement() as conn:
@@ -258,11 +263,11 @@ class SqlKoppeling:
         return Purged(payloads=int(emptied.rowcount), inboxed=int(gone.rowcount), pushed=int(old.rowcount))
 
 
-async def _pg_claims(conn: Any, rows: list[dict[str, Any]]) -> set[str]:
+async def _pg_claims(held: Held, rows: list[dict[str, Any]]) -> set[str]:
     """The claims as one array-parameter INSERT (JSON columns as text); the ids inserted."""
     encoded = [
         {**row, **{c: json.dumps(row[c], separators=(",", ":")) for c in _JSON_COLUMNS}} for row in rows
     ]
-    async with driver(conn, "the database") as pg:
+    async with held.driver() as pg:
         found = await pg.fetch(_PG_CLAIM, *columns_of(encoded, _CLAIM_COLUMNS))
     return {r[0] for r in found}
