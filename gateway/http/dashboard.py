@@ -175,6 +175,15 @@ _FORM_BODY = form_body(
 )
 
 
+def _api(
+    summary: str, ok: dict[str, Any], *refusals: int, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An operator's JSON route: ``ok`` its 200 answer; 401 without the operator's credential and 503 while
+    the operations side is not up, besides its own ``refusals``."""
+    statuses = sorted({401, 503, *refusals})
+    return {"summary": summary, **answers(*statuses, security=DASHBOARD, ok={200: ok}, body=body)}
+
+
 def _page(summary: str) -> dict[str, Any]:
     return {
         "summary": summary,
@@ -498,12 +507,9 @@ _ACTION_BODY = {
 
 @router.get(
     "/api/summary",
-    summary="The overview's figures of this node, or with scope=gateway of the whole gateway (JSON)",
-    **answers(
-        401,
-        503,
-        security=DASHBOARD,
-        ok={200: json_answer("The figures", _SUMMARY, _SUMMARY_EXAMPLE)},
+    **_api(
+        "The overview's figures of this node, or with scope=gateway of the whole gateway (JSON)",
+        json_answer("The figures", _SUMMARY, _SUMMARY_EXAMPLE),
     ),
 )
 async def api_summary(
@@ -519,19 +525,14 @@ async def api_summary(
 
 @router.get(
     "/api/trace/{tracking_id}",
-    summary="One message's life and its conversation (JSON)",
-    **answers(
-        401,
+    **_api(
+        "One message's life and its conversation (JSON)",
+        json_answer(
+            "Its life",
+            {"type": "object", "required": ["trackingId", "stage", "events"]},
+            {"trackingId": "2f9b3c1e-8a47-4d5e-9c1f-0b6a7e2d4c13", "stage": "in-mailbox", "events": []},
+        ),
         404,
-        503,
-        security=DASHBOARD,
-        ok={
-            200: json_answer(
-                "Its life",
-                {"type": "object", "required": ["trackingId", "stage", "events"]},
-                {"trackingId": "2f9b3c1e-8a47-4d5e-9c1f-0b6a7e2d4c13", "stage": "in-mailbox", "events": []},
-            )
-        },
     ),
 )
 async def api_trace(tracking_id: str, svc: Services, _: ApiOperator) -> Response:
@@ -543,14 +544,11 @@ async def api_trace(tracking_id: str, svc: Services, _: ApiOperator) -> Response
 
 @router.get(
     "/api/dead-letters/{node}",
-    summary="Dead letters of a node, metadata only (JSON)",
-    **answers(
-        401,
+    **_api(
+        "Dead letters of a node, metadata only (JSON)",
+        json_answer("Its dead letters", {"type": "array", "items": _LETTER}, []),
         404,
         501,
-        503,
-        security=DASHBOARD,
-        ok={200: json_answer("Its dead letters", {"type": "array", "items": _LETTER}, [])},
     ),
 )
 async def api_dead_letters(node: str, svc: Services, _: ApiOperator) -> Response:
@@ -564,23 +562,18 @@ async def api_dead_letters(node: str, svc: Services, _: ApiOperator) -> Response
 
 @router.post(
     "/api/dead-letters/{node}/{action}",
-    summary="Redrive or discard: {trackingIds | all, reason}; JSON only, same origin (or the bearer credential)",
-    **answers(
+    **_api(
+        "Redrive or discard: {trackingIds | all, reason}; JSON only, same origin (or the bearer credential)",
+        json_answer(
+            "The outcome", _OUTCOME, {"action": "redrive", "done": ["…"], "failed": [], "missing": []}
+        ),
         400,
-        401,
         403,
         404,
         413,
         415,
         501,
-        503,
-        security=DASHBOARD,
         body=_ACTION_BODY,
-        ok={
-            200: json_answer(
-                "The outcome", _OUTCOME, {"action": "redrive", "done": ["…"], "failed": [], "missing": []}
-            )
-        },
     ),
 )
 async def api_dead_letters_act(
