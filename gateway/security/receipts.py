@@ -11,13 +11,15 @@ import binascii
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic.alias_generators import to_camel
 
 ALGORITHM = "EdDSA"
 
@@ -69,16 +71,13 @@ class Receipt:
         return cls(tracking_id, sha256, sender, recipient, message, timestamp(received_at), node)
 
     def as_dict(self) -> dict[str, str]:
-        """The signed object, with the wire's camelCase names."""
-        return {
-            "trackingId": self.tracking_id,
-            "sha256": self.sha256,
-            "sender": self.sender,
-            "recipient": self.recipient,
-            "message": self.message,
-            "receivedAt": self.received_at,
-            "node": self.node,
-        }
+        """The signed object: every field, under the wire's camelCase name (a field added to the receipt is
+        signed without more ado)."""
+        return dict(zip(_WIRE_NAMES, _VALUES(self), strict=True))
+
+
+_WIRE_NAMES: Final = tuple(to_camel(f.name) for f in fields(Receipt))
+_VALUES: Final = attrgetter(*(f.name for f in fields(Receipt)))
 
 
 def _thumbprint(public: Ed25519PublicKey) -> str:
