@@ -232,20 +232,30 @@ class SqlKoppeling:
             return int((await conn.execute(query)).scalar_one())
 
     async def payload(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
-        found = select(inbox).where(inbox.c.payload.is_not(None))
-        return await self._stamp(party, traceer_id, "downloaded_at", at, found)
+        waiting = (inbox.c.payload.is_not(None), inbox.c.confirmed_at.is_(None))
+        return await self._stamp(
+            party, traceer_id, "downloaded_at", at, select(inbox).where(*waiting), waiting
+        )
 
     async def confirm(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
         return await self._stamp(party, traceer_id, "confirmed_at", at, select(*_LISTED))
 
     async def _stamp(
-        self, party: str, traceer_id: str, column: str, at: datetime, found: Select[Any]
+        self,
+        party: str,
+        traceer_id: str,
+        column: str,
+        at: datetime,
+        found: Select[Any],
+        only: tuple[Any, ...] = (),
     ) -> Inboxed | None:
-        """In one transaction: set ``column`` of the item to ``at`` unless it is set, then read it (``found``)."""
+        """In one transaction: set ``column`` of the item to ``at`` unless it is set (and only where ``only``
+        holds), then read it (``found``)."""
         check_aware(at)
         key = (inbox.c.party == party, inbox.c.traceer_id == traceer_id)
         async with self._db.transaction() as conn:
-            await conn.execute(update(inbox).where(*key, inbox.c[column].is_(None)).values({column: at}))
+            unset = inbox.c[column].is_(None)
+            await conn.execute(update(inbox).where(*key, unset, *only).values({column: at}))
             row = (await conn.execute(found.where(*key))).first()
         return None if row is None else _inboxed(row._mapping)
 

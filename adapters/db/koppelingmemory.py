@@ -73,7 +73,7 @@ class MemoryKoppeling:
 
     async def payload(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
         item = self._inbox.get((party, traceer_id))
-        if item is None or item.payload is None:
+        if item is None or item.payload is None or item.confirmed_at is not None:
             return None
         if item.downloaded_at is None:
             item = self._inbox[(party, traceer_id)] = replace(item, downloaded_at=at)

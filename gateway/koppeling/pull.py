@@ -116,7 +116,7 @@ class Pull:
         )
 
     async def payload(self, party: str, traceer_id: str) -> Inboxed | None:
-        """The message with its payload, or None (unknown, another party's, or its payload gone)."""
+        """The message with its payload, or None (unknown, another party's, confirmed, or its payload gone)."""
         return await self.store.payload(party, traceer_id, self.clock())
 
     async def confirm(self, party: str, traceer_id: str) -> bool:

@@ -154,11 +154,13 @@ class KoppelingStore(Protocol):
     async def unconfirmed(self, party: str) -> int: ...
 
     async def payload(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
-        """The message with its payload (marked downloaded at ``at`` the first time), None when gone."""
+        """The message with its payload (marked downloaded at ``at`` the first time); None when unknown,
+        another party's, confirmed (no longer on the pull list) or its payload gone."""
         ...
 
     async def confirm(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
-        """Confirm receipt: the message leaves the list for good; None when unknown or confirmed before."""
+        """Confirm receipt: the message leaves the list for good. None when ``party`` has no such message;
+        confirmed before, it is returned with its first ``confirmed_at`` (a repeated confirmation holds)."""
         ...
 
     async def purge(self, downloaded_before: datetime, older_than: datetime) -> Purged:

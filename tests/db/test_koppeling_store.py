@@ -145,6 +145,15 @@ async def test_a_confirmed_message_does_not_come_back(koppeling: Any) -> None:
     assert None is await koppeling.confirm("65656055", item.traceer_id, T0)
 
 
+async def test_a_confirmed_message_has_no_payload_to_fetch(koppeling: Any) -> None:
+    """Once confirmed a message is no longer available for pull: its payload is not handed out (the spec's
+    404), nor marked downloaded."""
+    item = inboxed()
+    await koppeling.add_inboxed([item])
+    await koppeling.confirm("42420001", item.traceer_id, T0)
+    assert None is await koppeling.payload("42420001", item.traceer_id, T0 + timedelta(seconds=1))
+
+
 async def test_a_payload_is_marked_downloaded_once_and_purged_a_day_later(koppeling: Any) -> None:
     """The first download is remembered; the purge drops the payload a day after it, the row after 61 days."""
     item = inboxed()

@@ -36,7 +36,7 @@ async def pulled(gw: GatewayUnderTest, count: int, party: str = AANBIEDER, withi
 
 async def test_a_municipality_message_is_pulled_fetched_and_confirmed(gw: GatewayUnderTest) -> None:
     """A WMO301 sent over /v1/berichten is listed with its metadata, its payload fetched, and once confirmed
-    it does not come back."""
+    it does not come back, nor does its payload (404)."""
     data = heen("WMO301", GEMEENTE, AANBIEDER)
     sent = await gw.submit(GEMEENTE, data)
     assert 202 == sent.status_code, sent.text
@@ -55,6 +55,7 @@ async def test_a_municipality_message_is_pulled_fetched_and_confirmed(gw: Gatewa
     ]
     assert 202 == (await vendor(gw).bevestig(refs["traceerId"])).status_code
     assert [] == await pulled(gw, 0)
+    assert 404 == (await vendor(gw).payload(refs["traceerId"])).status_code  # no longer available for pull
     trace = await gw.trace(AANBIEDER, refs["traceerId"])
     assert {"fetched", "acked"} <= {e["event"] for e in trace["events"]}
 
@@ -72,9 +73,10 @@ async def test_another_partys_message_is_404(gw: GatewayUnderTest) -> None:
     assert [] == (await other.status(traceerId=sent.json()["trackingId"])).json()
 
 
-@pytest.mark.parametrize("limit", ["0", "251", "abc", "-1"])
+@pytest.mark.parametrize("limit", ["0", "251", "abc", "-1", "+5", " 5", "\u0665", "5_0", ""])
 async def test_a_limit_out_of_range_is_400(gw: GatewayUnderTest, limit: str) -> None:
-    """limit outside 1..250 is a 400 ValidationProblemDetails naming limit."""
+    """limit outside 1..250, or not written as an integer in ASCII digits, is a 400 ValidationProblemDetails
+    naming limit."""
     response = await gw.clients["vecozo"].get(
         "/berichtenservice/berichten/rest-pull/v1/berichten",
         params={"limit": limit},
