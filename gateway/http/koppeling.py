@@ -71,11 +71,9 @@ def _limit(request: Request) -> int:
     raw = request.query_params.get("limit")
     if raw is None:
         return MAX_LIMIT
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_LIMIT or not raw.strip().lstrip("+").isdigit():
+    # an integer as the spec writes one: ASCII digits only (``int`` would also take " 5", "+5", "5_0", "٥")
+    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else 0
+    if not 1 <= value <= MAX_LIMIT:
         raise BadRequest(
             "limit is out of range", {"limit": [f"must be a whole number from 1 to {MAX_LIMIT}"]}
         )
