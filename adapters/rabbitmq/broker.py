@@ -59,8 +59,10 @@ class RabbitBroker:
     """Declares the topology, publishes, runs the link consumers of ``nodes`` and serves mailbox leases.
 
     ``on_link_message`` is called for every message that crossed the link into one of ``nodes``, before it
-    is delivered to the mailbox: raise a Rejection to dead-letter it, anything else to retry it later.
-    ``on_delivered`` is called once the message is confirmed in the mailbox (for track & trace).
+    is delivered to the mailbox: raise a Rejection to dead-letter it, anything else to retry it later;
+    return False for a redelivery of one already in its mailbox (acked, not published again).
+    ``on_delivered`` is called once the message is confirmed in the mailbox, before its ack (for track &
+    trace, and to know a redelivery).
     """
 
     def __init__(

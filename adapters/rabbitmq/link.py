@@ -3,8 +3,15 @@
 For node N it consumes ``link.from-{other}`` on N's vhost. A message whose ids or sha256 header do not match
 is refused at once. Each other message goes to the injected callback (the
 ingest core re-validates the bytes and records tracking), is then published to N's ``mailbox`` exchange
-with a confirm, and only then acked. Refused for good (the callback raises a Rejection) -> dead-lettered;
-anything else -> requeued after a short delay (see :mod:`adapters.rabbitmq.settle`).
+with a confirm, recorded as delivered (``on_delivered``) and only then acked. Refused for good (the
+callback raises a Rejection) -> dead-lettered; anything else -> requeued after a short delay (see
+:mod:`adapters.rabbitmq.settle`).
+
+A message can come back after it reached its mailbox: the link's channel or connection broke before its ack
+went out, and the broker redelivers what it had not seen acked. The callback answers False for such a
+redelivery (the delivery was recorded before the ack was sent), and the link acks it without publishing it
+again. The publish and its record are shielded from the cancellation a broken channel brings, so a message
+that reached its mailbox is recorded as such.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ from gateway.pipeline.seal import SEAL_HEADER
 
 log = structlog.get_logger("adapters.rabbitmq")
 
-LinkCallback = Callable[[LinkMessage], Awaitable[None]]
+# returns False when the message is a redelivery of one already in its mailbox (acked, not published again)
+LinkCallback = Callable[[LinkMessage], Awaitable[bool | None]]
 
 
 async def accept_all(message: LinkMessage) -> None:
@@ -114,19 +122,17 @@ class LinkConsumer:
 
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         link: LinkMessage | None = None
+        again = False
         async with settle(message, retry_delay=self._settings.retry_delay, acks=self._acks) as result:
             link = LinkMessage.of_incoming(message)
             link.check_intact()
-            await self._callback(link)
-            await self._deliver(link)
-        if result.outcome == "acked" and link is not None:
-            try:
-                await self._delivered(link)
-            except Exception as exc:  # the message is in the mailbox: a failed record must not undo that
-                log.warning("link.after_delivery_failed", node=self.node, error=type(exc).__name__)
+            again = await self._callback(link) is False
+            if not again:
+                await asyncio.shield(self._into_mailbox(link))
         tracking_id = link.tracking_id if link is not None else (message.message_id or "")
         if result.outcome == "acked":
-            log.info("link.delivered", node=self.node, tracking_id=tracking_id, settled=result.settled)
+            event = "link.redelivery_dropped" if again else "link.delivered"
+            log.info(event, node=self.node, tracking_id=tracking_id, settled=result.settled)
         else:
             log.warning(
                 "link." + result.outcome,
@@ -135,6 +141,14 @@ class LinkConsumer:
                 reason=result.reason,
                 settled=result.settled,
             )
+
+    async def _into_mailbox(self, link: LinkMessage) -> None:
+        """Publish into the mailbox (confirmed), then record it as delivered, before the ack."""
+        await self._deliver(link)
+        try:
+            await self._delivered(link)
+        except Exception as exc:  # the message is in the mailbox: a failed record must not undo that
+            log.warning("link.after_delivery_failed", node=self.node, error=type(exc).__name__)
 
     async def _deliver(self, link: LinkMessage) -> None:
         properties = link.properties.amqp()

@@ -8,6 +8,7 @@ nacked with requeue; the quorum queue counts the return, and past its delivery l
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -76,6 +77,12 @@ class BatchAcks:
     behind one of those waits for it, but no longer than ``straggle`` seconds (or not at all behind one
     that is :meth:`failing`), and is then acked alone. After a reconnect the tags start again on a new
     channel: what the old one held is the broker's to redeliver, and its acks fail as before.
+
+    The acks go out one after the other, in the order they were decided (:meth:`_write`). A multiple ack
+    that overtook an earlier lone ack of a tag below it would settle that tag first, and the lone ack then
+    names a tag the broker no longer knows: it closes the channel (``PRECONDITION_FAILED``) and requeues
+    every delivery of it, including those already in their mailbox. aiormq does not keep the order of
+    frames written from different tasks when its frame buffer is full (a waiting writer can be passed).
     """
 
     def __init__(self, straggle: float = 0.05) -> None:
@@ -85,6 +92,8 @@ class BatchAcks:
         self._open: dict[int, asyncio.Future[None] | str | None] = {}
         self._flush_due = False
         self._stragglers: asyncio.TimerHandle | None = None
+        self._outbox: deque[tuple[object, int, bool, list[asyncio.Future[None]]]] = deque()
+        self._writer: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"BatchAcks(open={len(self._open)})"
@@ -175,21 +184,33 @@ class BatchAcks:
         self._due()
 
     def _send(self, channel: object, tag: int, multiple: bool, waiting: list[asyncio.Future[None]]) -> None:
-        task = asyncio.ensure_future(channel.basic_ack(delivery_tag=tag, multiple=multiple))  # type: ignore[attr-defined]
+        self._outbox.append((channel, tag, multiple, waiting))
+        if self._writer is None:
+            self._writer = asyncio.ensure_future(self._write())
 
-        def told(sent: asyncio.Future[None]) -> None:
-            error = None if sent.cancelled() else sent.exception()
-            for future in waiting:
-                if future.done():
-                    continue
-                if error is not None:
-                    future.set_exception(error)
-                elif sent.cancelled():
+    async def _write(self) -> None:
+        """Send the queued acks one at a time: the next only once the last is written (class docstring)."""
+        try:
+            while self._outbox:
+                channel, tag, multiple, waiting = self._outbox[0]
+                error: BaseException | None = None
+                try:
+                    await channel.basic_ack(delivery_tag=tag, multiple=multiple)  # type: ignore[attr-defined]
+                except Exception as exc:  # the channel is gone: the broker redelivers what it held
+                    error = exc
+                self._outbox.popleft()
+                for future in waiting:
+                    if not future.done():
+                        if error is None:
+                            future.set_result(None)
+                        else:
+                            future.set_exception(error)
+        finally:
+            self._writer = None
+            for _, _, _, waiting in self._outbox:  # cancelled (the loop is closing)
+                for future in waiting:
                     future.cancel()
-                else:
-                    future.set_result(None)
-
-        task.add_done_callback(told)
+            self._outbox.clear()
 
     def _abandon(self) -> None:
         """The channel changed: whatever waited on the old one fails as an ack on a closed channel would."""

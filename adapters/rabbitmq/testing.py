@@ -140,7 +140,8 @@ class FakeBroker:
             try:
                 link = LinkMessage(stored.properties, stored.body, attempt)
                 link.check_intact()
-                await self.on_link_message(link)
+                if await self.on_link_message(link) is False:
+                    return  # a redelivery of one already in its mailbox
                 queue = self._mailboxes.get((node, link.recipient))
                 if queue is None:
                     raise Unavailable("message could not be routed (no queue for it)")

@@ -17,7 +17,7 @@ from gateway.pipeline.seal import SEAL_HEADER
 class LinkCallbacks(Protocol):
     """What the broker calls for each message that crossed, then once it is delivered."""
 
-    async def __call__(self, message: LinkMessage) -> None: ...
+    async def __call__(self, message: LinkMessage) -> bool | None: ...
 
     async def delivered(self, message: LinkMessage) -> None: ...
 
@@ -61,8 +61,8 @@ class LinkCheck:
     def __repr__(self) -> str:
         return f"LinkCheck({self.judge!r})"
 
-    async def __call__(self, message: LinkMessage) -> None:
-        await self.judge.arrived(crossing(message))
+    async def __call__(self, message: LinkMessage) -> bool:
+        return await self.judge.arrived(crossing(message))
 
     async def delivered(self, message: LinkMessage) -> None:
         await self.judge.delivered(crossing(message, with_body=False))

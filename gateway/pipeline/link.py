@@ -61,8 +61,14 @@ class LinkJudge:
     def __repr__(self) -> str:
         return f"LinkJudge({self.judge!r})"
 
-    async def arrived(self, crossing: Crossing) -> None:
-        """Judge a message that crossed: raises the refusal, else remembers when it passed."""
+    async def arrived(self, crossing: Crossing) -> bool:
+        """Judge a message that crossed: raises the refusal, else remembers when it passed and returns True.
+
+        False for a redelivery of a message this node already put in its mailbox (its ack was lost with the
+        link's channel): the link acks it without publishing it again. A first delivery is not looked up.
+        """
+        if not crossing.first and await self.in_mailbox(crossing):
+            return False
         node = crossing.node
         if crossing.first and crossing.received_at is not None:
             self.observers.crossed(node, crossing.received_at)
@@ -71,6 +77,12 @@ class LinkJudge:
         except Rejection as exc:
             self.observers.refused_at_link(node, exc.code_for(node))
             raise
+        return True
+
+    async def in_mailbox(self, crossing: Crossing) -> bool:
+        """This node recorded the message as in its mailbox (:meth:`delivered`)."""
+        events = await self.tracking.events(crossing.tracking_id)
+        return any(e.event == "in-mailbox" and e.node == crossing.node for e in events)
 
     async def _judge(self, crossing: Crossing) -> None:
         node = crossing.node

@@ -1,4 +1,6 @@
-"""The link consumer acks in batches (``multiple``): no batch may cover a message still in hand or refused.
+"""The link consumer acks in batches (``multiple``): no batch may cover a message still in hand or refused,
+the acks reach the broker in the order decided, and a message that comes back after it reached its mailbox
+(the channel broke before its ack) is not published into the mailbox again.
 
 A burst of link messages handled in a jumbled order, one refused for good and one failing once: every good
 message lands in the mailbox once, the refused one in the DLQ, the failing one after its retry, and the
@@ -18,11 +20,12 @@ from adapters.rabbitmq.management import ManagementApi
 from adapters.rabbitmq.properties import LinkMessage
 from adapters.rabbitmq.publisher import one_cluster
 from adapters.rabbitmq.settings import BrokerSettings
-from adapters.rabbitmq.topology import link_from, link_to
+from adapters.rabbitmq.settle import BatchAcks
+from adapters.rabbitmq.topology import MAILBOX, link_from, link_to
 from gateway.errors import NodeRole, NotAuthorised, Unavailable
 from gateway.pipeline.seal import SEAL_HEADER
 from gateway.ports import NODES
-from tests.broker.conftest import Cleanup, delivery, eventually, new_code
+from tests.broker.conftest import Cleanup, delivery, eventually, lease_one, new_code
 
 pytestmark = pytest.mark.broker
 
@@ -113,3 +116,130 @@ async def test_one_cluster_publishes_past_the_shovel_unless_told_not_to(
         await broker.close()
         async with ManagementApi(settings) as api:
             await api.delete_vhosts(settings.vhost(node) for node in NODES)
+
+
+class HeldBack:
+    """A channel's ``basic_ack`` whose first call is held back (as aiormq holds a write behind its full frame
+    buffer, where a writer from another task can pass it) until another ack is sent or the loop turned a
+    hundred times; the acks as sent, in order, in ``sent``."""
+
+    def __init__(self, channel: object) -> None:
+        self._ack = channel.basic_ack  # type: ignore[attr-defined]
+        self._passed = asyncio.Event()
+        self.first = asyncio.Event()
+        self.sent: list[tuple[int, bool]] = []
+
+    async def __call__(self, delivery_tag: int, multiple: bool = False, wait: bool = True) -> None:
+        self.sent.append((delivery_tag, multiple))
+        if len(self.sent) == 1:
+            self.first.set()
+            for _ in range(100):
+                if self._passed.is_set():
+                    break
+                await asyncio.sleep(0)
+        else:
+            self._passed.set()
+        await self._ack(delivery_tag=delivery_tag, multiple=multiple, wait=wait)
+
+
+async def test_batched_acks_reach_the_broker_in_the_order_decided(rabbit_settings: BrokerSettings) -> None:
+    """A lone ack (a done delivery behind one in hand) held back in the client must still reach the broker
+    before the multiple ack decided after it: the other way round the broker settles the lone one's tag
+    with the batch, then closes the channel on the lone ack's unknown tag and requeues every delivery the
+    channel held, so messages already in their mailbox would cross again."""
+    broker = RabbitBroker(rabbit_settings, nodes=())  # no link consumer: the test consumes link.from itself
+    channel = None
+    try:
+        await broker.start()
+        code = new_code()
+        await asyncio.gather(*(broker.publisher.publish(delivery(code)) for _ in range(4)))
+        async with ManagementApi(rabbit_settings) as api:
+            vhost = rabbit_settings.vhost("ggk")
+            assert await eventually(lambda: api.queue_depth(vhost, link_from("ggk")), 4) == 4
+            channel = await broker.sessions["ggk"].channel()
+            queue = await channel.get_queue(link_from("ggk"), ensure=False)
+            got = [await queue.get(no_ack=False, timeout=5) for _ in range(4)]
+            acks = BatchAcks(straggle=0)
+            for message in got:
+                acks.hold(message)
+            held = HeldBack(got[0].channel)
+            got[0].channel.basic_ack = held  # type: ignore[method-assign]
+            lone = asyncio.ensure_future(acks.ack(got[1]))  # behind got[0], still in hand: acked alone
+            await held.first.wait()
+            await asyncio.gather(acks.ack(got[0]), acks.ack(got[2]), lone)  # then 1..3 as one batch
+            await queue.declare()  # a round trip: the broker has read the acks before it answers
+            await acks.ack(got[3])
+            assert [(tag - got[0].delivery_tag, multiple) for tag, multiple in held.sent] == [
+                (1, False),
+                (2, True),
+                (3, True),
+            ]
+            await channel.close()
+            assert await eventually(lambda: api.queue_depth(vhost, link_from("ggk")), 0) == 0
+    finally:
+        if channel is not None and not channel.is_closed:
+            await channel.close()
+        await broker.close()
+        async with ManagementApi(rabbit_settings) as api:
+            await api.delete_vhosts(rabbit_settings.vhost(node) for node in NODES)
+
+
+class Remembers:
+    """Link callbacks of a node that records what it put in a mailbox: a redelivery of such a message is
+    answered False (the link acks it and does not publish it again)."""
+
+    def __init__(self) -> None:
+        self.in_mailbox: set[str] = set()
+        self.seen: list[str] = []
+        self.again = asyncio.Event()  # a message came a second time
+
+    async def __call__(self, message: LinkMessage) -> bool:
+        self.seen.append(message.tracking_id)
+        if self.seen.count(message.tracking_id) > 1:
+            self.again.set()
+        return not (message.delivery_count > 0 and message.tracking_id in self.in_mailbox)
+
+    async def delivered(self, message: LinkMessage) -> None:
+        self.in_mailbox.add(message.tracking_id)
+
+
+async def test_a_message_back_after_its_channel_broke_is_not_put_in_the_mailbox_twice(
+    rabbit_settings: BrokerSettings,
+) -> None:
+    """The link's channel breaks right after the mailbox confirmed a message and before its ack: the broker
+    redelivers it; the link acks the redelivery without a second copy in the mailbox."""
+    code = new_code()
+    policy = Remembers()
+    broker = RabbitBroker(rabbit_settings, on_link_message=policy, on_delivered=policy.delivered)
+    try:
+        await broker.start({"ggk": [code]})
+        (link,) = [link for link in broker._links if link.node == "ggk"]
+        session = broker.sessions["ggk"]
+        publish = session.publish_body
+        broken: list[bool] = []
+
+        async def then_break(exchange: str, key: str, body: bytes, properties: object) -> None:
+            await publish(exchange, key, body, properties)  # type: ignore[arg-type]
+            if exchange == MAILBOX and not broken:
+                broken.append(True)
+                assert link._channel is not None
+                consumer = await link._channel.get_underlay_channel()
+                await consumer.basic_ack(delivery_tag=2**40)  # unknown to the broker: it closes the channel
+
+        session.publish_body = then_break  # type: ignore[method-assign]
+        sent = delivery(code)
+        await broker.publisher.publish(sent)
+        first = await lease_one(broker.reader, "ggk", code)
+        assert first is not None and first.tracking_id == sent.tracking_id
+        assert await broker.reader.ack("ggk", code, first.lease_id) == sent.tracking_id
+        async with asyncio.timeout(30):
+            await policy.again.wait()
+        assert (broken, policy.seen) == ([True], [sent.tracking_id] * 2)  # it did come back
+        async with ManagementApi(rabbit_settings) as api:
+            vhost = rabbit_settings.vhost("ggk")
+            assert await eventually(lambda: api.queue_depth(vhost, link_from("ggk")), 0) == 0
+        assert await lease_one(broker.reader, "ggk", code, within=3.0) is None
+    finally:
+        await broker.close()
+        async with ManagementApi(rabbit_settings) as api:
+            await api.delete_vhosts(rabbit_settings.vhost(node) for node in NODES)

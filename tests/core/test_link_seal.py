@@ -125,3 +125,17 @@ def test_seal_binds_every_value() -> None:
     assert not seal.holds(None, "t", "c", "ggk", headers)
     assert not LinkSeal(OTHER_KEY).holds(good, "t", "c", "ggk", headers)
     assert "k" * 16 not in repr(seal)
+
+
+async def test_a_redelivery_of_a_message_already_in_its_mailbox_is_not_delivered_again() -> None:
+    """A link message back after its ack was lost: delivered again only if this node has not recorded it in
+    its mailbox (a first delivery is never looked up)."""
+    delivery = await _sent()
+    crossing = _crossing(delivery, _headers(delivery, None))
+    link, checker = _receiver(None)
+    again = replace(crossing, first=False)
+    assert (await link.arrived(crossing), await link.arrived(again)) == (True, True)  # not in it yet
+    await link.delivered(crossing)
+    assert await link.arrived(again) is False
+    assert await link.arrived(crossing) is True
+    assert 3 == checker.checked
