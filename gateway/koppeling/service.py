@@ -55,12 +55,13 @@ class Koppeling:
         fictitious_only: bool = False,
         clock: Callable[[], datetime] = utc_now,
     ) -> Koppeling:
+        settings = settings or KoppelingSettings()
         return cls(
             push=Push(node, pipeline, registry, tracking, store, max_bytes, fictitious_only, clock),
             pull=Pull(node, reader, tracking, store, clock),
-            statuses=Statuses(tracking, store),
+            statuses=Statuses(tracking, store, timedelta(days=settings.retention_days), clock),
             store=store,
-            settings=settings or KoppelingSettings(),
+            settings=settings,
         )
 
     async def purge(self, now: datetime | None = None) -> Purged:

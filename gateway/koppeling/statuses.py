@@ -2,21 +2,24 @@
 
 By ``traceerId``: the message with that traceerId and the messages answering it (``alsAntwoordOp``). By
 ``conversatieId``: every message of that conversation. Only messages the caller sent, submitted or
-received are shown: another party's traceerId finds nothing (an empty list, as the spec answers 200 or
-400 only). At most 250.
+received are shown: another party's traceerId finds nothing, the same empty list as an unknown one (the
+status spec answers 200 or 400 only: no 404 that would tell someone else's traceerId from none at all). A
+message received longer ago than the retention period (two months, as VECOZO) is not shown, whatever the
+track & trace retention keeps. At most 250.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from gateway.koppeling.problems import Meld
 from gateway.koppeling.status import stand
 from gateway.koppeling.store import KoppelingStore, Pushed
 from gateway.koppeling.view import Refs, Views, berichtstroom, stated
-from gateway.ports import MessageRecord, Tracking
+from gateway.ports import MessageRecord, Tracking, utc_now
 
 MAX_ITEMS: Final = 250
 
@@ -56,10 +59,18 @@ def _sees_push(party: str, pushed: Pushed) -> bool:
 class Statuses:
     """The status service of the provider node."""
 
-    def __init__(self, tracking: Tracking, store: KoppelingStore) -> None:
+    def __init__(
+        self,
+        tracking: Tracking,
+        store: KoppelingStore,
+        retention: timedelta = timedelta(days=61),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.tracking = tracking
         self.store = store
         self.views = Views(tracking, store)
+        self.retention = retention
+        self.clock = clock
 
     def __repr__(self) -> str:
         return "Statuses()"
@@ -107,9 +118,11 @@ class Statuses:
         return await self._statuses(party, list(records.values()), pushes)
 
     async def _statuses(self, party: str, records: list[MessageRecord], pushes: list[Pushed]) -> list[Status]:
+        since = self.clock() - self.retention  # older: gone, as the REST store's rows
+        records = [r for r in records if r.received_at >= since]
         by_tracking = await self.store.pushes_by_tracking([r.tracking_id for r in records])
         out = [await self._of_record(r, by_tracking.get(r.tracking_id)) for r in records]
-        out += [self._of_refusal(p) for p in pushes if p.state == "refused"]
+        out += [self._of_refusal(p) for p in pushes if p.state == "refused" and p.received_at >= since]
         out.sort(key=lambda s: (s.received_at, s.refs.traceer_id))
         return out[:MAX_ITEMS]
 
