@@ -227,7 +227,9 @@ class SqlKoppeling:
         return found[:limit]
 
     async def unconfirmed(self, party: str) -> int:
-        query = select(func.count()).where(inbox.c.party == party, inbox.c.confirmed_at.is_(None))
+        query = select(func.count()).where(
+            inbox.c.party == party, inbox.c.confirmed_at.is_(None), inbox.c.payload.is_not(None)
+        )
         async with self._db.read() as conn:
             return int((await conn.execute(query)).scalar_one())
 

@@ -69,7 +69,11 @@ class MemoryKoppeling:
         return sorted(found, key=lambda i: (i.ontvangen_op, i.traceer_id))[:limit]
 
     async def unconfirmed(self, party: str) -> int:
-        return sum(1 for i in self._inbox.values() if i.party == party and i.confirmed_at is None)
+        return sum(
+            1
+            for i in self._inbox.values()
+            if i.party == party and i.confirmed_at is None and i.payload is not None
+        )
 
     async def payload(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
         item = self._inbox.get((party, traceer_id))

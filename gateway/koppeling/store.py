@@ -151,7 +151,10 @@ class KoppelingStore(Protocol):
         """The oldest unconfirmed messages of ``party`` whose payload is still there, without payloads."""
         ...
 
-    async def unconfirmed(self, party: str) -> int: ...
+    async def unconfirmed(self, party: str) -> int:
+        """How many messages :meth:`ready` could list for ``party``: unconfirmed, payload still there (one
+        whose payload went 24 hours after its download is no longer on the list, so it takes no room)."""
+        ...
 
     async def payload(self, party: str, traceer_id: str, at: datetime) -> Inboxed | None:
         """The message with its payload (marked downloaded at ``at`` the first time); None when unknown,

@@ -154,6 +154,21 @@ async def test_a_confirmed_message_has_no_payload_to_fetch(koppeling: Any) -> No
     assert None is await koppeling.payload("42420001", item.traceer_id, T0 + timedelta(seconds=1))
 
 
+async def test_a_message_whose_payload_was_purged_takes_no_room_on_the_list(koppeling: Any) -> None:
+    """Downloaded, never confirmed, its payload purged a day later: it is off the list and no longer counts
+    as waiting, so the list fills up with new messages again."""
+    item = inboxed()
+    await koppeling.add_inboxed([item])
+    await koppeling.payload("42420001", item.traceer_id, T0)
+    before = await koppeling.unconfirmed("42420001")
+    await koppeling.purge(T0 + timedelta(hours=1), T0 - timedelta(days=1))
+    assert (1, 0, []) == (
+        before,
+        await koppeling.unconfirmed("42420001"),
+        await koppeling.ready("42420001", 9),
+    )
+
+
 async def test_a_payload_is_marked_downloaded_once_and_purged_a_day_later(koppeling: Any) -> None:
     """The first download is remembered; the purge drops the payload a day after it, the row after 61 days."""
     item = inboxed()
