@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from gateway.errors import GatewayError, TooLarge
 from gateway.http.deps import NodeServices, bounded_body, caller
 from gateway.http.koppelingdoc import PULL, PUSH, STATUS, describe
-from gateway.koppeling.metadata import read_zoekpad
+from gateway.koppeling.metadata import read_metadata, read_zoekpad
 from gateway.koppeling.multipart import boundary_of, read_parts
 from gateway.koppeling.problems import BadRequest, KoppelingNotFound, problem, retry_after
 from gateway.koppeling.service import Koppeling
@@ -116,7 +116,7 @@ router = APIRouter()
 async def post_bericht(request: Request) -> Response:
     svc, koppeling = _koppeling(request)
     party = await caller(request, svc)
-    traceer_id: str | None = None
+    parts: dict[str, bytes] = {}
     try:
         body = await bounded_body(request, svc.max_bytes + METADATA_ROOM, _too_large(svc.max_bytes))
         boundary = boundary_of(request.headers.get("content-type", ""))
@@ -124,8 +124,19 @@ async def post_bericht(request: Request) -> Response:
         del body
         result = await koppeling.push.push(party, parts.get("berichtMetadata"), parts.get("payload"))
     except GatewayError as exc:
-        return _answer(exc, request, traceer_id)
+        return _answer(exc, request, _traceer_id(parts.get("berichtMetadata")))
     return Response(status_code=204, headers={"X-Traceer-Id": result.traceer_id})
+
+
+def _traceer_id(metadata: bytes | None) -> str | None:
+    """The traceerId of a refused push, for its problem details: None when its metadata cannot be read
+    (read once more here, on the refusal's path only)."""
+    if metadata is None:
+        return None
+    try:
+        return read_metadata(metadata).referentiegegevens.traceerId
+    except BadRequest:
+        return None
 
 
 @router.get(f"{PULL}/berichten", operation_id="GetBerichten")

@@ -124,12 +124,18 @@ async def test_a_payload_over_the_limit_is_422_brs06(gw: GatewayUnderTest) -> No
 
 
 async def test_a_traceer_id_used_twice_is_422_brs114(gw: GatewayUnderTest) -> None:
-    """A second message under a traceerId already used by the sender: 422 BRS114, not sent."""
+    """A second message under a traceerId already used by the sender: 422 BRS114 naming the traceerId, not
+    sent."""
     meta = metadata(AANBIEDER, GEMEENTE, "WMO315")
     assert 204 == (await vendor(gw).push(meta, message("WMO315"))).status_code
     await gw.receive(GEMEENTE)
     response = await vendor(gw).push(meta, message("WMO315"))
-    assert (422, "BRS114") == (response.status_code, _problem(response)["code"])
+    refusal = _problem(response)
+    assert (422, "BRS114", meta["referentiegegevens"]["traceerId"]) == (
+        response.status_code,
+        refusal["code"],
+        refusal["traceerId"],
+    )
     await _only_marker_arrives(gw)
 
 
