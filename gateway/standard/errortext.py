@@ -124,13 +124,16 @@ def mask_values(message: str) -> str:
 
 
 def node_path(node: etree._Element) -> str:
+    """``/Bericht/Client[2]/Bsn``: local names, a position where siblings share the name (found by lxml's
+    tag filter, without a proxy for every other sibling)."""
     steps: list[str] = []
     current: etree._Element | None = node
     while current is not None:
-        name = etree.QName(current).localname
+        tag = current.tag
+        name = tag.rpartition("}")[2]
         parent = current.getparent()
         if parent is not None:
-            same = [c for c in parent if c.tag == current.tag]
+            same = list(parent.iterchildren(tag))
             if len(same) > 1:
                 name += f"[{same.index(current) + 1}]"
         steps.append(name)

@@ -9,8 +9,9 @@ The Schematron is read by this module's own small evaluator instead of being com
 ``sch:rule`` becomes one ``etree.XPath`` per assert (``(context)[not(test)]``: the failing nodes), and per
 message type one more XPath, the gate, answers "does any simple rule fail, and does any rule that binds
 ``$this`` have a context node?" in a single libxml2 call (the contexts' common steps walked once). A message
-that keeps every rule costs that call and one per global ``sch:let``; when a simple rule fails, one more
-call names the failing ones and only those are evaluated for their nodes. The subset it reads is what
+that keeps every rule costs that call and one per global ``sch:let``; when a simple rule fails, one call
+says which groups of a few rules fail, one per failing group which of its rules, and only those are
+evaluated for their nodes. The subset it reads is what
 the release files use and every Schematron processor understands:
 
 - ``sch:ns``; ``sch:let`` at schema level (evaluated once per message, bound as an XPath variable);
@@ -97,6 +98,20 @@ class _Check:
 
 
 @dataclass(frozen=True, slots=True)
+class _Group:
+    """Simple checks (their indexes) whose contexts share their first steps: ``which`` names the failing
+    ones among them (None when there is only one)."""
+
+    indexes: tuple[int, ...]
+    which: etree.XPath | None = field(default=None, repr=False)
+
+    def failing(self, root: etree._Element, variables: Mapping[str, Any]) -> Iterable[int]:
+        if self.which is None:
+            return self.indexes
+        return (self.indexes[int(i)] for i in str(self.which(root, **variables)).split())
+
+
+@dataclass(frozen=True, slots=True)
 class _BoundRule:
     """A rule with rule-level lets: its context, its lets and its checks, evaluated node by node."""
 
@@ -108,10 +123,12 @@ class _BoundRule:
 class MessageRules:
     """The compiled rules of one message type (one namespace).
 
-    ``gate`` answers "does any simple rule fail, or does any rule with lets have a context node?" in one
-    libxml2 call (with ``lets``, the only calls a message that keeps every rule costs); ``which`` names, in
-    one more call, the simple rules that fail (a space-separated string of their indexes), so that only
-    those are evaluated again for their failing nodes.
+    ``gate`` answers in one libxml2 call (with ``lets``, the only calls a message that keeps every rule
+    costs) a number: bit 0 says whether any rule with lets has a context node, bit 1 whether any simple
+    rule fails. Only then are the failing ones named: the simple rules are grouped where their contexts
+    part (a few rules to a group, see :func:`_groups`); ``which_group`` says in one call which groups fail
+    (a bit per group), each failing group's ``which`` which of its rules (a space-separated string of
+    indexes), and only those rules are evaluated again for their failing nodes.
     """
 
     def __init__(
@@ -121,14 +138,16 @@ class MessageRules:
         bound: Sequence[_BoundRule],
         lets: Mapping[str, etree.XPath],
         gate: etree.XPath | None,
-        which: etree.XPath | None = None,
+        groups: Sequence[_Group] = (),
+        which_group: etree.XPath | None = None,
     ) -> None:
         self.namespace = namespace
         self._simple = tuple(simple)
         self._bound = tuple(bound)
         self._lets = tuple(lets.items())
         self._gate = gate
-        self._which = which
+        self._groups = tuple(groups)
+        self._which_group = which_group
 
     def __repr__(self) -> str:
         return f"MessageRules({self.namespace!r}, rules={len(self)})"
@@ -145,19 +164,23 @@ class MessageRules:
     def check(self, root: etree._Element) -> list[Finding]:
         """Every broken rule of a schema-valid message, in rule order."""
         variables: dict[str, Any] = {name: let(root) for name, let in self._lets}
-        gate = 3 if self._gate is None else int(cast(float, self._gate(root, **variables)))
+        gate = -1 if self._gate is None else int(cast(float, self._gate(root, **variables)))
         if not gate:
             return []
         found: list[Finding] = []
         simple = self._simple
-        if simple and gate & 1:
-            if self._which is not None:
-                failing = [simple[int(i)] for i in str(self._which(root, **variables)).split()]
-            else:
-                failing = list(simple)
-            for check in failing:
-                found.extend(_finding(check, node) for node in _nodes(check.failing(root, **variables)))
-        for rule in self._bound if gate & 2 else ():
+        failing: set[int] = set()
+        if gate & 2:
+            groups = (
+                -1 if self._which_group is None else int(cast(float, self._which_group(root, **variables)))
+            )
+            for bit, group in enumerate(self._groups):
+                if groups >> bit & 1:
+                    failing.update(group.failing(root, variables))
+        for index in sorted(failing):
+            check = simple[index]
+            found.extend(_finding(check, node) for node in _nodes(check.failing(root, **variables)))
+        for rule in self._bound if gate & 1 else ():
             for node in _nodes(rule.context(root, **variables)):
                 bound = dict(variables)
                 for name, let in rule.lets:
@@ -285,8 +308,11 @@ def compile_schematron(
     used_lets: dict[str, set[str]] = {}
 
     def xpath(expr: str, where: str) -> etree.XPath:
+        # only the prefixes the expression names: every call registers its namespaces anew
+        named = set(_PREFIX.findall(expr))
+        used = {p: uri for p, uri in nsmap.items() if p in named}
         try:
-            return etree.XPath(expr, namespaces=nsmap)
+            return etree.XPath(expr, namespaces=used, regexp=False)
         except etree.XPathSyntaxError as exc:
             raise RulesError(f"{source}: {where}: {exc}: {expr}") from None
 
@@ -334,15 +360,21 @@ def compile_schematron(
     for ns in sorted(set(simple) | set(bound)):
         own = [c for _, c in simple.get(ns, [])]
         rules = bound.get(ns, [])
-        fails = _any_fails([(c.context, c.test_text, c.report) for c in own])
         contexts = " or ".join(f"boolean({_context_of(r)})" for r in rules)
+        fails = _any_fails(_check_branches(own))
         gate_expr = " + ".join(
-            ([f"number({fails})"] if fails else []) + ([f"2 * ({contexts})"] if contexts else [])
+            ([f"number({contexts})"] if contexts else []) + ([f"2 * number({fails})"] if fails else [])
         )
         gate = xpath(gate_expr, f"{ns} (all rules)") if gate_expr else None
-        which = xpath(_which_fail(own), f"{ns} (failing rules)") if len(own) > 1 else None
+        groups: list[_Group] = []
+        which_groups: list[str] = []
+        for bit, (indexes, group_fails) in enumerate(_groups(own)):
+            which_groups.append(f"{2**bit} * number({group_fails})")
+            which = _which_fail([own[i] for i in indexes]) if len(indexes) > 1 else None
+            groups.append(_Group(indexes, xpath(which, f"{ns} (failing rules)") if which else None))
+        which_group = xpath(" + ".join(which_groups), f"{ns} (failing groups)") if len(groups) > 1 else None
         global_lets = {n: xpath(globals_[n], f"let {n}") for n in sorted(used_lets.get(ns, ()))}
-        result[ns] = MessageRules(ns, own, rules, global_lets, gate, which)
+        result[ns] = MessageRules(ns, own, rules, global_lets, gate, groups, which_group)
     return result
 
 
@@ -415,22 +447,60 @@ class _Trie:
         return " or ".join(parts)
 
 
-def _any_fails(checks: Sequence[tuple[str, str, bool]]) -> str:
-    """One XPath that is true when any check fails: the contexts' common steps walked once (a trie of
-    their location paths, each test a predicate at its context's last step) instead of once per rule."""
+_Branch = tuple[int, str, list[str] | None, str]  # (check index, branch, its steps or None, failing test)
+_GROUP_SIZE: Final = 4  # checks named by one ``which`` at most, where the contexts part enough
+
+
+def _check_branches(checks: Sequence[_Check]) -> list[_Branch]:
+    """Every branch of every check's context, with the check's failing test."""
+    branches: list[_Branch] = []
+    for index, check in enumerate(checks):
+        failing = f"({check.test_text})" if check.report else f"not({check.test_text})"
+        branches.extend((index, b, _steps(b), failing) for b in _branches(check.context))
+    return branches
+
+
+def _groups(checks: Sequence[_Check]) -> list[tuple[tuple[int, ...], str]]:
+    """The checks grouped where their contexts part, each group with one XPath that is true when any of
+    its checks fails (see :func:`_split`); contexts that are not plain paths form one group."""
+    branches = _check_branches(checks)
+    plain = [b for b in branches if b[2] is not None]
+    loose = [b for b in branches if b[2] is None]
+    parts = [*_split(plain, 0), *([loose] if loose else [])]
+    return [(tuple(sorted({index for index, *_ in part})), _any_fails(part)) for part in parts]
+
+
+def _split(branches: list[_Branch], shared: int) -> list[list[_Branch]]:
+    """Plain branches split by the step after the steps they all share, again and again while a part
+    holds more than ``_GROUP_SIZE`` checks and its contexts still part (a check whose context is a union
+    may sit in more than one part)."""
+    if len({index for index, *_ in branches}) <= _GROUP_SIZE:
+        return [branches]
+    paths = [b[2] or [] for b in branches]
+    while all(len(p) > shared + 1 and p[shared] == paths[0][shared] for p in paths):
+        shared += 1
+    parts: dict[str, list[_Branch]] = {}
+    for branch, path in zip(branches, paths, strict=True):
+        parts.setdefault(path[shared] if len(path) > shared + 1 else "", []).append(branch)
+    if len(parts) == 1:
+        return [branches]
+    return [group for part in parts.values() for group in _split(part, shared + 1)]
+
+
+def _any_fails(branches: Sequence[_Branch]) -> str:
+    """One XPath that is true when any branch's check fails: the contexts' common steps walked once (a
+    trie of their location paths, each test a predicate at its context's last step) instead of once per
+    rule."""
     root = _Trie()
     loose: list[str] = []
-    for context, test, report in checks:
-        failing = f"({test})" if report else f"not({test})"
-        for branch in _branches(context):
-            steps = _steps(branch)
-            if steps is None:
-                loose.append(f"boolean(({branch})[{failing}])")
-                continue
-            node = root
-            for step in steps:
-                node = node.children.setdefault(step, _Trie())
-            node.tests.append(failing)
+    for _, branch, steps, failing in branches:
+        if steps is None:
+            loose.append(f"boolean(({branch})[{failing}])")
+            continue
+        node = root
+        for step in steps:
+            node = node.children.setdefault(step, _Trie())
+        node.tests.append(failing)
     parts = [f"/{step}[{child.predicate()}]" for step, child in root.children.items()] + loose
     return " or ".join(f"boolean({p})" if p.startswith("/") else p for p in parts)
 
