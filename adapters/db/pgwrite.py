@@ -75,6 +75,9 @@ def after_all(audit_ctes: str | None = None) -> str:
     return f"WITH {ctes}, {audit_ctes}"
 
 
+# json.dumps with its own separators builds an encoder per call (three events per message): one, kept
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
 # faults of the connection, not of the statement: the connection is dropped from the pool, the caller 503s
 _TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)
 
@@ -179,7 +182,7 @@ def after_args(
         [r["event"] for r in events],
         [r["node"] for r in events],
         [r["at"] for r in events],
-        [json.dumps(r["detail"], separators=(",", ":")) for r in events],
+        [_compact(r["detail"]) for r in events],
     ]
 
 
