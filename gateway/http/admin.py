@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
+from pydantic.alias_generators import to_camel
 
 from adapters.db.admin import (
     DuplicateParticipant,
@@ -71,28 +72,23 @@ class SubmitterIn(BaseModel):
     active_until: date | None = None
 
 
+# the participant on the wire: each attribute (camelCase there) with its JSON schema and an example value;
+# a field whose type admits null is the one that may be left out
+_WIRE: Final = (
+    ("code", {"type": "string"}, "0384"),
+    ("kind", {"type": "string", "enum": ["gemeente", "aanbieder"]}, "gemeente"),
+    ("name", {"type": "string"}, "Diemen"),
+    ("home_node", {"type": "string", "enum": ["ggk", "vecozo"]}, "ggk"),
+    ("active_from", {"type": "string", "format": "date"}, "2026-01-01"),
+    ("active_until", {"type": ["string", "null"], "format": "date"}, None),
+    ("delivery_format", {"type": "string", "enum": ["xml", "stuf"]}, "xml"),
+)
 _PARTICIPANT = {
     "type": "object",
-    "required": ["code", "kind", "name", "homeNode", "activeFrom", "deliveryFormat"],
-    "properties": {
-        "code": {"type": "string"},
-        "kind": {"type": "string", "enum": ["gemeente", "aanbieder"]},
-        "name": {"type": "string"},
-        "homeNode": {"type": "string", "enum": ["ggk", "vecozo"]},
-        "activeFrom": {"type": "string", "format": "date"},
-        "activeUntil": {"type": ["string", "null"], "format": "date"},
-        "deliveryFormat": {"type": "string", "enum": ["xml", "stuf"]},
-    },
+    "required": [to_camel(name) for name, schema, _ in _WIRE if "null" not in schema["type"]],
+    "properties": {to_camel(name): schema for name, schema, _ in _WIRE},
 }
-_PARTICIPANT_EXAMPLE = {
-    "code": "0384",
-    "kind": "gemeente",
-    "name": "Diemen",
-    "homeNode": "ggk",
-    "activeFrom": "2026-01-01",
-    "activeUntil": None,
-    "deliveryFormat": "xml",
-}
+_PARTICIPANT_EXAMPLE = {to_camel(name): example for name, _, example in _WIRE}
 
 
 def _one(status: int, text: str) -> dict[int, dict[str, Any]]:
@@ -100,15 +96,8 @@ def _one(status: int, text: str) -> dict[int, dict[str, Any]]:
 
 
 def _out(p: Participant) -> dict[str, Any]:
-    return {
-        "code": p.code,
-        "kind": p.kind,
-        "name": p.name,
-        "homeNode": p.home_node,
-        "activeFrom": p.active_from.isoformat(),
-        "activeUntil": p.active_until.isoformat() if p.active_until else None,
-        "deliveryFormat": p.delivery_format,
-    }
+    values = ((to_camel(name), getattr(p, name)) for name, _, _ in _WIRE)
+    return {key: value.isoformat() if isinstance(value, date) else value for key, value in values}
 
 
 def _admin(svc: Any) -> RegistryAdmin:
