@@ -68,7 +68,13 @@ class Gateway:
         """A deployment on the broker's vhosts of ``vhost_prefix`` and on this database, with a free port
         for each node role (nothing started yet)."""
         ports = {"ggk": free_port(), "vecozo": free_port()}
+        own = workdir / "var"  # the keys every process of the deployment shares, not the checkout's var/
         env = {
+            "GATEWAY_PRIVACY_KEY_FILE": str(own / "privacy.key"),
+            "GATEWAY_AUDIT_KEY_FILE": str(own / "audit.key"),
+            "GATEWAY_AUDIT_CHECKPOINT_FILE": str(own / "audit.checkpoints.jsonl"),
+            "GATEWAY_LINK_KEY_FILE": str(own / "link.key"),
+            "GATEWAY_RECEIPT_DIR": str(own / "pki"),
             **os.environ,
             "GATEWAY_AMQP_URL": amqp_url,
             "GATEWAY_MANAGEMENT_URL": management_url,
