@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from adapters.db import auditchain, migrate, pgwrite
@@ -38,6 +37,7 @@ PAGE = 5_000
 # PostgreSQL: one statement per batch, a compare-and-set of the head (adapters.db.auditchain). One round trip
 # and one commit where BEGIN, a locking read, the insert and COMMIT took four.
 _PG_APPEND = f"WITH {auditchain.append_ctes(1)} {auditchain.APPEND_RESULT}"
+_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
 
 
 # the name ``gateway audit`` knows it by
@@ -100,29 +100,20 @@ class SqlAuditLog:
             raise Unavailable("the audit store is not available") from exc
 
     async def create_schema(self) -> None:
-        """Bring the database's schema to the newest revision (adapters.db.migrate) and add the head row when
-        missing; safe to run again and concurrently."""
+        """Bring the database's schema to the newest revision (adapters.db.migrate; the head row is made with
+        the tables); safe to run again and concurrently. A head row missing afterwards is never made again:
+        logged as ``audit.tampered`` (``no-head``), and appends refuse (:class:`HeadMissing`)."""
         async with self._write() as conn:
             if self.dialect == "postgresql":
                 await lock_schema(conn)
             await migrate.upgrade(conn)
-            await self._ensure_head(conn)
-
-    async def _ensure_head(self, conn: AsyncConnection) -> None:
-        values = {"id": 1, "seq": 0, "hash": Head().hash}
-        if self.dialect == "postgresql":
-            await conn.execute(postgresql.insert(audit_head).values(values).on_conflict_do_nothing())
-        else:
-            await conn.execute(sqlite.insert(audit_head).values(values).on_conflict_do_nothing())
+            if (await conn.execute(_HEAD)).first() is None:
+                auditchain.head_missing("found at start: appends will be refused")
 
     async def _locked_head(self, conn: AsyncConnection) -> Head:
-        query = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-        if self.dialect == "postgresql":
-            query = query.with_for_update()
-        row = (await conn.execute(query)).first()
-        if row is None:  # tables made by someone else's create_all: seed the head, then lock it
-            await self._ensure_head(conn)
-            row = (await conn.execute(query)).one()
+        row = (await conn.execute(_HEAD)).first()  # SQLite: the transaction holds the write lock already
+        if row is None:
+            raise auditchain.head_missing()
         return Head(int(row.seq), str(row.hash))
 
     async def append(self, event: AuditEvent) -> AuditEntry:

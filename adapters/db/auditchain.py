@@ -5,7 +5,8 @@ A batch of events is sealed onto the head the writer last saw (:func:`sealed`); 
 (:func:`append_ctes`) lock the head row, move it and insert the entries only when the head is still the one
 they were sealed onto, and :data:`APPEND_RESULT` returns the head found and whether it moved: on a mismatch
 (another process appended meanwhile) nothing of the chain is written and the batch is sealed again onto
-the head found.
+the head found. A missing head row is tampering (it is made with the table): nothing is appended, the
+append raises :class:`~adapters.db.auditschema.HeadMissing` and logs ``audit.tampered``.
 """
 
 from __future__ import annotations
@@ -13,17 +14,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import structlog
 from sqlalchemy import String
 
 from adapters.db import pgwrite
-from adapters.db.auditschema import audit
+from adapters.db.auditschema import HeadMissing, audit
 from gateway.security.audit import AuditEntry, AuditEvent, ChainKey, Head, seal
 
 COLUMNS = tuple(c.name for c in audit.columns)
 LIMITS = {c.name: c.type.length for c in audit.columns if isinstance(c.type, String) and c.type.length}
 READ_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
-SEED_HEAD = "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, $1) ON CONFLICT DO NOTHING"
 APPEND_RESULT = "SELECT found.seq, found.hash, EXISTS (SELECT 1 FROM moved) AS moved FROM found"
+
+log = structlog.get_logger("gateway.audit")
+
+
+def head_missing(action: str = "append refused") -> HeadMissing:
+    """The refusal of an append to a chain without its head row, logged as tampering."""
+    log.error("audit.tampered", problem="no-head", action=action)
+    return HeadMissing()
 
 
 def append_ctes(first: int) -> str:
@@ -77,20 +86,20 @@ async def append(
     """Append ``events`` to the chain with ``statement`` (asyncpg connection ``pg``): sealed onto ``head``
     (None: the head the database holds), run with ``first`` and :func:`append_args`; when another process
     moved the head meanwhile, sealed again onto the head the statement found and run with ``again`` instead of
-    ``first`` (what the statement writes beside the chain is written once); a missing head row is seeded.
-    Returns the entries and the new head."""
+    ``first`` (what the statement writes beside the chain is written once). Returns the entries and the new
+    head; raises :class:`HeadMissing` (nothing of the chain written) when the head row is gone."""
     if head is None:
         row = await pg.fetchrow(READ_HEAD)
-        head = Head() if row is None else Head(int(row["seq"]), str(row["hash"]))
+        if row is None:
+            raise head_missing()
+        head = Head(int(row["seq"]), str(row["hash"]))
     args = first
     while True:
         entries, after = sealed(events, head, key)
         row = await pg.fetchrow(statement, *args, *append_args(entries, after, head))
         args = again
-        if row is None:  # no head row yet (tables made by someone else's create_all)
-            await pg.execute(SEED_HEAD, Head().hash)
-            head = Head()
-            continue
+        if row is None:  # the head row was deleted since this process last appended
+            raise head_missing()
         if row["moved"]:
             return entries, after
         head = Head(int(row["seq"]), str(row["hash"]))

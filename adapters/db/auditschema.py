@@ -1,12 +1,17 @@
 """The audit tables: the chain itself and a one-row head (the newest entry's seq and hash).
 
 The head row is what appends lock to take their turn, and it lets verification notice entries removed from
-the end of the chain. Ids, party codes, message types, digests and reason codes only.
+the end of the chain. It is made with the table (in the same transaction, by ``create_all`` or the first
+migration) and never again: a missing head row is tampering, and appends refuse it instead of starting a new
+chain (:class:`HeadMissing`). Ids, party codes, message types, digests and reason codes only.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Integer, MetaData, String, Table
+from sqlalchemy import DDL, BigInteger, CheckConstraint, Column, Integer, MetaData, String, Table, event
+
+from gateway.errors import Unavailable
+from gateway.security.audit import GENESIS
 
 HASH = 64
 
@@ -45,3 +50,15 @@ audit_head = Table(
     Column("hash", String(HASH), nullable=False),
     CheckConstraint("id = 1", name="single_row"),
 )
+
+# the head of the empty chain, written where the table is made (create_all of a new database)
+SEED_HEAD = f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS}')"
+event.listen(audit_head, "after_create", DDL(SEED_HEAD))  # type: ignore[no-untyped-call]
+
+
+class HeadMissing(Unavailable):
+    """The chain's head row is gone: only tampering removes it. Nothing is appended (a new chain would hide
+    what was removed) until an operator has looked (``gateway audit verify``)."""
+
+    def __init__(self) -> None:
+        super().__init__("the audit trail cannot be written")  # the why is logged (audit.tampered), not told

@@ -1,20 +1,25 @@
 """The forgeries of the audit chain that a plain hash chain let through, each seen by `gateway audit verify`:
-entries deleted with the head moved back, an entry changed and the rest re-sealed, everything deleted."""
+entries deleted with the head moved back, an entry changed and the rest re-sealed, everything deleted; and a
+chain whose head row is gone takes no more appends (no new chain hides what was removed)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import stat
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import delete, update
+import pytest
+from sqlalchemy import delete, text, update
+from structlog.testing import capture_logs
 
 from adapters.audit import SqlAuditLog
 from adapters.audit.checkpoints import CheckpointWriter, read_checkpoints
-from adapters.db.auditschema import audit, audit_head
+from adapters.db import migrate
+from adapters.db.auditschema import HeadMissing, audit, audit_head
 from gateway.security.audit import AuditEntry, ChainKey, ChainVerifier, Checkpoint, Head, seal, verify
 
 from .test_audit_chain import event
@@ -157,3 +162,92 @@ async def test_a_node_starting_on_a_cut_back_chain_says_so(audit_url: str, tmp_p
     finally:
         await log.close()
     assert (["truncated"], ["rewritten"]) == (cut, rewritten)
+
+
+@pytest.mark.parametrize("deleted", ["head", "everything"])
+async def test_appends_after_the_head_row_is_deleted_are_refused(
+    audit_url: str, tmp_path: Path, deleted: str
+) -> None:
+    """With the head row deleted (the entries left, or gone too) neither a running process nor one started
+    afterwards starts a new chain: every append is refused (``HeadMissing``, logged as ``audit.tampered``),
+    nothing is written, and `gateway audit verify` still says ``no-head``."""
+    await sealed_chain(audit_url, tmp_path)
+    running = await SqlAuditLog.connect(AUDIT_KEY, audit_url)
+    refused = []
+    try:
+        await running.append(event(7))  # PostgreSQL: the process now knows the head it sealed onto
+        await edit(audit_url, *([delete(audit)] if deleted == "everything" else []), delete(audit_head))
+        with capture_logs() as logs:
+            for log in (running, restarted := await SqlAuditLog.connect(AUDIT_KEY, audit_url)):
+                try:
+                    await log.append(event(8))
+                except HeadMissing:
+                    refused.append(True)
+            after = (len(await restarted.entries()), await restarted.head())
+            await restarted.close()
+    finally:
+        await running.close()
+    code, output = await verify_cli(audit_url, tmp_path)
+    tampered = [e for e in logs if e["event"] == "audit.tampered" and e.get("problem") == "no-head"]
+    assert ([True, True], (0 if deleted == "everything" else 7, None), True, (1, True)) == (
+        refused,
+        after,
+        len(tampered) >= 3,  # each refused append, and the start that found no head
+        (code, "no-head" in output),
+    )
+
+
+async def test_a_new_database_has_the_head_of_the_empty_chain(tmp_path: Path) -> None:
+    """The head row is made with the table, whichever way it is made: the models on an empty database, or the
+    first migration replayed (as for a database made before the head was)."""
+    made = await SqlAuditLog.connect(AUDIT_KEY, f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    replayed = await SqlAuditLog.connect(
+        AUDIT_KEY, f"sqlite+aiosqlite:///{tmp_path / 'old.db'}", create_schema=False
+    )
+    try:
+        async with replayed.engine.begin() as conn:
+            await migrate.upgrade(conn, "0001")
+        assert [Head(), Head()] == [await made.head(), await replayed.head()]
+    finally:
+        await made.close()
+        await replayed.close()
+
+
+def _rekey_statements() -> list[str]:
+    """The SQL of docs/security.md's re-keying of a chain from before the key, as written there."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text(encoding="utf-8")
+    block = text.split("To re-key", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    return [
+        line.split("--")[0].strip()
+        for line in block.splitlines()
+        if line.split("--")[0].strip().endswith(";")
+    ]
+
+
+async def test_a_chain_from_before_the_key_is_rekeyed_as_the_docs_say(audit_url: str, tmp_path: Path) -> None:
+    """A chain sealed with plain SHA-256 (before the key) verifies as changed; after the statements of
+    docs/security.md the old rows are kept aside, the keyed chain starts at entry 1 and verifies OK."""
+    plain, head = [], Head()
+    for n in range(1, 4):
+        fields = seal(event(n), head, AUDIT_KEY).as_dict()
+        fields["hash"] = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+        plain.append(fields)
+        head = Head(n, fields["hash"])
+    await edit(
+        audit_url,
+        *(audit.insert().values(**fields) for fields in plain),
+        update(audit_head).values(seq=head.seq, hash=head.hash),
+    )
+    before, _ = await verify_cli(audit_url, tmp_path)
+    await edit(audit_url, *(text(statement) for statement in _rekey_statements()))
+    log = await SqlAuditLog.connect(AUDIT_KEY, audit_url)
+    try:
+        first = await log.append(event(4))
+        async with log.engine.connect() as conn:
+            kept = (await conn.execute(text("SELECT count(*) FROM audit_sha256"))).scalar()
+        async with log.engine.begin() as conn:
+            await conn.execute(text("DROP TABLE audit_sha256"))
+    finally:
+        await log.close()
+    after, output = await verify_cli(audit_url, tmp_path)
+    assert (1, 3, 1, 0, True) == (before, kept, first.seq, after, "OK: 1 entries" in output)

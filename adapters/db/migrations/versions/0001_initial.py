@@ -148,6 +148,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("hash", name="uq_audit_hash"),
         indexes={"ix_audit_tracking_id": ["tracking_id"]},
     )
+    head_made = not sa.inspect(op.get_bind()).has_table("audit_head")
     create_missing(
         "audit_head",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -156,6 +157,8 @@ def upgrade() -> None:
         sa.CheckConstraint("id = 1", name="ck_audit_head_single_row"),
         sa.PrimaryKeyConstraint("id", name="pk_audit_head"),
     )
+    if head_made:  # the empty chain's head, made with the table and never again: a missing head is tampering
+        op.execute(f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{'0' * HASH}')")
     create_missing(
         "bsn_index",
         sa.Column("bsn_hmac", sa.String(HASH), nullable=False),
