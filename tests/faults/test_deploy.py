@@ -164,3 +164,36 @@ def test_k8s_prometheus_scrapes_the_gateway_with_the_metrics_credential() -> Non
         mounts["metrics-token"],
         secret["secretName"],
     )
+
+
+def test_audit_checkpoints_are_kept_on_a_persistent_volume() -> None:
+    """The audit chain's signed checkpoints (GATEWAY_AUDIT_CHECKPOINT_FILE) lie on a volume that outlives the
+    pod: compose's named volume, in Kubernetes a ReadWriteMany claim that every gateway pod mounts writable.
+    In the pod's /tmp they were lost with the pod, and with them the point of signing the head."""
+    docs = _k8s_documents()
+    env = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "gateway-env")["data"]
+    path = env["GATEWAY_AUDIT_CHECKPOINT_FILE"]
+    claims = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "PersistentVolumeClaim"}
+    held = {}
+    for d in docs:
+        if d["kind"] == "Deployment" and d["metadata"]["name"].startswith("gateway-"):
+            pod = d["spec"]["template"]["spec"]
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            held[d["metadata"]["name"]] = [
+                claims[claim]["accessModes"]
+                for m in pod["containers"][0]["volumeMounts"]
+                if path.startswith(m["mountPath"].rstrip("/") + "/") and not m.get("readOnly")
+                for claim in [volumes[m["name"]].get("persistentVolumeClaim", {}).get("claimName")]
+                if claim in claims
+            ]
+    compose = _compose()
+    file = compose["x-gateway"]["environment"]["GATEWAY_AUDIT_CHECKPOINT_FILE"]
+    named = {
+        volume.split(":")[0]
+        for volume in compose["services"]["gateway-ggk"].get("volumes", [])
+        if file.startswith(volume.split(":")[1].rstrip("/") + "/")
+    }
+    assert ({"gateway-ggk": [["ReadWriteMany"]], "gateway-vecozo": [["ReadWriteMany"]]}, True) == (
+        held,
+        bool(named) and named <= set(compose.get("volumes", {})),
+    )
