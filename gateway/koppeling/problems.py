@@ -41,6 +41,7 @@ BY_REASON: Final = {
     "too-large": "BRS06",
     "zip-bomb": "BRS06",
     "encoding": "BRS14",
+    "xml-version": "BRS14",
     "unsafe-xml": "BRS14",
     "not-well-formed": "BRS14",
     "too-deep": "BRS14",

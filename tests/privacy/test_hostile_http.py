@@ -1,5 +1,6 @@
-"""The hostile XML corpus sent over HTTP to both served nodes: each attack refused for its reason with the
-node's own chain code, nothing reaches the network, and the node goes on serving."""
+"""The hostile XML corpus sent over HTTP to both served nodes (and pushed over the VECOZO REST interface):
+each attack refused for its reason with the node's own chain code, nothing reaches the network, and the node
+goes on serving."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from gateway.errors import NodeRole
 from tests.harness import GatewayUnderTest
+from tests.koppeling.vendor import Vendor, metadata
 from tests.messages import example, new_id, set_header
 
 from .conftest import served
@@ -99,3 +101,33 @@ async def test_every_hostile_message_is_refused_and_the_node_serves_on(
         )
         after = await client.post(f"{url}/v1/berichten", content=valid, headers=headers)
     assert (expected, 202, 0) == (got, after.status_code, connections(listener))
+
+
+async def test_every_hostile_payload_pushed_over_vecozo_rest_is_refused_and_the_node_serves_on(
+    fake_gw: GatewayUnderTest, listener: socket.socket
+) -> None:
+    """The VECOZO REST push (added after the review) refuses the same corpus: 422 with VECOZO's code, BRS14
+    for every parse refusal (the XML 1.1 declaration included: it was CC02, a code REST clients do not know)
+    and BRS06 for the oversized one; then a valid push is 204, and no connection was attempted anywhere."""
+    runtime = fake_gw.runtime
+    port = str(listener.getsockname()[1]).encode()
+    cases = {f"{p.parent.name}/{p.name}": p.read_bytes().replace(b"PORT", port) for p in CORPUS}
+    cases.update({label: data for label, (data, _, _) in generated().items()})
+    got, expected = {}, {}
+    async with (
+        served(runtime.apps["vecozo"], runtime.settings, "vecozo") as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as client,
+    ):
+        vendor = Vendor(client, fake_gw.auth(SENDER["vecozo"]))
+        for label, data in cases.items():
+            response = await vendor.push(metadata(SENDER["vecozo"], RECIPIENT["vecozo"], "WMO315"), data)
+            got[label] = (response.status_code, response.json()["code"])
+            expected[label] = (422, "BRS06" if label == "26-megabytes" else "BRS14")
+        valid = set_header(
+            example("WMO315"),
+            Afzender=SENDER["vecozo"],
+            Ontvanger=RECIPIENT["vecozo"],
+            Identificatie=new_id(),
+        )
+        after = await vendor.push(metadata(SENDER["vecozo"], RECIPIENT["vecozo"], "WMO315"), valid)
+    assert (expected, 204, 0) == (got, after.status_code, connections(listener))
