@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, TypeVar
 
-from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from adapters.db.admin import (
@@ -20,7 +22,8 @@ from adapters.db.admin import (
 from adapters.rabbitmq.declare import ForeignUser
 from gateway.errors import GatewayError
 from gateway.http.contract import OPERATOR, answers, json_answer, strings
-from gateway.http.deps import Operator, Services
+from gateway.http.dashboard import BODY_LIMIT, BodyTooLarge
+from gateway.http.deps import Operator, Services, bounded_body
 from gateway.ports import Participant
 from gateway.security.auditsink import audit_operator
 
@@ -70,6 +73,35 @@ class SubmitterIn(BaseModel):
     party: str
     active_from: date | None = None
     active_until: date | None = None
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _reader(model: type[Model]) -> Callable[[Request, None], Awaitable[Model]]:
+    """The JSON body of an operation as ``model``, read only once the operator credential holds and streamed
+    with the dashboard's cap (413 above it). A body declared to FastAPI is read whole before any dependency,
+    so an unauthenticated client made the node take and parse up to GATEWAY_MAX_BYTES for its 401."""
+
+    async def read(request: Request, _: Operator) -> Model:
+        raw = await bounded_body(request, BODY_LIMIT, BodyTooLarge)
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+            raise RequestValidationError(errors) from None
+
+    return read
+
+
+def _documented(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body of ``model`` for the OpenAPI document (FastAPI no longer sees it)."""
+    return {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}
+
+
+ParticipantBody = Annotated[ParticipantIn, Depends(_reader(ParticipantIn))]
+RetireBody = Annotated[RetireIn, Depends(_reader(RetireIn))]
+SubmitterBody = Annotated[SubmitterIn, Depends(_reader(SubmitterIn))]
 
 
 # the participant on the wire: each attribute (camelCase there) with its JSON schema and an example value;
@@ -124,9 +156,11 @@ async def list_participants(svc: Services, _: Operator) -> list[dict[str, Any]]:
     "/participants",
     status_code=201,
     summary="Register a participant and provision its mailbox",
-    **answers(400, 401, 409, security=OPERATOR, ok=_one(201, "Registered")),
+    **answers(
+        400, 401, 409, 413, security=OPERATOR, ok=_one(201, "Registered"), body=_documented(ParticipantIn)
+    ),
 )
-async def add_participant(body: ParticipantIn, svc: Services, _: Operator) -> dict[str, Any]:
+async def add_participant(body: ParticipantBody, svc: Services, _: Operator) -> dict[str, Any]:
     today = datetime.now(UTC).date()
     home = body.home_node or ("ggk" if body.kind == "gemeente" else "vecozo")
     participant = Participant(
@@ -151,9 +185,9 @@ async def add_participant(body: ParticipantIn, svc: Services, _: Operator) -> di
 @router.post(
     "/participants/{code}/retire",
     summary="End a registration: the party receives nothing new",
-    **answers(400, 401, 404, security=OPERATOR, ok=_one(200, "Retired")),
+    **answers(400, 401, 404, 413, security=OPERATOR, ok=_one(200, "Retired"), body=_documented(RetireIn)),
 )
-async def retire(code: str, body: RetireIn, svc: Services, _: Operator) -> dict[str, Any]:
+async def retire(code: str, body: RetireBody, svc: Services, _: Operator) -> dict[str, Any]:
     last_day = body.last_day or (datetime.now(UTC).date() - timedelta(days=1))
     try:
         retired = await _admin(svc).retire(code, last_day)
@@ -217,11 +251,13 @@ _RELATION = strings("submitter", "party")
         401,
         404,
         409,
+        413,
         security=OPERATOR,
         ok={201: json_answer("Registered", _RELATION, {"submitter": "42420099", "party": "42420001"})},
+        body=_documented(SubmitterIn),
     ),
 )
-async def add_submitter(body: SubmitterIn, svc: Services, _: Operator) -> dict[str, Any]:
+async def add_submitter(body: SubmitterBody, svc: Services, _: Operator) -> dict[str, Any]:
     today = datetime.now(UTC).date()
     relation = Submitter(body.submitter, body.party, body.active_from or today, body.active_until)
     try:
