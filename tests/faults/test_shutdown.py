@@ -70,3 +70,30 @@ async def _connects(port: int) -> bool:
         writer.close()
         return True
     return False
+
+
+async def test_sigterm_with_idle_keep_alive_connections_ends_the_process_within_two_seconds(
+    gateway: tuple[Gateway, str],
+) -> None:
+    """A real ``gateway serve``: one idle keep-alive connection per node (each after a request) and one that
+    never sent a byte; SIGTERM ends the process, exit 0, within 2 s (one idle keep-alive connection held it
+    30.4 s before the fix of the security review's item 5)."""
+    gw, _ = gateway
+    idle = []
+    for node in ("ggk", "vecozo"):
+        reader, writer = await asyncio.open_connection("127.0.0.1", gw.ports[node])
+        writer.write(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{gw.ports[node]}\r\n\r\n".encode())
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), timeout=30)
+        idle.append((status_line.strip(), writer))
+    _, silent = await asyncio.open_connection("127.0.0.1", gw.ports["ggk"])
+    process = gw.processes["both"][0]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    process.send_signal(signal.SIGTERM)
+    code = await asyncio.to_thread(process.wait, 60)
+    took = loop.time() - started
+    for _, writer in idle:
+        writer.close()
+    silent.close()
+    assert ([b"HTTP/1.1 200 OK"] * 2, 0, True) == ([s for s, _ in idle], code, took < 2.0), took
