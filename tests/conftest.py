@@ -1,11 +1,14 @@
 """Fixtures every suite may use: the SQLite / PostgreSQL database pair of the store tests (tests/db), and the
 checkout's var/ kept out of the tests' way: a test run leaves nothing there (a clean clone stays clean after
-``scripts/test``; ``git status --ignored`` shows no var/)."""
+``scripts/test``: ``git status --ignored`` shows no var/ and no .hypothesis/, only the venv, the gates'
+caches and test-output/)."""
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from adapters.audit.checkpoints import load_chain_key
 from adapters.rabbitmq import publisher
@@ -20,6 +23,8 @@ from tests.db.conftest import database_url, postgres_server, postgres_url  # noq
 from tests.docs import threatmodel
 
 CHECKOUT_VAR = paths.VAR
+# Hypothesis keeps its caches (unicode data, constants, examples) in .hypothesis/ of the current directory
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gateway-tests-hypothesis")
 _BEFORE = pytest.StashKey[set[Path]]()
 _PROOFS = threatmodel.node_ids()
 _unproven: list[str] = []
