@@ -96,7 +96,12 @@ class BatchAcks:
         self._writer: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
-        return f"BatchAcks(open={len(self._open)})"
+        return f"BatchAcks(open={len(self._open)}, queued={self.queued})"
+
+    @property
+    def queued(self) -> int:
+        """Acks decided and not yet written (the one being written included)."""
+        return len(self._outbox)
 
     def hold(self, message: AbstractIncomingMessage) -> None:
         tag = message.delivery_tag
@@ -192,7 +197,7 @@ class BatchAcks:
         """Send the queued acks one at a time: the next only once the last is written (class docstring)."""
         try:
             while self._outbox:
-                channel, tag, multiple, waiting = self._outbox[0]
+                channel, tag, multiple, waiting = self._fold()
                 error: BaseException | None = None
                 try:
                     await channel.basic_ack(delivery_tag=tag, multiple=multiple)  # type: ignore[attr-defined]
@@ -211,6 +216,27 @@ class BatchAcks:
                 for future in waiting:
                     future.cancel()
             self._outbox.clear()
+
+    def _fold(self) -> tuple[object, int, bool, list[asyncio.Future[None]]]:
+        """The next ack to send. A multiple ack queued behind others of its channel settles every one of
+        them up to its tag (each was decided before it, so was done), and goes first in their place: one
+        frame instead of several when the acks queue up behind a slow write."""
+        outbox = self._outbox
+        channel = outbox[0][0]
+        covering = next((item for item in reversed(outbox) if item[2] and item[0] is channel), None)
+        if covering is None or covering is outbox[0]:
+            return outbox[0]
+        top, waiting = covering[1], covering[3]
+        rest: deque[tuple[object, int, bool, list[asyncio.Future[None]]]] = deque([covering])
+        for item in outbox:
+            if item is covering:
+                continue
+            if item[0] is channel and item[1] <= top:
+                waiting.extend(item[3])
+            else:
+                rest.append(item)
+        self._outbox = rest
+        return covering
 
     def _abandon(self) -> None:
         """The channel changed: whatever waited on the old one fails as an ack on a closed channel would."""

@@ -119,60 +119,70 @@ async def test_one_cluster_publishes_past_the_shovel_unless_told_not_to(
 
 
 class HeldBack:
-    """A channel's ``basic_ack`` whose first call is held back (as aiormq holds a write behind its full frame
-    buffer, where a writer from another task can pass it) until another ack is sent or the loop turned a
-    hundred times; the acks as sent, in order, in ``sent``."""
+    """A channel's ``basic_ack`` whose first call is held back until ``release`` (as aiormq holds a write
+    behind its full frame buffer, where a writer from another task can pass it); the acks as sent, in order,
+    in ``sent``."""
 
     def __init__(self, channel: object) -> None:
         self._ack = channel.basic_ack  # type: ignore[attr-defined]
-        self._passed = asyncio.Event()
         self.first = asyncio.Event()
+        self.release = asyncio.Event()
         self.sent: list[tuple[int, bool]] = []
 
     async def __call__(self, delivery_tag: int, multiple: bool = False, wait: bool = True) -> None:
         self.sent.append((delivery_tag, multiple))
         if len(self.sent) == 1:
             self.first.set()
-            for _ in range(100):
-                if self._passed.is_set():
-                    break
-                await asyncio.sleep(0)
-        else:
-            self._passed.set()
+            await self.release.wait()
         await self._ack(delivery_tag=delivery_tag, multiple=multiple, wait=wait)
+
+
+async def _queued(acks: BatchAcks, n: int) -> None:
+    """Let the loop turn until ``n`` acks wait to be written."""
+    for _ in range(10_000):
+        if acks.queued >= n:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"{acks.queued} acks queued, not {n}")
 
 
 async def test_batched_acks_reach_the_broker_in_the_order_decided(rabbit_settings: BrokerSettings) -> None:
     """A lone ack (a done delivery behind one in hand) held back in the client must still reach the broker
-    before the multiple ack decided after it: the other way round the broker settles the lone one's tag
-    with the batch, then closes the channel on the lone ack's unknown tag and requeues every delivery the
-    channel held, so messages already in their mailbox would cross again."""
+    before the multiple acks decided after it: the other way round the broker settles the lone one's tag
+    with a batch, then closes the channel on the lone ack's unknown tag and requeues every delivery the
+    channel held, so messages already in their mailbox would cross again. Two multiple acks queued behind
+    it go as one."""
     broker = RabbitBroker(rabbit_settings, nodes=())  # no link consumer: the test consumes link.from itself
     channel = None
     try:
         await broker.start()
         code = new_code()
-        await asyncio.gather(*(broker.publisher.publish(delivery(code)) for _ in range(4)))
+        await asyncio.gather(*(broker.publisher.publish(delivery(code)) for _ in range(5)))
         async with ManagementApi(rabbit_settings) as api:
             vhost = rabbit_settings.vhost("ggk")
-            assert await eventually(lambda: api.queue_depth(vhost, link_from("ggk")), 4) == 4
+            assert await eventually(lambda: api.queue_depth(vhost, link_from("ggk")), 5) == 5
             channel = await broker.sessions["ggk"].channel()
             queue = await channel.get_queue(link_from("ggk"), ensure=False)
-            got = [await queue.get(no_ack=False, timeout=5) for _ in range(4)]
+            got = [await queue.get(no_ack=False, timeout=5) for _ in range(5)]
             acks = BatchAcks(straggle=0)
             for message in got:
                 acks.hold(message)
             held = HeldBack(got[0].channel)
             got[0].channel.basic_ack = held  # type: ignore[method-assign]
-            lone = asyncio.ensure_future(acks.ack(got[1]))  # behind got[0], still in hand: acked alone
+            done = [asyncio.ensure_future(acks.ack(got[1]))]  # behind got[0], still in hand: acked alone
             await held.first.wait()
-            await asyncio.gather(acks.ack(got[0]), acks.ack(got[2]), lone)  # then 1..3 as one batch
+            done += [asyncio.ensure_future(acks.ack(got[0])), asyncio.ensure_future(acks.ack(got[2]))]
+            await _queued(acks, 2)  # 1..3 as one multiple ack, behind the held one
+            done.append(asyncio.ensure_future(acks.ack(got[3])))
+            await _queued(acks, 3)  # and 4
+            held.release.set()
+            await asyncio.gather(*done)
             await queue.declare()  # a round trip: the broker has read the acks before it answers
-            await acks.ack(got[3])
+            await acks.ack(got[4])
             assert [(tag - got[0].delivery_tag, multiple) for tag, multiple in held.sent] == [
                 (1, False),
-                (2, True),
-                (3, True),
+                (3, True),  # the multiple ack of 1..3 went with this one
+                (4, True),
             ]
             await channel.close()
             assert await eventually(lambda: api.queue_depth(vhost, link_from("ggk")), 0) == 0
