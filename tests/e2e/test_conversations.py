@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.harness import GatewayUnderTest
+from tests.koppeling.vendor import Vendor, metadata
 from tests.messages import first, heen, new_id, retour, set_all, set_header
 
 pytestmark = [pytest.mark.broker, pytest.mark.shared]
@@ -153,3 +154,21 @@ async def test_an_answer_joins_only_its_senders_conversation(gw: GatewayUnderTes
     answered = [await send_and_receive(gw, other_gemeente, provider, m) for m in (answer, declared)]
     assert [None, None] == [(await gw.trace(provider, a["trackingId"])).get("answers") for a in answered]
     assert all(s["conversationId"] != a["conversationId"] for s, a in zip(sent, answered, strict=True))
+
+
+async def test_a_retour_pushed_over_vecozo_rest_to_another_partys_message_is_refused(
+    gw: GatewayUnderTest,
+) -> None:
+    """The VECOZO REST push (added after the review) keeps the same rule: another provider's WMO302 quoting a
+    301 sent to 42420001 is 422 IB102, answered exactly as one quoting an Identificatie never used, and the
+    original's conversation holds only the original."""
+    original = heen("WMO301", GEMEENTE, AANBIEDER)
+    sent = await send_and_receive(gw, GEMEENTE, AANBIEDER, original)
+    intruder = "42420002"
+    hijack = set_header(retour("WMO302", original), Ontvanger=intruder)
+    unknown = set_header(hijack, Identificatie=new_id())
+    rest = Vendor(gw.clients["vecozo"], gw.auth(intruder))
+    answers = [await rest.push(metadata(intruder, GEMEENTE, "WMO302"), data) for data in (hijack, unknown)]
+    told = [(a.status_code, a.json()["code"], a.json()["detail"], a.json()["title"]) for a in answers]
+    members = [m["trackingId"] for m in (await gw.trace(GEMEENTE, sent["trackingId"]))["conversation"]]
+    assert ((422, "IB102"), True, [sent["trackingId"]]) == (told[0][:2], told[0] == told[1], members)
