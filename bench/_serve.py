@@ -29,6 +29,26 @@ def free_port() -> int:
         return port
 
 
+def listening(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds a listening TCP socket on ``port`` (read from Linux's /proc; True where
+    there is no /proc to read)."""
+    if not Path("/proc/self/fd").is_dir():
+        return True
+    inodes: set[str] = set()
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    inodes.add(f"socket:[{fields[9]}]")
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return True
+    return False
+
+
 def ready(url: str) -> bool:
     """Whether the gateway at ``url`` answers 200 on ``/readyz``."""
     with contextlib.suppress(httpx.HTTPError):
@@ -107,6 +127,7 @@ class Gateway:
                         self.wait_ready(timeout, nodes.split(","))
                         first = False
             self.wait_ready(timeout)
+            self._wait_listening(timeout)
         except BaseException:
             self.stop()
             raise
@@ -145,6 +166,25 @@ class Gateway:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gateway not ready within {timeout} s; logs in {self.workdir}")
             time.sleep(0.2)
+
+    def _wait_listening(self, timeout: float) -> None:
+        """Wait until every process listens on the port of each node it serves. Processes sharing a port
+        answer ready as soon as the first of them does: without this wait the others would still be starting
+        (imports, schemas: seconds of CPU) while a measurement runs."""
+        deadline = time.monotonic() + timeout
+        for label, procs in self.processes.items():
+            ports = [self.ports[node] for node in self.groups[label][0].split(",")]
+            for proc in procs:
+                while not all(listening(proc.pid, port) for port in ports):
+                    if proc.poll() is not None:
+                        raise RuntimeError(
+                            f"gateway {label} exited with {proc.returncode}; logs in {self.workdir}"
+                        )
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"gateway not listening within {timeout} s; logs in {self.workdir}"
+                        )
+                    time.sleep(0.2)
 
     def kill(self, label: str, index: int = 0) -> None:
         """SIGKILL one process: no shutdown, nothing flushed, connections dropped."""
