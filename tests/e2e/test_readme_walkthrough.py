@@ -122,6 +122,7 @@ def scripts_run(tmp_path: Path, broker_cleanup: Cleanup) -> Iterator[Running]:
         GATEWAY_DATABASE_URL=f"sqlite+aiosqlite:///{var / 'gateway.db'}",
         GATEWAY_PRIVACY_KEY_FILE=str(var / "privacy.key"),
         GATEWAY_AUDIT_KEY_FILE=str(var / "audit.key"),
+        GATEWAY_LINK_KEY_FILE=str(var / "link.key"),
     )
     log = tmp_path / "run.log"
     with log.open("wb") as out:
