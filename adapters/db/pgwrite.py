@@ -26,7 +26,7 @@ from adapters.db.schema import messages
 from gateway.errors import Unavailable
 
 CLAIM_COLUMNS = tuple(messages.columns.keys())  # a claim writes the whole row
-_CLAIM_TYPES = {"size": "bigint", "received_at": "timestamptz"}
+CLAIM_TYPES = {"size": "bigint", "received_at": "timestamptz"}
 
 
 def unnest_insert(table: str, columns: Sequence[str], types: Mapping[str, str], first: int = 1) -> str:
@@ -42,7 +42,7 @@ def columns_of(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> lis
 
 
 CLAIM = (
-    unnest_insert("messages", CLAIM_COLUMNS, _CLAIM_TYPES)
+    unnest_insert("messages", CLAIM_COLUMNS, CLAIM_TYPES)
     + " ON CONFLICT (afzender, message, reference) DO NOTHING RETURNING tracking_id"
 )
 

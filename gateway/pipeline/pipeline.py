@@ -152,7 +152,8 @@ class Pipeline:
         record = item.read.pending(
             tracking_id, conversation_id or self.new_id(), principal, received_at, answers
         )
-        claim = await self.tracking.claim(record)
+        first = facts.claim_with if item.position == 0 else None
+        claim = await (self.tracking.claim if first is None else first)(record)
         if claim.outcome == "conflict":
             raise NotUnique(
                 f"{who.sender} already sent a {header.message} with reference {header.reference} "

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol
 
 from gateway.errors import ErrorItem, GatewayError, NodeRole
-from gateway.ports import MessageRecord, Participant
+from gateway.ports import Claim, MessageRecord, Participant
 from gateway.routing import Parties, Route
 from gateway.standard.header import Header
 
@@ -109,7 +109,9 @@ class Facts:
     carried message; ``expect`` sees each message once read, ``agree`` all of them; ``whole`` checks the
     uniqueness of every message before any is published; ``trail`` is the detail of the ``enveloped``
     tracking event of each accepted message (by its position); ``tracking_id``, when given, is the tracking
-    id of the first message (an envelope that records it beside its own reference before the pipeline runs).
+    id of the first message (an envelope that records it beside its own reference before the pipeline runs);
+    ``claim_with``, when given, claims the first message instead of the tracking store's ``claim`` (an
+    envelope that writes its own reference in the same statement: a REST push's traceerId).
     """
 
     interface: str = "rest"
@@ -123,6 +125,7 @@ class Facts:
     claim: EnvelopeClaim | None = None
     trail: Callable[[int], Mapping[str, str]] | None = None
     tracking_id: str | None = None
+    claim_with: Callable[[MessageRecord], Awaitable[Claim]] | None = None
 
 
 BARE = Facts()
