@@ -3,10 +3,11 @@
 Implements :class:`gateway.koppeling.store.KoppelingStore` on the tables ``koppeling_pushes`` and
 ``koppeling_inbox`` (``adapters.db.schema``). A traceerId is claimed by an ``INSERT .. ON CONFLICT DO
 NOTHING`` on the unique (traceer_id, afzender), so concurrent pushes of one traceerId resolve in the database;
-a message put on a pull list twice (a redelivery from the mailbox) is inserted once the same way. The claims
-of concurrent pushes are one statement; on PostgreSQL one ``INSERT .. SELECT FROM unnest(..)`` through
-asyncpg, prepared once per connection, as the tracking store's own claims (``adapters.db.pgwrite``), committed
-without waiting for its own WAL flush (see ``_PG_CLAIM``).
+a message put on a pull list twice (a redelivery from the mailbox) is inserted once the same way. A push is
+written together with the pipeline's claim of its message (``claim_with``): concurrent ones share one
+statement, on PostgreSQL one asyncpg statement whose first CTE inserts the pushes (``INSERT .. SELECT FROM
+unnest(..)``, prepared once per connection, as the tracking store's own claims in ``adapters.db.pgwrite``)
+and whose second inserts the messages of those that went in; on SQLite both inserts in one transaction.
 """
 
 from __future__ import annotations
@@ -21,34 +22,55 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from adapters.db import pgwrite
 from adapters.db.batch import Batcher
 from adapters.db.connections import Connections
 from adapters.db.pgwrite import Held, columns_of, unnest_insert
-from adapters.db.schema import ANSWERS_ONLY, MOVED_ONLY, UtcDateTime
+from adapters.db.schema import ANSWERS_ONLY, MOVED_ONLY, UtcDateTime, messages
 from adapters.db.schema import koppeling_inbox as inbox
 from adapters.db.schema import koppeling_pushes as pushes
-from adapters.db.tracking import check_aware
+from adapters.db.tracking import check_aware, record_row
 from gateway.koppeling.problems import Meld
-from gateway.koppeling.store import Filter, Inboxed, Purged, Pushed, Settled
+from gateway.koppeling.store import (
+    ClaimMessage,
+    Filter,
+    Inboxed,
+    Purged,
+    Pushed,
+    Settled,
+    TraceerIdTaken,
+    claim_in_turn,
+)
+from gateway.ports import Claim, MessageRecord
 
 _PUSH_FIELDS = tuple(f for f in Pushed.__dataclass_fields__ if f != "meldingen")
 _INBOX_FIELDS = tuple(Inboxed.__dataclass_fields__)
 _LISTED = [c for c in inbox.c if c.name != "payload"]
 _CLAIM_COLUMNS: Final = tuple(pushes.columns.keys())
 _JSON_COLUMNS: Final = ("routing", "meldingen")
-_PG_CLAIM: Final = (
-    unnest_insert(
-        "koppeling_pushes",
-        _CLAIM_COLUMNS,
-        {"received_at": "timestamptz", "changed_at": "timestamptz", "routing": "json", "meldingen": "json"},
-    )
-    # asynchronous commit of this statement's transaction alone: the claim needs no WAL flush of its own,
-    # because everything that follows it is committed synchronously after it (the pipeline's claim of the
-    # message before its publish, or the push's settlement as refused) and so flushes it; a 204 is sent
-    # only after those. A claim lost in a crash before them had no answer yet: the sender sends it again.
-    + " WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL"
-    + " ON CONFLICT (traceer_id, afzender) DO NOTHING RETURNING id"
+_PUSH_TYPES: Final = {
+    "received_at": "timestamptz",
+    "changed_at": "timestamptz",
+    "routing": "json",
+    "meldingen": "json",
+}
+_MESSAGE_COLUMNS: Final = ", ".join(pgwrite.CLAIM_COLUMNS)
+# pushes and the claims of their messages: the message of a push whose traceerId is taken is not inserted;
+# one row per push inserted, with its message's tracking id when that went in too (synchronous commit: a
+# 204 follows only after the message's publish, and its claim must be durable by then, as every claim)
+_PG_CLAIM_WITH: Final = f"""WITH pushed AS (
+{unnest_insert("koppeling_pushes", _CLAIM_COLUMNS, _PUSH_TYPES)}
+ON CONFLICT (traceer_id, afzender) DO NOTHING RETURNING id
+), claimed AS (
+{unnest_insert("messages", pgwrite.CLAIM_COLUMNS, pgwrite.CLAIM_TYPES, len(_CLAIM_COLUMNS) + 1)}
+AS m({_MESSAGE_COLUMNS}) WHERE m.tracking_id IN (SELECT id FROM pushed)
+ON CONFLICT (afzender, message, reference) DO NOTHING RETURNING tracking_id
 )
+SELECT pushed.id, claimed.tracking_id FROM pushed LEFT JOIN claimed ON claimed.tracking_id = pushed.id"""
+# what the statement says of one push: both written; its traceerId taken (nothing written); the push
+# written, not its message (the tracking store settles that claim); or the batch refused (each alone)
+_NEW, _TAKEN, _MESSAGE, _ALONE = "new", "taken", "message", "alone"
+_PUSH, _RECORD = "push", "record"
 
 
 def _push_row(pushed: Pushed) -> dict[str, Any]:
@@ -73,10 +95,12 @@ class SqlKoppeling:
 
     def __init__(self, connections: Connections) -> None:
         self._db = connections
-        # pushes under load: concurrent claims share one INSERT, concurrent settlements one UPDATE
+        # pushes under load: concurrent pushes with their messages' claims share one statement, concurrent
+        # refusals one INSERT, concurrent settlements one UPDATE
+        self._pairs = Batcher(self._write_pairs)
         self._claims = Batcher(self._write_claims)
         self._settles = Batcher(self._write_settles)
-        # PostgreSQL: the claims go in on a connection the batcher keeps (one batch at a time), not one
+        # PostgreSQL: the pushes go in on a connection the batcher keeps (one batch at a time), not one
         # checked out of the pool per batch, which at low load (a batch per push) cost a push about 0.2 ms
         self._held = Held(connections, "the database") if connections.dialect == "postgresql" else None
 
@@ -86,19 +110,69 @@ class SqlKoppeling:
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert)(table)
 
+    async def claim_with(self, pushed: Pushed, record: MessageRecord, claim: ClaimMessage) -> Claim:
+        check_aware(pushed.received_at)
+        check_aware(record.received_at)
+        if record.tracking_id != pushed.id:
+            raise ValueError("a push's message is claimed under the push's id")
+        found = await self._pairs.add({_PUSH: _push_row(pushed), _RECORD: record_row(record)})
+        if found == _NEW:
+            return Claim("new")
+        if found == _MESSAGE:  # the push is written; the message's key is held: the tracking store says how
+            return await claim(record)
+        if found == _TAKEN:
+            held = await self._holder(pushed)
+            if held is not None:
+                raise TraceerIdTaken(held)
+        return await claim_in_turn(self, pushed, record, claim)  # alone, or released since: once more
+
+    async def _write_pairs(self, rows: list[dict[str, Any]]) -> list[str]:
+        """Pushes and their messages' claims of a batch in one statement (one transaction on SQLite)."""
+        try:
+            if self._held is not None:
+                written = await _pg_claim_with(self._held, rows)
+            else:
+                async with self._db.transaction() as conn:
+                    written = await self._sqlite_claim_with(conn, rows)
+        except (IntegrityError, asyncpg.UniqueViolationError):  # an id in use: each alone finds out
+            return [_ALONE] * len(rows)
+        answers = []
+        for row in rows:
+            push_id = row[_PUSH]["id"]
+            answers.append(_TAKEN if push_id not in written else _NEW if written[push_id] else _MESSAGE)
+        return answers
+
+    async def _sqlite_claim_with(self, conn: Any, rows: list[dict[str, Any]]) -> dict[str, bool]:
+        inserted = {r[0] for r in await conn.execute(self._claim_statement(), [r[_PUSH] for r in rows])}
+        records = [r[_RECORD] for r in rows if r[_PUSH]["id"] in inserted]
+        claimed: set[str] = set()
+        if records:
+            stmt = (
+                sqlite.insert(messages)
+                .on_conflict_do_nothing(index_elements=["afzender", "message", "reference"])
+                .returning(messages.c.tracking_id)
+            )
+            claimed = {r[0] for r in await conn.execute(stmt, records)}
+        return {push_id: push_id in claimed for push_id in inserted}
+
+    async def _holder(self, pushed: Pushed) -> Pushed | None:
+        key = and_(pushes.c.traceer_id == pushed.traceer_id, pushes.c.afzender == pushed.afzender)
+        async with self._db.read() as conn:
+            found = (await conn.execute(select(pushes).where(key))).first()
+        return None if found is None else _pushed(found._mapping)
+
     async def claim_push(self, pushed: Pushed) -> Pushed | None:
         check_aware(pushed.received_at)
         row = _push_row(pushed)
         if await self._claims.add(row):
             return None
-        key = and_(pushes.c.traceer_id == pushed.traceer_id, pushes.c.afzender == pushed.afzender)
         async with self._db.statement() as conn:
             if (await conn.execute(self._claim_statement().values(row))).first() is not None:
                 return None
-            found = (await conn.execute(select(pushes).where(key))).first()
+        found = await self._holder(pushed)
         if found is None:  # released between our insert and our read: try once more
             return await self.claim_push(pushed)
-        return _pushed(found._mapping)
+        return found
 
     def _claim_statement(self) -> Any:
         return (
@@ -111,12 +185,9 @@ class SqlKoppeling:
         """Concurrent claims as one INSERT .. ON CONFLICT DO NOTHING: True for each row inserted; a row whose
         traceerId is held (or a batch the database refused) is settled by its caller alone."""
         try:
-            if self._held is not None:
-                inserted = await _pg_claims(self._held, rows)
-            else:
-                async with self._db.statement() as conn:
-                    inserted = {r[0] for r in await conn.execute(self._claim_statement(), rows)}
-        except (IntegrityError, asyncpg.UniqueViolationError):
+            async with self._db.statement() as conn:
+                inserted = {r[0] for r in await conn.execute(self._claim_statement(), rows)}
+        except IntegrityError:
             return [False] * len(rows)
         return [row["id"] in inserted for row in rows]
 
@@ -149,6 +220,7 @@ class SqlKoppeling:
 
     async def flush(self) -> None:
         """Wait until every claim and settlement handed in so far is written."""
+        await self._pairs.wait()
         await self._claims.wait()
         await self._settles.wait()
         if self._held is not None:  # nothing is being written: the kept connection goes back to the pool
@@ -275,11 +347,14 @@ class SqlKoppeling:
         return Purged(payloads=int(emptied.rowcount), inboxed=int(gone.rowcount), pushed=int(old.rowcount))
 
 
-async def _pg_claims(held: Held, rows: list[dict[str, Any]]) -> set[str]:
-    """The claims as one array-parameter INSERT (JSON columns as text); the ids inserted."""
+async def _pg_claim_with(held: Held, rows: list[dict[str, Any]]) -> dict[str, bool]:
+    """The pushes and their messages' claims as one statement (JSON columns as text): for each push
+    inserted, whether its message was inserted too."""
     encoded = [
-        {**row, **{c: json.dumps(row[c], separators=(",", ":")) for c in _JSON_COLUMNS}} for row in rows
+        {**row[_PUSH], **{c: json.dumps(row[_PUSH][c], separators=(",", ":")) for c in _JSON_COLUMNS}}
+        for row in rows
     ]
+    args = columns_of(encoded, _CLAIM_COLUMNS) + columns_of([r[_RECORD] for r in rows], pgwrite.CLAIM_COLUMNS)
     async with held.driver() as pg:
-        found = await pg.fetch(_PG_CLAIM, *columns_of(encoded, _CLAIM_COLUMNS))
-    return {r[0] for r in found}
+        found = await pg.fetch(_PG_CLAIM_WITH, *args)
+    return {r[0]: r[1] is not None for r in found}

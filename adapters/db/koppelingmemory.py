@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from gateway.koppeling.store import Filter, Inboxed, Purged, Pushed, Settled
+from gateway.koppeling.store import ClaimMessage, Filter, Inboxed, Purged, Pushed, Settled, claim_in_turn
+from gateway.ports import Claim, MessageRecord
 
 
 class MemoryKoppeling:
@@ -24,6 +25,9 @@ class MemoryKoppeling:
                 return held
         self._pushes[pushed.id] = pushed
         return None
+
+    async def claim_with(self, pushed: Pushed, record: MessageRecord, claim: ClaimMessage) -> Claim:
+        return await claim_in_turn(self, pushed, record, claim)
 
     async def settle_push(self, settled: Settled) -> None:
         held = self._pushes.get(settled.push_id)

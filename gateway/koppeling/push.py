@@ -3,17 +3,18 @@
 1. The request: both parts, metadata as the spec says (else 400, nothing stored); the payload at most the
    node's limit (BRS06).
 2. The caller must be the stated sender or registered to submit for it (BRS03), before anything is stored.
-3. The ``traceerId`` is claimed for the sender (BRS114 when it holds another message; the same payload again
-   under the same ``traceerId`` is answered as the first one was, 204 or its refusal, waiting for it while
-   it is in flight: a retry after a lost answer). The claim is
-   one row written once: it names the tracking id the pipeline will give the message, so an accepted push
-   needs no second write (whether it was accepted is the message's own record in the tracking store).
-4. The payload goes through the pipeline, which also checks the metadata against the message header
+3. The payload goes through the pipeline, which also checks the metadata against the message header
    (sender, addressee, type, version: BRS33) and, on a test or acceptance environment, that the client is
-   a fictitious person (BRS18). Accepted: done (a message the pipeline resumed under an earlier tracking id
-   settles the push with that id). Refused: the push is settled with its ``meldingen`` (status
-   AfgekeurdDoorDienst) and answered 422. The broker down: the claim is released and the answer is 503, so
-   the same request may be sent again.
+   a fictitious person (BRS18). The push's row (its ``traceerId`` for the sender, the tracking id the
+   pipeline gives the message) is written with the pipeline's claim of the message, in one statement: the
+   message is claimed only if the ``traceerId`` was free, so an accepted push needs no write of its own
+   (whether it was accepted is the message's own record in the tracking store). Refused: the push is
+   written refused with its ``meldingen`` (status AfgekeurdDoorDienst) and answered 422. The broker down:
+   the push is released and the answer is 503, so the same request may be sent again.
+4. A ``traceerId`` that holds another message is BRS114; the same payload again under the same
+   ``traceerId`` is answered as the first one was, 204 or its refusal, waiting for it while it is in flight
+   (a retry after a lost answer). A message the pipeline resumed under an earlier tracking id (a push whose
+   process died before it settled) settles the push with that id.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Final
 
 from gateway.errors import ErrorItem, NodeRole, NotUnique, Rejection, TooLarge, Unavailable, UnknownSender
@@ -36,8 +38,8 @@ from gateway.koppeling.problems import (
     TraceerIdNotUnique,
     meldingen,
 )
-from gateway.koppeling.store import KoppelingStore, Pushed, Settled
-from gateway.pipeline import Accepted, Expectation, Facts, Kind, Pipeline
+from gateway.koppeling.store import KoppelingStore, Pushed, Settled, TraceerIdTaken
+from gateway.pipeline import Expectation, Facts, Kind, Pipeline
 from gateway.ports import Registry, Tracking, utc_now
 from gateway.routing import authorise, parties
 from gateway.standard.header import Header
@@ -150,10 +152,14 @@ class Push:
             referentie_id=refs.referentieId,
             tracking_id=tracking_id,
         )
-        held = await self.store.claim_push(claim)
-        resumed = False
+        held: Pushed | None = None
         waited = 0.0
-        while held is not None:  # the traceerId is taken: by this message (a repeat) or by another
+        while True:
+            if held is None:
+                try:
+                    return await self._submit(party, claim, meta, payload)
+                except TraceerIdTaken as taken:  # by this message (a repeat) or by another
+                    held = taken.held
             if held.sha256 != claim.sha256:
                 raise TraceerIdNotUnique(
                     f"traceerId {refs.traceerId} of {afzender} is used for another message"
@@ -166,14 +172,53 @@ class Push:
             if earlier is not None:
                 return PushResult(held.traceer_id, earlier, repeated=True)
             if now - held.received_at > STALE_AFTER:  # its process died before it settled: take it over
-                claim, resumed = held, True
-                break
+                return await self._submit(party, held, meta, payload, resumed=True)
             if waited >= WAIT_FOR_FIRST:
                 raise Unavailable("a push with this traceerId is being processed; retry shortly")
             await asyncio.sleep(POLL)  # the same push in flight: answer as it is answered
             waited += POLL
-            held = await self.store.claim_push(claim)  # None once it was released: this one goes on
-        accepted = await self._submit(party, claim, meta, payload)
+            held = await self._holder(claim)  # None once it was released: this one goes on
+
+    async def _holder(self, claim: Pushed) -> Pushed | None:
+        """The push that holds the traceerId of ``claim`` now."""
+        found = await self.store.pushes_by_traceer(claim.traceer_id)
+        return next(
+            (p for p in found if p.afzender == claim.afzender and p.traceer_id == claim.traceer_id), None
+        )
+
+    async def _accepted_as(self, held: Pushed) -> str | None:
+        """The tracking id of the message a held push was accepted as, None while it is not (yet)."""
+        if held.state == "accepted":
+            return held.tracking_id
+        if held.tracking_id is None:
+            return None
+        record = await self.tracking.record(held.tracking_id)
+        return held.tracking_id if record is not None and record.status == "accepted" else None
+
+    async def _submit(
+        self, party: str, claim: Pushed, meta: PushMetadata, payload: bytes, resumed: bool = False
+    ) -> PushResult:
+        """The message through the pipeline, the push written with its claim (``resumed``: the push of an
+        earlier attempt, already written, taken over)."""
+        try:
+            # no ``trail``: the push's own row links its traceerId and conversatieId to the tracking id
+            facts = Facts(
+                interface=INTERFACE,
+                expect=agreement(meta, self.fictitious_only),
+                tracking_id=claim.tracking_id,
+                claim_with=None
+                if resumed
+                else partial(self.store.claim_with, claim, claim=self.tracking.claim),
+            )
+            accepted = await self.pipeline.submit(payload, party, facts)
+        except TraceerIdTaken:
+            raise
+        except Rejection as exc:
+            await self._refused(claim, exc)
+            raise
+        except BaseException:
+            await self.store.release_push(claim.id)
+            raise
         if accepted.duplicate and not resumed:
             refusal = NotUnique(
                 f"{accepted.sender} already sent this {accepted.message} (the same Identificatie)",
@@ -190,28 +235,14 @@ class Push:
             )
         return PushResult(claim.traceer_id, accepted.tracking_id)
 
-    async def _accepted_as(self, held: Pushed) -> str | None:
-        """The tracking id of the message a held push was accepted as, None while it is not (yet)."""
-        if held.state == "accepted":
-            return held.tracking_id
-        if held.tracking_id is None:
-            return None
-        record = await self.tracking.record(held.tracking_id)
-        return held.tracking_id if record is not None and record.status == "accepted" else None
-
-    async def _submit(self, party: str, claim: Pushed, meta: PushMetadata, payload: bytes) -> Accepted:
-        try:
-            # no ``trail``: the push's own row links its traceerId and conversatieId to the tracking id
-            facts = Facts(
-                interface=INTERFACE,
-                expect=agreement(meta, self.fictitious_only),
-                tracking_id=claim.tracking_id,
-            )
-            return await self.pipeline.submit(payload, party, facts)
-        except Rejection as exc:
-            found = meldingen(exc, self.node)
-            await self.store.settle_push(Settled(claim.id, "refused", exc.tracking_id, found, self.clock()))
-            raise
-        except BaseException:
-            await self.store.release_push(claim.id)
-            raise
+    async def _refused(self, claim: Pushed, exc: Rejection) -> None:
+        """Write the push refused (or settle it so, when its row was written with its message's claim);
+        :class:`TraceerIdTaken` raised when its traceerId is another push's."""
+        found, at = meldingen(exc, self.node), self.clock()
+        refused = replace(claim, state="refused", tracking_id=exc.tracking_id, meldingen=found, changed_at=at)
+        held = await self.store.claim_push(refused)
+        if held is None:
+            return
+        if held.id != claim.id:
+            raise TraceerIdTaken(held) from exc
+        await self.store.settle_push(Settled(claim.id, "refused", exc.tracking_id, found, at))

@@ -3,11 +3,12 @@
 Two kinds of row, both codes, ids, times and digests only, except the payload of a message on the pull list:
 
 - :class:`Pushed`: one push (the sender's ``traceerId``, ``conversatieId``, ``alsAntwoordOp``,
-  ``referentieId`` and stated routing), claimed before the message goes into the pipeline so that a
-  ``traceerId`` belongs to one message of its sender (BRS114), with the tracking id the pipeline gives the
-  message. A ``pending`` push is as far as its message is (accepted once the message's record is); it is
-  settled only when refused (with its ``meldingen``: status ``AfgekeurdDoorDienst``) or when the pipeline
-  took its message under another tracking id (``accepted``, with that id);
+  ``referentieId`` and stated routing), so that a ``traceerId`` belongs to one message of its sender
+  (BRS114), with the tracking id the pipeline gives the message. It is written with the pipeline's claim
+  of that message (:meth:`KoppelingStore.claim_with`: one statement on PostgreSQL), or as refused when the
+  pipeline refused the message. A ``pending`` push is as far as its message is (accepted once the message's
+  record is); it is settled only when refused (with its ``meldingen``: status ``AfgekeurdDoorDienst``) or
+  when the pipeline took its message under another tracking id (``accepted``, with that id);
 - :class:`Inboxed`: one message taken from a provider's mailbox for REST pull, with the metadata it is
   listed with and its payload, until the provider confirms it (``DELETE``); the payload is dropped 24 hours
   after its first download, the row after the retention period.
@@ -15,12 +16,13 @@ Two kinds of row, both codes, ids, times and digests only, except the payload of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from gateway.koppeling.problems import Meld
+from gateway.ports import Claim, MessageRecord
 
 PushState = Literal["pending", "accepted", "refused"]
 
@@ -111,6 +113,29 @@ class Settled:
     at: datetime
 
 
+class TraceerIdTaken(Exception):
+    """The ``traceerId`` of a push is held by ``held`` (the same push again, or another message): nothing
+    of this push or its message was written."""
+
+    def __init__(self, held: Pushed) -> None:
+        super().__init__("the traceerId is held by another push")
+        self.held = held
+
+
+# the tracking store's claim of a message (gateway.ports.Tracking.claim)
+ClaimMessage = Callable[[MessageRecord], Awaitable[Claim]]
+
+
+async def claim_in_turn(
+    store: KoppelingStore, pushed: Pushed, record: MessageRecord, claim: ClaimMessage
+) -> Claim:
+    """:meth:`KoppelingStore.claim_with` as two writes: the push, then (its traceerId free) the message."""
+    held = await store.claim_push(pushed)
+    if held is not None:
+        raise TraceerIdTaken(held)
+    return await claim(record)
+
+
 @dataclass(frozen=True, slots=True)
 class Purged:
     """How much one retention run removed."""
@@ -125,6 +150,12 @@ class KoppelingStore(Protocol):
 
     async def claim_push(self, pushed: Pushed) -> Pushed | None:
         """Claim ``pushed.traceer_id`` for its sender: None when claimed, else the push that holds it."""
+        ...
+
+    async def claim_with(self, pushed: Pushed, record: MessageRecord, claim: ClaimMessage) -> Claim:
+        """Write ``pushed`` and, only if its traceerId was free, claim its message ``record`` (whose tracking
+        id is ``pushed.id``) as the tracking store's ``claim`` does, atomically where the database can (one
+        statement): the message's :class:`Claim`, or :class:`TraceerIdTaken` raised (nothing written)."""
         ...
 
     async def settle_push(self, settled: Settled) -> None:

@@ -13,8 +13,10 @@ import pytest
 
 from adapters.db import Database
 from adapters.db.koppelingmemory import MemoryKoppeling
+from adapters.db.memory import MemoryTracking
 from gateway.koppeling.problems import Meld
-from gateway.koppeling.store import Filter, Inboxed, Pushed, Settled
+from gateway.koppeling.store import Filter, Inboxed, Pushed, Settled, TraceerIdTaken
+from tests.db.values import record
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -32,6 +34,23 @@ async def koppeling(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     db = await Database.connect(url)
     try:
         yield db.koppeling
+    finally:
+        await db.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Any, Any]]:
+    """A fresh REST store with the tracking store beside it (a push is written with its message's claim)."""
+    if request.param == "memory":
+        yield MemoryKoppeling(), MemoryTracking()
+        return
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+    else:
+        url = request.getfixturevalue("postgres_server").new_database()
+    db = await Database.connect(url)
+    try:
+        yield db.koppeling, db.tracking
     finally:
         await db.close()
 
@@ -197,3 +216,62 @@ async def test_a_search_path_filters_the_pull_list(koppeling: Any) -> None:
         i.traceer_id for i in await koppeling.ready("42420001", 9, Filter(conversatie_id=a.conversatie_id))
     ]
     assert [] == await koppeling.ready("42420001", 9, Filter("WMO301", actie="Indienen"))
+
+
+async def test_a_push_is_written_with_its_message_s_claim(
+    stores: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    koppeling, tracking = stores
+    if not isinstance(koppeling, MemoryKoppeling):  # in one statement, not the two writes of the fallback
+        monkeypatch.setattr("adapters.db.koppeling.claim_in_turn", None)
+    push = pushed()
+    claimed = await koppeling.claim_with(push, record(tracking_id=push.id), tracking.claim)
+    assert claimed.outcome == "new"
+    assert (await tracking.record(push.id)).status == "pending"
+    assert [p.id for p in await koppeling.pushes_by_traceer(push.traceer_id)] == [push.id]
+
+
+async def test_a_taken_traceer_id_writes_neither_push_nor_message(stores: tuple[Any, Any]) -> None:
+    koppeling, tracking = stores
+    first = pushed()
+    await koppeling.claim_with(first, record("ref-1", tracking_id=first.id), tracking.claim)
+    again = pushed(traceer=first.traceer_id, sha256="c" * 64)
+    with pytest.raises(TraceerIdTaken) as taken:
+        await koppeling.claim_with(again, record("ref-2", tracking_id=again.id), tracking.claim)
+    assert taken.value.held.id == first.id
+    assert await tracking.record(again.id) is None
+    assert [p.id for p in await koppeling.pushes_by_traceer(first.traceer_id)] == [first.id]
+
+
+async def test_a_push_whose_message_key_is_held_gets_the_tracking_store_s_answer(
+    stores: tuple[Any, Any],
+) -> None:
+    koppeling, tracking = stores
+    first = pushed()
+    await koppeling.claim_with(first, record("ref-1", tracking_id=first.id), tracking.claim)
+    other = pushed()  # a new traceerId, the same Identificatie with other bytes
+    claimed = await koppeling.claim_with(
+        other, record("ref-1", tracking_id=other.id, sha256="d" * 64), tracking.claim
+    )
+    assert claimed.outcome == "conflict"
+    assert claimed.previous.tracking_id == first.id
+    assert [p.id for p in await koppeling.pushes_by_traceer(other.traceer_id)] == [other.id]
+
+
+async def test_concurrent_pushes_of_one_traceer_id_claim_one_message(stores: tuple[Any, Any]) -> None:
+    koppeling, tracking = stores
+    traceer = str(uuid.uuid4())
+    pushes = [pushed(traceer=traceer) for _ in range(8)]
+
+    async def one(push: Pushed, n: int) -> str:
+        try:
+            await koppeling.claim_with(push, record(f"ref-{n}", tracking_id=push.id), tracking.claim)
+        except TraceerIdTaken:
+            return "taken"
+        return "new"
+
+    results = await asyncio.gather(*(one(p, n) for n, p in enumerate(pushes)))
+    assert sorted(results) == ["new"] + ["taken"] * 7
+    winner = pushes[results.index("new")]
+    found = [await tracking.record(p.id) for p in pushes]
+    assert [r.tracking_id for r in found if r is not None] == [winner.id]
