@@ -22,25 +22,9 @@ T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def koppeling(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
-    """A fresh REST store: fake, SQLite file or PostgreSQL."""
-    if request.param == "memory":
-        yield MemoryKoppeling()
-        return
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
-    else:
-        url = request.getfixturevalue("postgres_server").new_database()
-    db = await Database.connect(url)
-    try:
-        yield db.koppeling
-    finally:
-        await db.close()
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Any, Any]]:
-    """A fresh REST store with the tracking store beside it (a push is written with its message's claim)."""
+    """A fresh REST store (fake, SQLite file or PostgreSQL) with the tracking store beside it (a push is
+    written with its message's claim)."""
     if request.param == "memory":
         yield MemoryKoppeling(), MemoryTracking()
         return
@@ -53,6 +37,12 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield db.koppeling, db.tracking
     finally:
         await db.close()
+
+
+@pytest.fixture
+def koppeling(stores: tuple[Any, Any]) -> Any:
+    """A fresh REST store: fake, SQLite file or PostgreSQL."""
+    return stores[0]
 
 
 def pushed(afzender: str = "42420001", traceer: str | None = None, **changes: Any) -> Pushed:
