@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from gateway import __version__
-from gateway.errors import NodeRole
+from gateway.errors import NodeRole, Unavailable
 from gateway.http import berichten, contract, docs, problems
 from gateway.http.deps import NodeServices
 from gateway.interfaces.errors import WrongNode
@@ -28,6 +28,17 @@ TITLES = {
 
 
 Take = Callable[[Request], Awaitable[Response]]
+
+# requests one process serves through the fast path at once; more are answered 503 before their body is read
+MOST_IN_FLIGHT = 256
+
+
+class Overloaded(Unavailable):
+    """The process already serves as many submissions as it takes at once: retry after ``retry_after``."""
+
+    reason = "overloaded"
+    title = "The node is serving as many messages as it can; retry after the Retry-After seconds"
+    retry_after = 1
 
 
 def _route_path(scope: Scope) -> str:
@@ -49,18 +60,27 @@ class NodeApp(FastAPI):
 
     fast: dict[tuple[str, str], Take]
     answer: problems.Answer
+    most_in_flight = MOST_IN_FLIGHT  # beyond it a submission is refused at once (the work held is bounded)
+    in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             take = self.fast.get((scope["method"], _route_path(scope)))
             if take is not None:
                 scope["app"] = self
-                request = Request(scope, receive, send)
+                if self.in_flight >= self.most_in_flight:  # before the body is read: cheap
+                    busy = Overloaded(f"over {self.most_in_flight} submissions in progress in this process")
+                    await self.answer(scope["method"], scope["path"], busy)(scope, receive, send)
+                    return
+                self.in_flight += 1
                 try:
-                    response = await take(request)
-                except Exception as exc:
-                    response = self.answer(scope["method"], scope["path"], exc)
-                await response(scope, receive, send)
+                    try:
+                        response = await take(Request(scope, receive, send))
+                    except Exception as exc:
+                        response = self.answer(scope["method"], scope["path"], exc)
+                    await response(scope, receive, send)
+                finally:
+                    self.in_flight -= 1
                 return
         await super().__call__(scope, receive, send)
 
