@@ -80,9 +80,17 @@ class Pipeline:
     async def submit(self, data: bytes, principal: str, facts: Facts = BARE) -> Accepted:
         """One message: :class:`Accepted`, or its refusal raised."""
         verdict = await self.run((data,), principal, facts)
-        if verdict.refused is not None:
-            raise verdict.refused
-        return verdict.accepted[0]
+        refused = verdict.refused
+        if refused is None:
+            return verdict.accepted[0]
+        # the refusal's traceback holds this frame: were the verdict (or the refusal) still a local of it, the
+        # refusal, its frames and the message in them would be a reference cycle, freed only by a full garbage
+        # collection (rare in a large heap): under overload the refused requests piled up as garbage
+        del verdict
+        try:
+            raise refused
+        finally:
+            del refused
 
     async def run(self, bodies: Sequence[bytes], principal: str, facts: Facts = BARE) -> Verdict:
         """Judge every carried message, then claim the envelope's reference and publish each in turn."""

@@ -6,6 +6,8 @@ observers record what they were told (tests of the pipeline's decisions, not of 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 
@@ -13,7 +15,7 @@ import pytest
 
 from adapters.db import MemoryRegistry, MemoryTracking
 from gateway.checker import EngineChecker
-from gateway.errors import NodeRole, NotAuthorised, NotUnique, SchemaInvalid
+from gateway.errors import NodeRole, NotAuthorised, NotUnique, SchemaInvalid, Unavailable
 from gateway.interfaces.errors import EnvelopeMismatch
 from gateway.pipeline import Decision, Facts, Kind, Observers, Pipeline, Read
 from gateway.ports import Delivery, Participant
@@ -81,6 +83,11 @@ class Counter:
     def refused_at_link(self, node: NodeRole, code: str) -> None: ...
 
     def delivered(self, node: NodeRole, received_at: datetime | None) -> None: ...
+
+
+class Unconfirmed:
+    async def publish(self, delivery: Delivery) -> None:
+        raise Unavailable("broker did not confirm in time")
 
 
 def node() -> tuple[Pipeline, CountingChecker, Recorder, MemoryTracking, Told]:
@@ -199,3 +206,25 @@ def test_the_checker_lists_the_catalogue_by_name() -> None:
         _ENGINE.append(Engine.load())
     kinds = EngineChecker(_ENGINE[0]).kinds()
     assert (True, "WMO315") == (isinstance(kinds["WMO315"], MessageType), kinds["WMO315"].name)
+
+
+async def test_a_refused_submission_leaves_no_garbage_cycle() -> None:
+    """A refusal raised by ``submit`` is freed by reference counting once its caller drops it: were it in a
+    reference cycle with the frames of its traceback (and the message in them), only a full garbage
+    collection would free it, and under overload refused requests piled up in the heap."""
+    pipeline, *_ = node()
+    pipeline.publisher = Unconfirmed()
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(3):
+            with contextlib.suppress(Unavailable):
+                await pipeline.submit(request(), AANBIEDER)
+        gc.collect()
+        cycles = [type(o).__name__ for o in gc.garbage if isinstance(o, Unavailable)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert [] == cycles
