@@ -241,10 +241,16 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
                 else:  # the status line and headers go out with the first part of the body, in one write
                     held[:] = [message]
                     return
-            if held:
-                await _corked(cycle, send, held.pop(), message)
-                return
-            await send(message)
+            try:
+                if held:
+                    await _corked(cycle, send, held.pop(), message)
+                    return
+                await send(message)
+            finally:
+                if message["type"] == "http.response.body" and not message.get("more_body", False):
+                    # the answer is out: the cycle forgets this function, so that the two are no reference
+                    # cycle (freed at once, not by a full garbage collection)
+                    vars(cycle).pop("send", None)
 
         cycle.send = send_and_close_early  # type: ignore[method-assign]
 
