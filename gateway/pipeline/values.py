@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 
 from gateway.errors import ErrorItem, GatewayError, NodeRole
 from gateway.ports import Claim, MessageRecord, Participant
-from gateway.routing import Parties, Route
+from gateway.routing import MessageKind, Parties, Route
 from gateway.standard.header import Header
 
 # Messages above this size are validated in a worker thread (lxml releases the GIL), smaller ones inline:
@@ -18,17 +18,9 @@ from gateway.standard.header import Header
 THREAD_THRESHOLD = 64 * 1024
 
 
-class Kind(Protocol):
-    """What the pipeline needs of a catalogue entry."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def sender(self) -> str: ...
-
-    @property
-    def retour(self) -> bool: ...
+class Kind(MessageKind, Protocol):
+    """What the pipeline needs of a catalogue entry: what routing needs, and which messages it answers or
+    follows."""
 
     @property
     def answers(self) -> str | None: ...
