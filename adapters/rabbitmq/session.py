@@ -22,27 +22,19 @@ from adapters.rabbitmq.settings import BrokerSettings
 from gateway.errors import NodeRole, Unavailable
 
 _RECONNECT_INTERVAL = 1.0
+_RETRY_INTERVAL = 1.0  # after a failed connect, fail fast this long before trying again
 
 
 class AmqpSession:
-    """Connects lazily; after a failed connect, callers get :class:`Unavailable` at once for ``retry_interval``."""
+    """Connects lazily; after a failed connect, callers get :class:`Unavailable` at once for
+    ``_RETRY_INTERVAL`` seconds. ``settings`` give the node's URL, the channel count and the timeouts."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        name: str,
-        channels: int = 4,
-        connect_timeout: float = 5.0,
-        confirm_timeout: float = 10.0,
-        retry_interval: float = 1.0,
-    ) -> None:
-        self._url = url
-        self.name = name
-        self._size = channels
-        self._connect_timeout = connect_timeout
-        self._confirm_timeout = confirm_timeout
-        self._retry_interval = retry_interval
+    def __init__(self, settings: BrokerSettings, node: NodeRole, *, purpose: str = "gateway") -> None:
+        self._url = settings.node_url(node)
+        self.name = f"{purpose}-{node}"
+        self._size = settings.publish_channels
+        self._connect_timeout = settings.connect_timeout
+        self._confirm_timeout = settings.confirm_timeout
         self._connection: AbstractRobustConnection | None = None
         self._channels: list[AbstractRobustChannel] = []
         self._turn = count()
@@ -74,7 +66,7 @@ class AmqpSession:
                 raise Unavailable("broker session closed")
             if self._connection is not None and not self._connection.is_closed:
                 return self._connection
-            if self._failed_at is not None and time.monotonic() - self._failed_at < self._retry_interval:
+            if self._failed_at is not None and time.monotonic() - self._failed_at < _RETRY_INTERVAL:
                 raise Unavailable("broker not reachable (recent connect failed)")
             conn = aio_pika.RobustConnection(
                 URL(self._url),
@@ -176,15 +168,7 @@ class Sessions:
     def __getitem__(self, node: NodeRole) -> AmqpSession:
         session = self._sessions.get(node)
         if session is None:
-            s = self._settings
-            session = AmqpSession(
-                s.node_url(node),
-                name=f"{self._purpose}-{node}",
-                channels=s.publish_channels,
-                connect_timeout=s.connect_timeout,
-                confirm_timeout=s.confirm_timeout,
-            )
-            self._sessions[node] = session
+            session = self._sessions[node] = AmqpSession(self._settings, node, purpose=self._purpose)
         return session
 
     async def close(self) -> None:
