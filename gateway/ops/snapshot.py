@@ -130,15 +130,12 @@ class SnapshotReader:
             homes = {p.code: p.home_node for p in await self.participants()}
         except Exception as exc:
             errors.append(f"registry: {type(exc).__name__}")
-        mailboxes: dict[tuple[NodeRole, str], int] = {}
-        dlq: dict[NodeRole, int] = {}
-        link_queues: dict[tuple[NodeRole, str], int] = {}
-        links: dict[str, str] = {}
+        found = _Figures()
         try:
             if self.management is not None:
-                await self._from_management(homes, mailboxes, dlq, link_queues, links)
+                await self._from_management(homes, found)
             elif self.depths is not None:
-                await self._from_ports(homes, mailboxes, dlq)
+                await self._from_ports(homes, found)
         except Exception as exc:  # broker down: keep what we have, say so
             errors.append(f"broker: {type(exc).__name__}")
         certificates: tuple[Certificate, ...] = ()
@@ -149,50 +146,48 @@ class SnapshotReader:
                 errors.append(f"pki: {type(exc).__name__}")
         return Snapshot(
             taken_at=datetime.now(UTC),
-            mailboxes=mailboxes,
-            dlq=dlq,
-            link_queues=link_queues,
-            links=links,
+            mailboxes=found.mailboxes,
+            dlq=found.dlq,
+            link_queues=found.link_queues,
+            links=found.links,
             certificates=certificates,
             homes=homes,
             errors=tuple(errors),
         )
 
-    async def _from_management(
-        self,
-        homes: Mapping[str, NodeRole],
-        mailboxes: dict[tuple[NodeRole, str], int],
-        dlq: dict[NodeRole, int],
-        link_queues: dict[tuple[NodeRole, str], int],
-        links: dict[str, str],
-    ) -> None:
+    async def _from_management(self, homes: Mapping[str, NodeRole], found: _Figures) -> None:
         assert self.management is not None
         for node in NODES:
             queues = await self.management.queues(node)
             shovels = await self.management.shovels(node)
-            dlq[node] = queues.get("dlq", 0)
+            found.dlq[node] = queues.get("dlq", 0)
             for name, depth in queues.items():
                 if name.startswith("link."):
-                    link_queues[(node, name)] = depth
+                    found.link_queues[(node, name)] = depth
                 elif name.startswith("mailbox."):
                     code = name.removeprefix("mailbox.")
                     if homes.get(code, node) == node:
-                        mailboxes[(node, code)] = depth
+                        found.mailboxes[(node, code)] = depth
             wanted = self.link_names.get(node)
             if wanted is not None:
-                links[wanted] = shovels.get(wanted, "absent")
+                found.links[wanted] = shovels.get(wanted, "absent")
 
-    async def _from_ports(
-        self,
-        homes: Mapping[str, NodeRole],
-        mailboxes: dict[tuple[NodeRole, str], int],
-        dlq: dict[NodeRole, int],
-    ) -> None:
+    async def _from_ports(self, homes: Mapping[str, NodeRole], found: _Figures) -> None:
         for node in NODES:
-            dlq[node] = int(await self.depths.dlq_depth(node))
+            found.dlq[node] = int(await self.depths.dlq_depth(node))
         for code, node in homes.items():
             with contextlib.suppress(LookupError):
-                mailboxes[(node, code)] = int(await self.depths.mailbox_depth(node, code))
+                found.mailboxes[(node, code)] = int(await self.depths.mailbox_depth(node, code))
+
+
+@dataclass(slots=True)
+class _Figures:
+    """The broker's figures as a reader finds them; what it found before the broker failed is kept."""
+
+    mailboxes: dict[tuple[NodeRole, str], int] = field(default_factory=dict)
+    dlq: dict[NodeRole, int] = field(default_factory=dict)
+    link_queues: dict[tuple[NodeRole, str], int] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)  # shovel name -> state
 
 
 @dataclass(eq=False, repr=False)
