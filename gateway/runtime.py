@@ -107,16 +107,7 @@ class Runtime:
             await runtime.close()
             raise
         try:  # operations (gateway/ops): metrics, dashboard, dead letters; actions go into the same audit trail
-            runtime.ops = await start_operations(
-                settings.nodes,
-                metrics,
-                db,
-                broker,
-                settings.ops,
-                protection.audit,
-                pki_dir=settings.security.tls_dir,
-                amqp_reads_traced=settings.security.trace_amqp_deliveries,
-            )
+            runtime.ops = await start_operations(settings, metrics, db, broker, protection.audit)
         except BaseException:
             await runtime.close()
             raise

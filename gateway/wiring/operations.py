@@ -4,15 +4,11 @@ depths), the metrics' collectors, track & trace and the dead-letter workbench.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
-
 from adapters.db import Database
 from adapters.rabbitmq import Broker, RabbitBroker
 from adapters.rabbitmq.topology import shovel_name
 from adapters.rabbitmq.workbench import DeadLetters
-from gateway.config import OpsSettings
-from gateway.errors import NodeRole
+from gateway.config import Settings
 from gateway.ops.collector import SnapshotCollector
 from gateway.ops.metrics import GatewayMetrics
 from gateway.ops.operations import Operations
@@ -23,19 +19,12 @@ from gateway.security.audit import AuditLog
 
 
 async def start_operations(
-    nodes: Iterable[NodeRole],
-    metrics: GatewayMetrics,
-    db: Database,
-    broker: Broker,
-    settings: OpsSettings,
-    audit: AuditLog,
-    pki_dir: Path | None = None,
-    amqp_reads_traced: bool = False,
+    settings: Settings, metrics: GatewayMetrics, db: Database, broker: Broker, audit: AuditLog
 ) -> Operations:
-    """Wire the operator side onto the runtime's database and broker (real or fake); actions go into
-    ``audit``, the process's audit trail. ``pki_dir``: the directory the nodes serve TLS from
-    (``GATEWAY_TLS_DIR``), whose certificates the dashboard shows; None when they serve plain HTTP.
-    ``amqp_reads_traced``: the nodes see reads over AMQP (else the trace says it does not)."""
+    """Wire the operator side of ``settings.nodes`` onto the runtime's database and broker (real or fake);
+    actions go into ``audit``, the process's audit trail. The dashboard shows the certificates of the
+    directory the nodes serve TLS from (``GATEWAY_TLS_DIR``; none when they serve plain HTTP); the trace says
+    whether the nodes see reads over AMQP (``GATEWAY_TRACE_AMQP_DELIVERIES``)."""
     management: ManagementReader | None = None
     if isinstance(broker, RabbitBroker):
         management = ManagementReader(
@@ -48,14 +37,18 @@ async def start_operations(
         db.registry.participants,
         management=management,
         depths=None if management is not None else broker,
-        pki_dir=pki_dir,
+        pki_dir=settings.security.tls_dir,
         link_names=links,
     )
-    cache = SnapshotCache(reader, max_age=settings.broker_stats_seconds)
+    cache = SnapshotCache(reader, max_age=settings.ops.broker_stats_seconds)
     for node, node_metrics in metrics.nodes.items():
         node_metrics.registry.register(SnapshotCollector(cache, node, links[node]))
     dead_letters = None
     if isinstance(broker, RabbitBroker):
         dead_letters = DeadLetters(broker.sessions, audit, db.tracking)
-    tracer = Tracer(db.tracking, sorted(metrics.known), amqp_reads_traced=amqp_reads_traced)
-    return Operations(tuple(nodes), metrics, cache, tracer, audit, dead_letters, _management=management)
+    tracer = Tracer(
+        db.tracking, sorted(metrics.known), amqp_reads_traced=settings.security.trace_amqp_deliveries
+    )
+    return Operations(
+        tuple(settings.nodes), metrics, cache, tracer, audit, dead_letters, _management=management
+    )
