@@ -27,20 +27,6 @@ _PRODUCT = {  # (categorie, code) per standard: a youth-care and a Wmo support p
 }
 
 
-@cache
-def catalog() -> Catalog:
-    return Catalog.load(DEFAULT_SCHEMA_DIR / "catalog.toml")
-
-
-def message_type(standard: str, number: str) -> MessageType:
-    """The catalogue entry of ``number`` (``"315"``) in ``standard`` (``ijw``/``iwmo``) release 3.2."""
-    prefix = "JW" if standard == "ijw" else "WMO"
-    found = catalog().get(standard, "3.2", f"{prefix}{number}")
-    if found is None:
-        raise KeyError(f"{prefix}{number} is not in the catalogue")
-    return found
-
-
 @dataclass(frozen=True, slots=True)
 class Client:
     """A made-up client: a BSN that passes the eleven-test, a birth date, a fictional name."""
@@ -62,6 +48,43 @@ class Head:
     ontvanger: str
     identificatie: str
     dagtekening: date
+
+
+@dataclass(frozen=True, slots=True)
+class Prestatie:
+    """One line of a declaration."""
+
+    referentienummer: str
+    toewijzingnummer: int
+    begin: date
+    end: date
+    volume: int
+    bedrag: int  # euro cents
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """What a 325 needs of the 323 it answers."""
+
+    identificatie: str
+    dagtekening: date
+    nummer: str
+    totaal: int
+    debet_credit: str = "D"
+
+
+@cache
+def catalog() -> Catalog:
+    return Catalog.load(DEFAULT_SCHEMA_DIR / "catalog.toml")
+
+
+def message_type(standard: str, number: str) -> MessageType:
+    """The catalogue entry of ``number`` (``"315"``) in ``standard`` (``ijw``/``iwmo``) release 3.2."""
+    prefix = "JW" if standard == "ijw" else "WMO"
+    found = catalog().get(standard, "3.2", f"{prefix}{number}")
+    if found is None:
+        raise KeyError(f"{prefix}{number} is not in the catalogue")
+    return found
 
 
 def _header(kind: MessageType, head: Head, extra: str = "") -> str:
@@ -234,18 +257,6 @@ def antwoord(standard: str, head: Head, referentie: str, granted: bool) -> bytes
     return _message(standard, "319", head, body)
 
 
-@dataclass(frozen=True, slots=True)
-class Prestatie:
-    """One line of a declaration."""
-
-    referentienummer: str
-    toewijzingnummer: int
-    begin: date
-    end: date
-    volume: int
-    bedrag: int  # euro cents
-
-
 def declaratie(standard: str, head: Head, client: Client, nummer: str, lines: tuple[Prestatie, ...]) -> bytes:
     """323: the provider declares delivered care for one period: the whole calendar month of its first line
     (CS340), each line within one month (CS337)."""
@@ -296,17 +307,6 @@ def declaratie(standard: str, head: Head, client: Client, nummer: str, lines: tu
   </m:Declaratie>
 """
     return _message(standard, "323", head, body)
-
-
-@dataclass(frozen=True, slots=True)
-class Declared:
-    """What a 325 needs of the 323 it answers."""
-
-    identificatie: str
-    dagtekening: date
-    nummer: str
-    totaal: int
-    debet_credit: str = "D"
 
 
 def declaratie_antwoord(standard: str, head: Head, declared: Declared, code: str = ACCEPTED) -> bytes:
