@@ -34,22 +34,6 @@ class InvalidAction(ValueError):
     """The request lacks a usable reason or names nothing to act on (the text says which)."""
 
 
-def check_reason(reason: str) -> str:
-    """The reason as it goes into the audit trail: 3 to 200 printable characters, trimmed."""
-    text = " ".join(reason.split())
-    if len(text) < 3:
-        raise InvalidAction("a reason of at least 3 characters is required")
-    if len(text) > 200:
-        raise InvalidAction("the reason is longer than 200 characters")
-    return text
-
-
-def check_operator(name: str) -> str:
-    if not _OPERATOR.match(name):
-        raise InvalidAction("operator names use letters, digits and . _ @ - only")
-    return name
-
-
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     """A dead letter as the workbench shows it: ids, gateway headers and why it died. Never the body."""
@@ -115,6 +99,22 @@ class Outcome:
             "missing": list(self.missing),
             "targets": dict(self.targets),
         }
+
+
+def check_reason(reason: str) -> str:
+    """The reason as it goes into the audit trail: 3 to 200 printable characters, trimmed."""
+    text = " ".join(reason.split())
+    if len(text) < 3:
+        raise InvalidAction("a reason of at least 3 characters is required")
+    if len(text) > 200:
+        raise InvalidAction("the reason is longer than 200 characters")
+    return text
+
+
+def check_operator(name: str) -> str:
+    if not _OPERATOR.match(name):
+        raise InvalidAction("operator names use letters, digits and . _ @ - only")
+    return name
 
 
 class Workbench(Protocol):
