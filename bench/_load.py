@@ -334,6 +334,7 @@ class ConsumeSpec:
     seconds: float
     prefetch: int = 300
     idle: float = 5.0  # stop this long after the last message (once at least one came)
+    acks: str = "single"  # "single": one ack per message; "multiple": what came since the last, in one
 
 
 async def run_consume(spec: ConsumeSpec) -> dict[str, Any]:
@@ -346,12 +347,30 @@ async def run_consume(spec: ConsumeSpec) -> dict[str, Any]:
     arrived: list[tuple[str, float]] = []
     enough = asyncio.Event()
 
+    latest: list[aio_pika.abc.AbstractIncomingMessage] = []
+    waiting = asyncio.Event()
+
     async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
         arrived.append((message.message_id or "", time.monotonic()))
-        await message.ack()
+        if spec.acks == "multiple":  # the acker settles everything up to the latest in one frame
+            latest[:] = [message]
+            waiting.set()
+        else:
+            await message.ack()
         if spec.expect and len(arrived) >= spec.expect:
             enough.set()
 
+    async def acker() -> None:
+        """One multiple ack at a time, each after the one before is written: never one naming a tag that
+        an earlier ack, overtaking it, already settled."""
+        while True:
+            await waiting.wait()
+            waiting.clear()
+            await asyncio.sleep(0.002)  # what arrives within it goes with this ack
+            if latest:
+                await latest.pop().ack(multiple=True)
+
+    acking = asyncio.create_task(acker()) if spec.acks == "multiple" else None
     await queue.consume(on_message)
     print("consuming", flush=True)
     deadline = time.monotonic() + spec.seconds
@@ -359,6 +378,10 @@ async def run_consume(spec: ConsumeSpec) -> dict[str, Any]:
         await asyncio.sleep(0.5)
         if arrived and time.monotonic() - arrived[-1][1] > spec.idle:
             break
+    if acking is not None:
+        acking.cancel()
+        if latest:
+            await latest.pop().ack(multiple=True)
     await connection.close()
     return {"arrived": arrived}
 

@@ -348,8 +348,10 @@ def end_to_end(
     rate: float = 0.0,
     gateway: Gateway | None = None,
     tag: str = "e",
+    acks: str = "single",
 ) -> EndToEnd:
-    """POST (closed loop at ``concurrency``, or open loop at ``rate``) -> consumed from the mailbox."""
+    """POST (closed loop at ``concurrency``, or open loop at ``rate``) -> consumed from the mailbox (the
+    subscriber acks each message, or with ``acks="multiple"`` what came since its last ack in one)."""
     assert stack.db is not None
     gw = gateway or start_gateway(stack.place, stack.db, nodes=("ggk", "vecozo"), workers=workers)
     if gateway is None:
@@ -368,6 +370,7 @@ def end_to_end(
             "expect": 0,
             "seconds": seconds + 300,
             "idle": 10.0,
+            "acks": acks,
         },
     )
     spec = {**_http_spec(stack, gw, message, seconds, tag), "record_ids": True, "concurrency": concurrency}

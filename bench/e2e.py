@@ -1,9 +1,11 @@
 """(c) End to end: POST on the provider node -> consumed from the municipality's mailbox on the municipal node.
 
 Both nodes as ``gateway serve`` processes (``--workers`` per node), a fresh database, a vhost prefix of their
-own. The way measured: HTTP ingest with every check, publish with confirm, the shovel to the other node's
-vhost, the link consumer's second check and tracking, the confirmed publish into the quorum mailbox, and an
-AMQP consumer (prefetch 300, ack per message) on that mailbox. Closed loop at ``--concurrency`` (throughput:
+own. The way measured: HTTP ingest with every check, publish with confirm and, on one cluster, straight into
+the recipient's mailbox on the other node's vhost (``GATEWAY_LINK_INTO_MAILBOX=false``: into ``link.from-*``,
+then the link consumer's check and tracking and its confirmed publish into the quorum mailbox), and an AMQP
+consumer (prefetch 300, ack per message; ``--subscriber-acks multiple``: what came since its last ack in one)
+on that mailbox. Closed loop at ``--concurrency`` (throughput:
 messages consumed per second inside the timed window) and open loop at ``--open-rate`` (latency from each
 request's scheduled send time to its consumption). Every accepted tracking id is checked to arrive.
 Goal (issue 7): end to end >= 1,000 msg/s.
@@ -34,6 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="py-spy one process of the receiving (municipal) node during the first closed-loop run",
     )
+    parser.add_argument(
+        "--subscriber-acks",
+        choices=("single", "multiple"),
+        default="single",
+        help="the mailbox subscriber acks each message (single) or what came since its last ack in one "
+        "frame (multiple, as a real subscriber may)",
+    )
     parser.set_defaults(concurrency=[64])
 
 
@@ -56,7 +65,10 @@ def measure(stack: Stack, args: argparse.Namespace) -> tuple[list[EndToEnd], dic
         nodes = {node: [p.pid for p in gw.processes.get(node, [])] for node in ("vecozo", "ggk")}
         spy = _py_spy(nodes["ggk"][0], args.seconds) if i == 0 and getattr(args, "profile", False) else None
         before = {node: cpu_seconds(pids) for node, pids in nodes.items()}
-        result = end_to_end(stack, args.message, args.seconds, args.workers, c, gateway=gw, tag=f"e{tag}")
+        acks = getattr(args, "subscriber_acks", "single")
+        result = end_to_end(
+            stack, args.message, args.seconds, args.workers, c, gateway=gw, tag=f"e{tag}", acks=acks
+        )
         results.append(result)
         if i == 0 and result.accepted:
             split = {
@@ -73,7 +85,16 @@ def measure(stack: Stack, args: argparse.Namespace) -> tuple[list[EndToEnd], dic
     rate = getattr(args, "e2e_open_rate", 0.0) or round(best / 2 / 10) * 10
     if rate:
         results.append(
-            end_to_end(stack, args.message, args.seconds, args.workers, rate=rate, gateway=gw, tag="eo")
+            end_to_end(
+                stack,
+                args.message,
+                args.seconds,
+                args.workers,
+                rate=rate,
+                gateway=gw,
+                tag="eo",
+                acks=getattr(args, "subscriber_acks", "single"),
+            )
         )
     gw.stop()
     stack.gateways.remove(gw)

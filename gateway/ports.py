@@ -162,9 +162,12 @@ class Publisher(Protocol):
     """Publishes a delivery persistent, mandatory, and returns only after the broker confirmed it.
 
     Raises :class:`gateway.errors.Unavailable` when the broker cannot take it (down, nack, unroutable).
+    True when a message for the other node was put straight into its recipient's mailbox there (both nodes
+    of one deployment on one cluster): no link consumer takes it, so its ``crossed-link`` and ``in-mailbox``
+    events are the sending node's to record; else None (or False).
     """
 
-    async def publish(self, delivery: Delivery) -> None: ...
+    async def publish(self, delivery: Delivery) -> bool | None: ...
 
 
 class Registry(Protocol):

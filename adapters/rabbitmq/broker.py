@@ -77,7 +77,12 @@ class RabbitBroker:
         self.nodes = tuple(nodes)
         self.sessions = Sessions(settings)
         self.api = ManagementApi(settings)
-        self.publisher = RabbitPublisher(self.sessions, link_seal(settings), direct=one_cluster(settings))
+        self.publisher = RabbitPublisher(
+            self.sessions,
+            link_seal(settings),
+            direct=one_cluster(settings),
+            into_mailbox=settings.link_into_mailbox,
+        )
         self.reader = RabbitMailboxReader(self.sessions)
         self._links = [
             LinkConsumer(self.sessions, settings, node, on_link_message, on_delivered=on_delivered)

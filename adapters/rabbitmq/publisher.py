@@ -46,27 +46,42 @@ class RabbitPublisher:
     ``link-seal``): the receiving node of the same deployment then need not parse and validate it again.
     With ``direct`` (both nodes on one cluster, :func:`one_cluster`) such a message is published straight
     into the other node's ``link.from-*`` queue on its vhost, where the shovel would have put it: one quorum
-    queue and the shovel's move fewer, the same confirm before the ``202``.
+    queue and the shovel's move fewer, the same confirm before the ``202``. With ``into_mailbox`` as well
+    (and a seal: the two nodes trust each other) it goes straight into the recipient's mailbox on the other
+    node's vhost, with exactly the properties the link consumer puts there (no seal header), and
+    :meth:`publish` answers True: the sending node records what the link consumer would have.
 
     Returns only after the broker confirmed; raises :class:`gateway.errors.Unavailable` on a nack, an
     unroutable message, a lost or refused connection, or no confirm within the confirm timeout.
     """
 
-    def __init__(self, sessions: Sessions, seal: LinkSeal | None = None, *, direct: bool = False) -> None:
+    def __init__(
+        self,
+        sessions: Sessions,
+        seal: LinkSeal | None = None,
+        *,
+        direct: bool = False,
+        into_mailbox: bool = False,
+    ) -> None:
         self._sessions = sessions
         self._seal = seal
         self._direct = direct
+        self._into_mailbox = direct and into_mailbox and seal is not None
 
     def __repr__(self) -> str:
-        return f"RabbitPublisher({self._sessions!r}, sealed={self._seal is not None}, direct={self._direct})"
+        return (
+            f"RabbitPublisher({self._sessions!r}, sealed={self._seal is not None}, direct={self._direct}, "
+            f"into_mailbox={self._into_mailbox})"
+        )
 
-    async def publish(self, delivery: Delivery) -> None:
+    async def publish(self, delivery: Delivery) -> bool | None:
         origin, target = delivery.origin_node, delivery.target_node
-        if target == origin:
-            await self._sessions[origin].publish_body(
+        if target == origin or self._into_mailbox:
+            await self._sessions[target].publish_body(
                 MAILBOX, delivery.recipient, delivery.body, properties_for(delivery)
             )
-        elif self._direct:  # the default exchange routes by queue name
+            return target != origin
+        if self._direct:  # the default exchange routes by queue name
             await self._sessions[target].publish_body(
                 "", link_from(target), delivery.body, self._crossing(delivery)
             )
@@ -74,6 +89,7 @@ class RabbitPublisher:
             await self._sessions[origin].publish_body(
                 OUTBOUND, target, delivery.body, self._crossing(delivery)
             )
+        return None
 
     def _crossing(self, delivery: Delivery) -> aiormq.spec.Basic.Properties:
         if self._seal is None:

@@ -144,6 +144,14 @@ class BrokerSettings(BaseModel):
         "for the other node straight into that node's `link.from-*` queue; false: through `link.to-*` and the "
         "shovel as between two clusters",
     )
+    link_into_mailbox: bool = setting(
+        True,
+        "with `link_direct` on one cluster and a sealing key (the two nodes of one deployment trust each "
+        "other), the sending node publishes a message for the other node straight into the recipient's "
+        "mailbox on that node's vhost and records its `crossed-link` and `in-mailbox` events itself: no "
+        "`link.from-*` queue, no link consumer on the way; false: through `link.from-*` and the receiving "
+        "node's link consumer",
+    )
     link_seal: bool = setting(
         True,
         "the sending node signs its verdict on each message for the other node, which then skips a second "

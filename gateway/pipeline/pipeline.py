@@ -194,7 +194,7 @@ class Pipeline:
             target_node=target,
         )
         try:
-            await self.publisher.publish(delivery)
+            landed = await self.publisher.publish(delivery)
         except Exception as exc:
             # not confirmed, so not accepted; but a message sent before the connection broke may still be in
             # the broker: the claim is abandoned, not released, so that the sender's retry resumes it under
@@ -212,6 +212,8 @@ class Pipeline:
         # PostgreSQL) instead of sequential round trips and commits
         # all in one gather, none nested: every row is handed in before the group commit takes its batch
         events = self._accepted_events(record, target, principal, facts, item.position, header.findings)
+        if landed:  # in its mailbox on the other node already: what that node's link would have recorded
+            events += self._landed_events(delivery)
         after: list[Coroutine[Any, Any, None]] = [
             self.tracking.confirm(tracking_id, events),
             *self.observers.deciding(decision),
@@ -321,6 +323,17 @@ class Pipeline:
         if facts.trail is not None:
             events.append(TrackingEvent(record.tracking_id, ENVELOPED, self.node, at, facts.trail(position)))
         return events
+
+    def _landed_events(self, delivery: Delivery) -> list[TrackingEvent]:
+        """The events of a message the publisher put straight into its mailbox on the other node (one
+        cluster, one deployment): that node's ``crossed-link`` and ``in-mailbox``, as its link records them."""
+        at, target, tracking_id = self.clock(), delivery.target_node, delivery.tracking_id
+        self.observers.crossed(target, delivery.received_at)
+        self.observers.delivered(target, delivery.received_at)
+        return [
+            TrackingEvent(tracking_id, "crossed-link", target, at, {"from": self.node}),
+            TrackingEvent(tracking_id, "in-mailbox", target, at, {"mailbox": delivery.recipient}),
+        ]
 
     async def _refused(
         self,

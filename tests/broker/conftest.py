@@ -141,8 +141,9 @@ def broker_cleanup() -> Iterator[Cleanup]:
 
 @pytest.fixture
 def rabbit_settings(broker_cleanup: Cleanup) -> BrokerSettings:
-    """Settings for one test: its own pair of vhosts."""
-    return broker_cleanup.fresh()
+    """Settings for one test: its own pair of vhosts; a message for the other node crosses by the link
+    (``link.from-*`` and the link consumer, whose behaviour these tests pin), not straight into the mailbox."""
+    return broker_cleanup.fresh(link_into_mailbox=False)
 
 
 @pytest.fixture

@@ -93,7 +93,7 @@ async def test_one_cluster_publishes_past_the_shovel_unless_told_not_to(
 ) -> None:
     """On one cluster a message for the other node goes straight into its ``link.from-*`` queue; with
     ``link_direct`` off, or across two clusters, into ``link.to-*`` for the shovel. Sealed either way."""
-    settings = broker_cleanup.fresh(link_direct=direct)
+    settings = broker_cleanup.fresh(link_direct=direct, link_into_mailbox=False)
     assert one_cluster(settings) is direct
     assert not one_cluster(settings.model_copy(update={"shovel_uri_ggk": "amqp://127.0.0.1"}))
     broker = RabbitBroker(settings, nodes=())  # no link consumer: what crossed stays where it was put
@@ -116,6 +116,70 @@ async def test_one_cluster_publishes_past_the_shovel_unless_told_not_to(
         await broker.close()
         async with ManagementApi(settings) as api:
             await api.delete_vhosts(settings.vhost(node) for node in NODES)
+
+
+def _as_put(message: AbstractIncomingMessage) -> tuple[object, ...]:
+    """Everything of a mailbox message but what the broker adds (delivery tag, redelivered, exchange)."""
+    return (
+        bytes(message.body),
+        message.headers,
+        message.message_id,
+        message.correlation_id,
+        message.content_type,
+        message.delivery_mode,
+        message.priority,
+        message.timestamp,
+        message.expiration,
+        message.reply_to,
+        message.type,
+        message.user_id,
+        message.app_id,
+        message.content_encoding,
+    )
+
+
+async def test_into_the_mailbox_the_sending_node_puts_what_the_link_would(broker_cleanup: Cleanup) -> None:
+    """With ``link_into_mailbox`` (one cluster, a seal) the sending node publishes a message for the other
+    node straight into the recipient's mailbox there, and it carries the very bytes and properties the link
+    consumer puts there on the way through ``link.from-*`` (no seal header); the publish answers True."""
+    settings = broker_cleanup.fresh(link_into_mailbox=True)
+    code = new_code()
+    sent = delivery(code, origin="vecozo", target="ggk")
+    put: list[tuple[object, ...]] = []
+    for into in (True, False):
+        broker = RabbitBroker(
+            settings.model_copy(update={"link_into_mailbox": into}), nodes=() if into else ("ggk",)
+        )
+        try:
+            await broker.start({"ggk": [code]})
+            assert await broker.publisher.publish(sent) is (True if into else None)
+            got = None
+            for _ in range(100):
+                got = await _take(broker, "ggk", f"mailbox.{code}")
+                if got is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert got is not None
+            put.append(_as_put(got))
+        finally:
+            await broker.close()
+    assert put[0] == put[1]
+    assert SEAL_HEADER not in (put[0][1] or {})  # type: ignore[operator]
+
+
+async def test_into_the_mailbox_needs_one_cluster_and_a_seal(broker_cleanup: Cleanup) -> None:
+    """Without the seal (no trust) or with the link through the shovel, the message crosses by the link."""
+    code = new_code()
+    for changes in ({"link_seal": False}, {"link_direct": False}, {"link_into_mailbox": False}):
+        settings = broker_cleanup.fresh(**changes)
+        broker = RabbitBroker(settings, nodes=())
+        try:
+            await broker.start({"ggk": [code]})
+            assert await broker.publisher.publish(delivery(code, origin="vecozo", target="ggk")) is None
+        finally:
+            await broker.close()
+            async with ManagementApi(settings) as api:
+                await api.delete_vhosts(settings.vhost(node) for node in NODES)
 
 
 class HeldBack:

@@ -85,6 +85,14 @@ class Counter:
     def delivered(self, node: NodeRole, received_at: datetime | None) -> None: ...
 
 
+class IntoMailbox(Recorder):
+    """A publisher that put a message for the other node straight into its mailbox there."""
+
+    async def publish(self, delivery: Delivery) -> bool:  # type: ignore[override]
+        await super().publish(delivery)
+        return delivery.target_node != delivery.origin_node
+
+
 class Unconfirmed:
     async def publish(self, delivery: Delivery) -> None:
         raise Unavailable("broker did not confirm in time")
@@ -228,3 +236,19 @@ async def test_a_refused_submission_leaves_no_garbage_cycle() -> None:
         gc.garbage.clear()
         gc.enable()
     assert [] == cycles
+
+
+async def test_a_message_put_into_the_other_nodes_mailbox_is_recorded_there_by_the_sender() -> None:
+    """When the publisher put it straight into its mailbox on the other node, the sending node records the
+    events that node's link would: ``crossed-link`` and ``in-mailbox`` of the receiving node, after
+    ``published``, in the one write of the confirm."""
+    pipeline, _, _, tracking, _ = node()
+    pipeline.publisher = IntoMailbox()
+    verdict = await pipeline.run((request(),), AANBIEDER, Facts(sender=AANBIEDER))
+    accepted = verdict.accepted[0]
+    events = [(e.event, e.node, dict(e.detail)) for e in await tracking.events(accepted.tracking_id)]
+    assert events[-3:] == [
+        ("published", "vecozo", {}),
+        ("crossed-link", "ggk", {"from": "vecozo"}),
+        ("in-mailbox", "ggk", {"mailbox": GEMEENTE}),
+    ]
