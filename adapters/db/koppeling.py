@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.db import pgwrite
 from adapters.db.batch import Batcher
+from adapters.db.claims import ClaimWriter
 from adapters.db.connections import Connections
 from adapters.db.pgwrite import Held, columns_of, unnest_insert
 from adapters.db.schema import ANSWERS_ONLY, MOVED_ONLY, UtcDateTime, messages
@@ -98,7 +99,7 @@ class SqlKoppeling:
         # pushes under load: concurrent pushes with their messages' claims share one statement, concurrent
         # refusals one INSERT, concurrent settlements one UPDATE
         self._pairs = Batcher(self._write_pairs)
-        self._claims = Batcher(self._write_claims)
+        self._claims = ClaimWriter(connections, self._claim_statement, "id")
         self._settles = Batcher(self._write_settles)
         # PostgreSQL: the pushes go in on a connection the batcher keeps (one batch at a time), not one
         # checked out of the pool per batch, which at low load (a batch per push) cost a push about 0.2 ms
@@ -180,16 +181,6 @@ class SqlKoppeling:
             .on_conflict_do_nothing(index_elements=["traceer_id", "afzender"])
             .returning(pushes.c.id)
         )
-
-    async def _write_claims(self, rows: list[dict[str, Any]]) -> list[bool]:
-        """Concurrent claims as one INSERT .. ON CONFLICT DO NOTHING: True for each row inserted; a row whose
-        traceerId is held (or a batch the database refused) is settled by its caller alone."""
-        try:
-            async with self._db.statement() as conn:
-                inserted = {r[0] for r in await conn.execute(self._claim_statement(), rows)}
-        except IntegrityError:
-            return [False] * len(rows)
-        return [row["id"] in inserted for row in rows]
 
     async def settle_push(self, settled: Settled) -> None:
         check_aware(settled.at)

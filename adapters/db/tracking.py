@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.db import aftergroup, pgwrite
 from adapters.db.aftergroup import AfterPublish
 from adapters.db.batch import Batcher
+from adapters.db.claims import ClaimWriter
 from adapters.db.connections import Connections
 from adapters.db.schema import events, messages
 from adapters.db.schema import referenties as links
@@ -105,8 +106,7 @@ class SqlTracking:
         self.group = AfterPublish(connections) if connections.dialect == "postgresql" else None
         # claims too: concurrent new claims go in as one INSERT .. ON CONFLICT DO NOTHING RETURNING; a row
         # that was not inserted (its key exists) is then settled on its own, as before
-        self._claims = Batcher(self._write_claims)
-        self._held = pgwrite.Held(connections) if connections.dialect == "postgresql" else None
+        self._claims = ClaimWriter(connections, self._claim_statement, "tracking_id", pgwrite.claim)
 
     def __repr__(self) -> str:
         return f"SqlTracking(dialect={self._db.dialect!r})"
@@ -161,20 +161,6 @@ class SqlTracking:
                 await self._drop_pending(conn, previous.tracking_id)
                 return None
             return Claim("same" if previous.sha256 == record.sha256 else "conflict", previous)
-
-    async def _write_claims(self, rows: list[dict[str, Any]]) -> list[bool]:
-        """Insert the rows whose key is free, in one statement: True for each row inserted. A row whose key
-        exists, or every row of a batch the database refused as a whole, answers False and is settled by
-        its caller alone (which also names a reused tracking id)."""
-        try:
-            if self._held is not None:  # PostgreSQL: on the connection this batcher keeps
-                inserted = await pgwrite.claim(self._held, rows)
-            else:
-                async with self._db.statement() as conn:
-                    inserted = {r[0] for r in await conn.execute(self._claim_statement(), rows)}
-        except (IntegrityError, pgwrite.DuplicateTrackingId):
-            return [False] * len(rows)
-        return [row["tracking_id"] in inserted for row in rows]
 
     @staticmethod
     async def _resume(conn: AsyncConnection, previous: MessageRecord, record: MessageRecord) -> Claim | None:
@@ -345,11 +331,8 @@ class SqlTracking:
         """Wait until every confirm and event handed in so far is written."""
         await self._claims.wait()
         await self._after.wait()
-        if self.group is not None:
+        if self.group is not None:  # nothing is being written: the kept connections go back to the pool
             await self.group.wait()
-        if self._held is not None:  # nothing is being written: the kept connections go back to the pool
-            await self._held.release()
-        if self.group is not None:
             await self.group.release()
 
     async def conversation(self, conversation_id: str) -> list[MessageRecord]:
