@@ -24,6 +24,17 @@ class InstallError(ValueError):
     """The directory cannot be installed; the text says why."""
 
 
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """What :func:`install` installed: the release, where its files went, its message schemas and rules."""
+
+    standard: str
+    release: str
+    target: Path
+    messages: tuple[MessageSchema, ...]
+    rules: int = 0  # rules compiled from the release's regels.sch (0: the release brings none)
+
+
 # what an XSD may call its standard and release: they name the target folder, so never a path
 _STANDARD = re.compile(r"[a-z][a-z0-9]{0,31}")
 _RELEASE = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){1,2}")
@@ -42,15 +53,6 @@ def _target(schema_dir: Path, standard: str, release: str) -> Path:
     if not target.resolve().is_relative_to(schema_dir.resolve()):
         raise InstallError(f"{target} is outside the schema directory {schema_dir}")
     return target
-
-
-@dataclass(frozen=True, slots=True)
-class Installed:
-    standard: str
-    release: str
-    target: Path
-    messages: tuple[MessageSchema, ...]
-    rules: int = 0  # rules compiled from the release's regels.sch (0: the release brings none)
 
 
 def install(source: Path, schema_dirs: Sequence[Path]) -> Installed:
