@@ -102,10 +102,12 @@ class Operations:
     def _latency(self) -> dict[str, dict[str, Any]]:
         return self._per_node(_quantiles, _LATENCY)
 
-    def _per_node(self, figure: Callable[[Any], Any], names: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    def _per_node(
+        self, figure: Callable[[Any, NodeRole], Any], names: Mapping[str, str]
+    ) -> dict[str, dict[str, Any]]:
         """Per node, ``figure`` of each metric in ``names`` (answer key -> metric attribute)."""
         return {
-            node: {key: figure(getattr(nm, attr)) for key, attr in names.items()}
+            node: {key: figure(getattr(nm, attr), node) for key, attr in names.items()}
             for node, nm in self.metrics.nodes.items()
         }
 
@@ -122,7 +124,7 @@ _TOTALS: Final = {
 _LATENCY: Final = {"confirm": "confirm_seconds", "mailbox": "mailbox_seconds", "linkLag": "link_lag_seconds"}
 
 
-def _sum(metric: Any) -> float:
+def _sum(metric: Any, node: NodeRole) -> float:
     total = 0.0
     for family in metric.collect():
         for sample in family.samples:
@@ -131,12 +133,15 @@ def _sum(metric: Any) -> float:
     return total
 
 
-def _quantiles(histogram: Histogram) -> dict[str, float | None]:
-    """Count, mean and p50/p95 (interpolated within the buckets, seconds) over all label sets."""
+def _quantiles(histogram: Histogram, node: NodeRole) -> dict[str, float | None]:
+    """Count, mean and p50/p95 (interpolated within the buckets, seconds) over the label sets of ``node``
+    (not those of the other node that a sending node observed for it)."""
     buckets: dict[float, float] = {}
     count = total = 0.0
     for family in histogram.collect():
         for s in family.samples:
+            if s.labels.get("node", node) != node:
+                continue
             if s.name.endswith("_bucket"):
                 le = float(s.labels["le"])
                 buckets[le] = buckets.get(le, 0.0) + s.value

@@ -10,6 +10,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.errors import NodeRole
+from gateway.ops.metrics import GatewayMetrics
+from gateway.ops.operations import _quantiles
 from tests.harness import OPERATOR_TOKEN, GatewayUnderTest
 from tests.ops.conftest import fake_gateway
 from tests.ops.messages import AANBIEDER, GEMEENTE, invalid_request, request, start_care
@@ -176,3 +178,23 @@ async def test_metrics_are_for_operators_only(fake_gw: GatewayUnderTest) -> None
         ]
         other = await client.get("/v1/admin/participants", headers={"Authorization": "Bearer scrape-only"})
     assert ([401, 401, 200, 200], 401) == (statuses, other.status_code)
+
+
+def test_a_sending_node_observes_the_other_nodes_delivery_under_that_nodes_label() -> None:
+    """A process serving only the sending node that put a message straight into the other node's mailbox
+    observes that node's link lag and delivery, labelled with that node; its own dashboard figures leave
+    those series out."""
+    metrics = GatewayMetrics(("vecozo",))
+    metrics.crossed("ggk", 0.2)
+    metrics.delivered("ggk", 0.3)
+    metrics.delivered("vecozo", 0.1)
+    mailbox = metrics.nodes["vecozo"].mailbox_seconds
+    counts = {
+        s.labels["node"]: s.value
+        for family in mailbox.collect()
+        for s in family.samples
+        if s.name.endswith("_count")
+    }
+    assert counts == {"ggk": 1.0, "vecozo": 1.0}
+    assert _quantiles(mailbox, "vecozo")["count"] == 1.0
+    assert _quantiles(metrics.nodes["vecozo"].link_lag_seconds, "vecozo")["count"] == 0.0
