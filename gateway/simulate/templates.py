@@ -21,6 +21,10 @@ from gateway.standard.catalog import Catalog, MessageType
 ACCEPTED = "0200"  # no remark
 REJECTED = "0001"  # refused for technical reasons (content)
 
+_XSD_VERSIONS = (
+    "      <b:BasisschemaXsdVersie>1.0.0</b:BasisschemaXsdVersie>\n"
+    "      <b:BerichtXsdVersie>1.0.0</b:BerichtXsdVersie>\n"
+)
 _PRODUCT = {  # (categorie, code) per standard: a youth-care and a Wmo support product
     "ijw": ("45", "45A48"),
     "iwmo": ("02", "02A01"),
@@ -94,16 +98,28 @@ def _header(kind: MessageType, head: Head, extra: str = "") -> str:
     <m:BerichtSubversie>{kind.subversie}</m:BerichtSubversie>
     <m:Afzender>{head.afzender}</m:Afzender>
     <m:Ontvanger>{head.ontvanger}</m:Ontvanger>
-    <m:BerichtIdentificatie>
-      <b:Identificatie>{head.identificatie}</b:Identificatie>
-      <b:Dagtekening>{head.dagtekening.isoformat()}</b:Dagtekening>
-    </m:BerichtIdentificatie>
-    <m:XsdVersie>
-      <b:BasisschemaXsdVersie>1.0.0</b:BasisschemaXsdVersie>
-      <b:BerichtXsdVersie>1.0.0</b:BerichtXsdVersie>
-    </m:XsdVersie>
-{extra}  </m:Header>
+{_identificatie("BerichtIdentificatie", head.identificatie, head.dagtekening)}{_xsd_versie("XsdVersie")}{extra}  </m:Header>
 """
+
+
+def _identificatie(tag: str, identificatie: str, dagtekening: date) -> str:
+    """An identification in the header: ``BerichtIdentificatie``, or the ``DeclaratieIdentificatie`` a 325
+    answers."""
+    return (
+        f"    <m:{tag}>\n      <b:Identificatie>{identificatie}</b:Identificatie>\n"
+        f"      <b:Dagtekening>{dagtekening.isoformat()}</b:Dagtekening>\n    </m:{tag}>\n"
+    )
+
+
+def _xsd_versie(tag: str) -> str:
+    """The XSD versions in the header: the message's own (``XsdVersie``), or those of the message a retour
+    (``XsdVersieRetour``) or a 325 (``XsdVersieDeclaratie``) answers."""
+    return f"    <m:{tag}>\n{_XSD_VERSIONS}    </m:{tag}>\n"
+
+
+def _retour_codes(code: str) -> str:
+    """The header's one RetourCode (a retour's, or a 325's on the whole declaration)."""
+    return f"    <m:RetourCodes>\n      <m:RetourCode>{code}</m:RetourCode>\n    </m:RetourCodes>\n"
 
 
 def _document(kind: MessageType, header: str, body: str = "") -> bytes:
@@ -152,6 +168,22 @@ def _products(group: str, item: str, fields: str, indent: str = "    ") -> str:
     return f"{indent}<m:{group}>\n{indent}  <m:{item}>\n{fields}{indent}  </m:{item}>\n{indent}</m:{group}>\n"
 
 
+def _client_message(
+    standard: str,
+    number: str,
+    head: Head,
+    client: Client,
+    names: tuple[str, str],
+    fields: str,
+    *,
+    before: str = "",
+    full_name: bool = False,
+) -> bytes:
+    """Message ``number`` about one client with one product: ``names`` are the list's and the product's
+    element (``StartProducten``, ``StartProduct``), ``fields`` the product's; ``before`` comes first."""
+    return _message(standard, number, head, _client(client, before + _products(*names, fields), full_name))
+
+
 def _omvang(indent: str) -> str:
     return (
         f"{indent}<m:Omvang>\n{indent}  <b:Volume>4</b:Volume>\n{indent}  <b:Eenheid>04</b:Eenheid>\n"
@@ -187,8 +219,8 @@ def toewijzing(
         <m:Toewijzingstijd>09:30:00</m:Toewijzingstijd>
         <m:Ingangsdatum>{start.isoformat()}</m:Ingangsdatum>
 {_omvang("        ")}"""
-    inner += _products("ToegewezenProducten", "ToegewezenProduct", product)
-    return _message(standard, "301", head, _client(client, inner, full_name=True))
+    lists = ("ToegewezenProducten", "ToegewezenProduct")
+    return _client_message(standard, "301", head, client, lists, product, before=inner, full_name=True)
 
 
 def start_zorg(standard: str, head: Head, client: Client, toewijzingnummer: int, start: date) -> bytes:
@@ -197,8 +229,7 @@ def start_zorg(standard: str, head: Head, client: Client, toewijzingnummer: int,
 {_product(standard, "        ")}        <m:Begindatum>{start.isoformat()}</m:Begindatum>
         <m:StatusAanlevering>1</m:StatusAanlevering>
 """
-    inner = _products("StartProducten", "StartProduct", product)
-    return _message(standard, "305", head, _client(client, inner))
+    return _client_message(standard, "305", head, client, ("StartProducten", "StartProduct"), product)
 
 
 def stop_zorg(
@@ -211,8 +242,7 @@ def stop_zorg(
         <m:Einddatum>{end.isoformat()}</m:Einddatum>
         <m:StatusAanlevering>1</m:StatusAanlevering>
 """
-    inner = _products("StopProducten", "StopProduct", product)
-    return _message(standard, "307", head, _client(client, inner))
+    return _client_message(standard, "307", head, client, ("StopProducten", "StopProduct"), product)
 
 
 def verzoek_toewijzing(standard: str, head: Head, client: Client, referentie: str, start: date) -> bytes:
@@ -223,8 +253,8 @@ def verzoek_toewijzing(standard: str, head: Head, client: Client, referentie: st
           <b:Type>01</b:Type>
         </m:Verwijzer>
 """
-    inner = _products("AangevraagdeProducten", "AangevraagdProduct", product)
-    return _message(standard, "315", head, _client(client, inner))
+    lists = ("AangevraagdeProducten", "AangevraagdProduct")
+    return _client_message(standard, "315", head, client, lists, product)
 
 
 def verzoek_wijziging(
@@ -311,18 +341,11 @@ def declaratie(standard: str, head: Head, client: Client, nummer: str, lines: tu
 
 def declaratie_antwoord(standard: str, head: Head, declared: Declared, code: str = ACCEPTED) -> bytes:
     """325: the municipality answers a 323; accepted in full, or refused whole (no DeclaratieAntwoord part)."""
-    extra = f"""    <m:DeclaratieIdentificatie>
-      <b:Identificatie>{declared.identificatie}</b:Identificatie>
-      <b:Dagtekening>{declared.dagtekening.isoformat()}</b:Dagtekening>
-    </m:DeclaratieIdentificatie>
-    <m:XsdVersieDeclaratie>
-      <b:BasisschemaXsdVersie>1.0.0</b:BasisschemaXsdVersie>
-      <b:BerichtXsdVersie>1.0.0</b:BerichtXsdVersie>
-    </m:XsdVersieDeclaratie>
-    <m:RetourCodes>
-      <m:RetourCode>{code}</m:RetourCode>
-    </m:RetourCodes>
-"""
+    extra = (
+        _identificatie("DeclaratieIdentificatie", declared.identificatie, declared.dagtekening)
+        + _xsd_versie("XsdVersieDeclaratie")
+        + _retour_codes(code)
+    )
     body = ""
     if code == ACCEPTED:
         total = f"""      <b:TotaalBedrag>{declared.totaal}</b:TotaalBedrag>
@@ -353,12 +376,5 @@ def retour(
     """A header-only retour: the answered message's header, the retour's own id and date, one RetourCode."""
     extra = f"""    <m:IdentificatieRetour>{identificatie_retour}</m:IdentificatieRetour>
     <m:DagtekeningRetour>{dagtekening.isoformat()}</m:DagtekeningRetour>
-    <m:XsdVersieRetour>
-      <b:BasisschemaXsdVersie>1.0.0</b:BasisschemaXsdVersie>
-      <b:BerichtXsdVersie>1.0.0</b:BerichtXsdVersie>
-    </m:XsdVersieRetour>
-    <m:RetourCodes>
-      <m:RetourCode>{code}</m:RetourCode>
-    </m:RetourCodes>
-"""
+{_xsd_versie("XsdVersieRetour")}{_retour_codes(code)}"""
     return _message(standard, number, answered, extra=extra)
