@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.registry import Collector
@@ -121,12 +122,23 @@ class GatewayMetrics:
         self.known = frozenset(known_messages)
         self.accepted_window = RateWindow()  # (node, message) -> accepted per bucket
         self.refused_window = RateWindow()  # (node, code, reason) -> refused per bucket
+        # each metric's child per label values, found once: prometheus_client's labels() takes a lock and
+        # checks every value on each call (a few per message); bounded, as every label is
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
     def __repr__(self) -> str:
         return f"GatewayMetrics(nodes={sorted(self.nodes)!r})"
 
     def _node(self, node: NodeRole) -> NodeMetrics | None:
         return self.nodes.get(node)
+
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once."""
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def label(self, message: str | None) -> MessageLabel:
         """Bounded labels: a message name outside the catalogue counts as ``unknown``."""
@@ -146,11 +158,11 @@ class GatewayMetrics:
         if m is None:
             return
         lab = self.label(message)
-        m.received.labels(node, lab.standard, lab.message).inc()
+        self._child(m.received, node, lab.standard, lab.message).inc()
         if duplicate:
-            m.resubmitted.labels(node, lab.standard, lab.message).inc()
+            self._child(m.resubmitted, node, lab.standard, lab.message).inc()
             return
-        m.accepted.labels(node, lab.standard, lab.message).inc()
+        self._child(m.accepted, node, lab.standard, lab.message).inc()
         self.accepted_window.add((node, lab.message))
 
     def refused(self, node: NodeRole, message: str | None, code: str, reason: str = "") -> None:
@@ -158,8 +170,8 @@ class GatewayMetrics:
         if m is None:
             return
         lab = self.label(message)
-        m.received.labels(node, lab.standard, lab.message).inc()
-        m.refused.labels(node, lab.standard, lab.message, code).inc()
+        self._child(m.received, node, lab.standard, lab.message).inc()
+        self._child(m.refused, node, lab.standard, lab.message, code).inc()
         self.refused_window.add((node, code, reason))
 
     def unavailable(self, node: NodeRole, message: str | None) -> None:
@@ -167,8 +179,8 @@ class GatewayMetrics:
         if m is None:
             return
         lab = self.label(message)
-        m.received.labels(node, lab.standard, lab.message).inc()
-        m.unavailable.labels(node, lab.standard, lab.message).inc()
+        self._child(m.received, node, lab.standard, lab.message).inc()
+        self._child(m.unavailable, node, lab.standard, lab.message).inc()
 
     def confirmed(self, node: NodeRole, seconds: float) -> None:
         self._observe(node, "confirm_seconds", seconds)
@@ -188,9 +200,9 @@ class GatewayMetrics:
         if m is None and anywhere:
             m = next(iter(self.nodes.values()), None)
         if m is not None:
-            getattr(m, histogram).labels(node).observe(max(seconds, 0.0))
+            self._child(getattr(m, histogram), node).observe(max(seconds, 0.0))
 
     def link_refused(self, node: NodeRole, code: str) -> None:
         m = self._node(node)
         if m is not None:
-            m.link_refused.labels(node, code).inc()
+            self._child(m.link_refused, node, code).inc()
