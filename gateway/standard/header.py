@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
+from typing import Any
 
 from gateway.errors import ErrorItem
 
@@ -39,6 +40,17 @@ class Header:
     # texts and element paths, never values
     findings: tuple[ErrorItem, ...] = field(default=(), repr=False, compare=False)
 
+    @classmethod
+    def of(cls, *values: Any) -> Header:
+        """``Header(*values)`` (every field but ``findings``, in order) without the frozen dataclass's
+        ``__init__``, which sets each field through ``object.__setattr__``: that was a third of reading
+        a header, about 2 % of checking a message. The same value, field for field."""
+        header = _new(cls)
+        for setter, value in zip(_SETTERS, values, strict=True):
+            setter(header, value)
+        _set_findings(header, ())
+        return header
+
     @property
     def is_retour(self) -> bool:
         return self.identificatie_retour is not None
@@ -47,3 +59,11 @@ class Header:
     def reference(self) -> str:
         """The sender's own id for this message: IdentificatieRetour for a retour, else Identificatie."""
         return self.identificatie_retour if self.identificatie_retour is not None else self.identificatie
+
+
+_new = object.__new__
+# each slot's own descriptor sets it directly (a frozen class refuses plain attribute assignment)
+_SETTERS: tuple[Any, ...] = tuple(
+    Header.__dict__[f.name].__set__ for f in fields(Header) if f.name != "findings"
+)
+_set_findings = Header.__dict__["findings"].__set__

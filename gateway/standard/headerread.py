@@ -202,24 +202,22 @@ def read_header(root: etree._Element, known: Known, head: HeaderView | None = No
         if "Bsn" in declared
         else ()
     )
-    return Header(
-        standard=known.type.standard,
-        release=known.type.release,
-        message=known.type.name,
-        code=known.type.code,
-        afzender=_text(head.get("Afzender"), "Afzender", "/Bericht/Header/Afzender"),
-        ontvanger=_text(head.get("Ontvanger"), "Ontvanger", "/Bericht/Header/Ontvanger"),
-        identificatie=_text(
+    return Header.of(
+        known.type.standard,
+        known.type.release,
+        known.type.name,
+        known.type.code,
+        _text(head.get("Afzender"), "Afzender", "/Bericht/Header/Afzender"),
+        _text(head.get("Ontvanger"), "Ontvanger", "/Bericht/Header/Ontvanger"),
+        _text(
             ident.get("Identificatie"), "Identificatie", "/Bericht/Header/BerichtIdentificatie/Identificatie"
         ),
-        dagtekening=dagtekening,
-        identificatie_retour=(retour.text or "") if retour is not None else None,
-        dagtekening_retour=_date(head.get("DagtekeningRetour"), "/Bericht/Header/DagtekeningRetour")
+        dagtekening,
+        (retour.text or "") if retour is not None else None,
+        _date(head.get("DagtekeningRetour"), "/Bericht/Header/DagtekeningRetour")
         if retour is not None
         else None,
-        referenties_aanbieder=tuple(referenties),
-        declaratie_identificatie=(declaratie["Identificatie"].text or "")
-        if "Identificatie" in declaratie
-        else None,
-        client_bsns=bsns,
+        tuple(referenties),
+        (declaratie["Identificatie"].text or "") if "Identificatie" in declaratie else None,
+        bsns,
     )
