@@ -431,7 +431,8 @@ def _py_spy(pid: int, seconds: float) -> tuple[subprocess.Popen[bytes], Path] | 
         print("py-spy not found (pip install py-spy): no profile", file=sys.stderr)
         return None
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"profile-ingest-{time.strftime('%Y%m%dT%H%M%S')}.txt"
+    # the pid in the name: two benches started together (before and after) must not write one file
+    out = RESULTS_DIR / f"profile-ingest-{time.strftime('%Y%m%dT%H%M%S')}-{pid}.txt"
     duration = max(1, int(seconds) - 1)
     proc = subprocess.Popen(
         [exe, "record", "-p", str(pid), "-d", str(duration), "-r", "200", "-f", "raw", "-o", str(out)],

@@ -34,7 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="py-spy one process of the receiving (municipal) node during the first closed-loop run",
+        help="py-spy one process of a node (--profile-node) during the first closed-loop run",
+    )
+    parser.add_argument(
+        "--profile-node",
+        choices=("ggk", "vecozo"),
+        default="ggk",
+        help="the node --profile samples: ggk receives (its link consumer), vecozo sends (ingest and publish)",
     )
     parser.add_argument(
         "--subscriber-acks",
@@ -55,7 +61,8 @@ def run(args: argparse.Namespace) -> Report:
 
 def measure(stack: Stack, args: argparse.Namespace) -> tuple[list[EndToEnd], dict[str, Any]]:
     """The runs; and for the first closed-loop run the gateway CPU per message of each node (the provider
-    node sends, the municipal node receives) with, under ``--profile``, a py-spy profile of the receiver."""
+    node sends, the municipal node receives) with, under ``--profile``, a py-spy profile of one process of
+    ``--profile-node``."""
     assert stack.db is not None
     gw = start_gateway(stack.place, stack.db, nodes=("ggk", "vecozo"), workers=args.workers)
     stack.gateways.append(gw)
@@ -63,7 +70,10 @@ def measure(stack: Stack, args: argparse.Namespace) -> tuple[list[EndToEnd], dic
     split: dict[str, Any] = {}
     for i, (c, tag) in enumerate(zip(args.concurrency, "pqrs", strict=False)):
         nodes = {node: [p.pid for p in gw.processes.get(node, [])] for node in ("vecozo", "ggk")}
-        spy = _py_spy(nodes["ggk"][0], args.seconds) if i == 0 and getattr(args, "profile", False) else None
+        profiled = getattr(args, "profile_node", "ggk")
+        spy = (
+            _py_spy(nodes[profiled][0], args.seconds) if i == 0 and getattr(args, "profile", False) else None
+        )
         before = {node: cpu_seconds(pids) for node, pids in nodes.items()}
         acks = getattr(args, "subscriber_acks", "single")
         result = end_to_end(
@@ -79,7 +89,7 @@ def measure(stack: Stack, args: argparse.Namespace) -> tuple[list[EndToEnd], dic
                 },
             }
             if spy is not None:
-                split["profile"] = _profile_summary(*spy)
+                split["profile"] = {**_profile_summary(*spy), "node": profiled}
     # latency at an offered load the gateway sustains: half the best closed-loop rate (or --e2e-open-rate)
     best = max((r.figures.rate for r in results), default=0.0)
     rate = getattr(args, "e2e_open_rate", 0.0) or round(best / 2 / 10) * 10
@@ -155,7 +165,8 @@ def report(
         shares = (split.get("profile") or {}).get("shares") or {}
         if shares:
             notes.append(
-                "receiving node, py-spy: "
+                {"ggk": "receiving", "vecozo": "sending"}[split["profile"].get("node", "ggk")]
+                + " node, py-spy: "
                 + ", ".join(f"{name} {share:.0%}" for name, share in list(shares.items())[:6])
                 + f" (flame graph {split['profile'].get('flamegraph')})"
             )
