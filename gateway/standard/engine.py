@@ -172,9 +172,9 @@ class Engine:
         valid (cheaper over a mix of messages, see :mod:`gateway.standard.registry`); a refusal always
         comes from the message's own schema, its errors included."""
         namespace = known.schema.namespace
-        schema = self.registry.validator(namespace)
         release = self.registry.release_validator(namespace) if shared else None
-        if (release is not None and release(root)) or schema(root):
+        # the message's own schema only when the shared one did not say valid
+        if (release is not None and release(root)) or (schema := self.registry.validator(namespace))(root):
             if namespace not in self._shallow:
                 check_depth_of(root, self.limits)
             # our own parse holds elements only, so the schema's fixed indexes apply to it as they are
