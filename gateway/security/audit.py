@@ -45,19 +45,21 @@ class AuditEvent:
     """What happened, before it takes its place in the chain.
 
     ``decision``: e.g. ``accepted``, ``refused``, ``redrive``, ``discard``, ``participant-added``;
-    ``reason``: a chain code or reason slug; ``actor``: the authenticated party or operator name.
+    ``reason``: a chain code or reason slug; ``actor``: the authenticated party or operator name. Made by
+    :meth:`routing` or :meth:`operator_action`, which state every field (None where it does not apply), as the
+    sealed :class:`AuditEntry` does: a field of the chain is never left out by a default.
     """
 
     at: datetime
     kind: Kind
     actor: str
     decision: str
-    sender: str | None = None
-    receiver: str | None = None
-    message: str | None = None
-    tracking_id: str | None = None
-    body_sha256: str | None = None
-    reason: str | None = None
+    sender: str | None
+    receiver: str | None
+    message: str | None
+    tracking_id: str | None
+    body_sha256: str | None
+    reason: str | None
 
     @classmethod
     def routing(
@@ -90,7 +92,18 @@ class AuditEvent:
         reason: str | None = None,
     ) -> AuditEvent:
         """An operator action (redrive, discard, a registry change); ``party`` is the party it concerns."""
-        return cls(at, "operator", operator, action, receiver=party, tracking_id=tracking_id, reason=reason)
+        return cls(
+            at,
+            "operator",
+            operator,
+            action,
+            sender=None,
+            receiver=party,
+            message=None,
+            tracking_id=tracking_id,
+            body_sha256=None,
+            reason=reason,
+        )
 
 
 @dataclass(frozen=True, slots=True)
