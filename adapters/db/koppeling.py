@@ -27,7 +27,7 @@ from adapters.db.batch import Batcher
 from adapters.db.claims import ClaimWriter
 from adapters.db.connections import Connections
 from adapters.db.pgwrite import Held, columns_of, unnest_insert
-from adapters.db.schema import ANSWERS_ONLY, MOVED_ONLY, UtcDateTime, messages
+from adapters.db.schema import ANSWERS_ONLY, JOINED_ONLY, MOVED_ONLY, UtcDateTime, messages
 from adapters.db.schema import koppeling_inbox as inbox
 from adapters.db.schema import koppeling_pushes as pushes
 from adapters.db.tracking import check_aware, record_row
@@ -42,28 +42,35 @@ from gateway.koppeling.store import (
     TraceerIdTaken,
     claim_in_turn,
 )
+from gateway.koppeling.view import stated
 from gateway.ports import Claim, MessageRecord
 
-_PUSH_FIELDS = tuple(f for f in Pushed.__dataclass_fields__ if f != "meldingen")
+_PUSH_FIELDS = tuple(f for f in Pushed.__dataclass_fields__ if f not in ("meldingen", "routing"))
 _INBOX_FIELDS = tuple(Inboxed.__dataclass_fields__)
 _LISTED = [c for c in inbox.c if c.name != "payload"]
 _CLAIM_COLUMNS: Final = tuple(pushes.columns.keys())
-_JSON_COLUMNS: Final = ("routing", "meldingen")
+# a push written with its message's claim is pending, without meldingen: those are constants of the statement
+_PENDING: Final = {"state": "'pending'", "meldingen": "'[]'::json"}
+_PAIR_COLUMNS: Final = tuple(c for c in _CLAIM_COLUMNS if c not in (*_PENDING, "changed_at"))
 _PUSH_TYPES: Final = {
     "received_at": "timestamptz",
     "changed_at": "timestamptz",
-    "routing": "json",
+    "berichtstroom": "json",
     "meldingen": "json",
 }
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 _MESSAGE_COLUMNS: Final = ", ".join(pgwrite.CLAIM_COLUMNS)
 # pushes and the claims of their messages: the message of a push whose traceerId is taken is not inserted;
 # one row per push inserted, with its message's tracking id when that went in too (synchronous commit: a
 # 204 follows only after the message's publish, and its claim must be durable by then, as every claim)
+_PUSHED: Final = unnest_insert("koppeling_pushes", _PAIR_COLUMNS, _PUSH_TYPES).replace(
+    ") SELECT * FROM", f", {', '.join(_PENDING)}) SELECT *, {', '.join(_PENDING.values())} FROM", 1
+)
 _PG_CLAIM_WITH: Final = f"""WITH pushed AS (
-{unnest_insert("koppeling_pushes", _CLAIM_COLUMNS, _PUSH_TYPES)}
+{_PUSHED}
 ON CONFLICT (traceer_id, afzender) DO NOTHING RETURNING id
 ), claimed AS (
-{unnest_insert("messages", pgwrite.CLAIM_COLUMNS, pgwrite.CLAIM_TYPES, len(_CLAIM_COLUMNS) + 1)}
+{unnest_insert("messages", pgwrite.CLAIM_COLUMNS, pgwrite.CLAIM_TYPES, len(_PAIR_COLUMNS) + 1)}
 AS m({_MESSAGE_COLUMNS}) WHERE m.tracking_id IN (SELECT id FROM pushed)
 ON CONFLICT (afzender, message, reference) DO NOTHING RETURNING tracking_id
 )
@@ -76,7 +83,7 @@ _PUSH, _RECORD = "push", "record"
 
 def _push_row(pushed: Pushed) -> dict[str, Any]:
     row = {name: getattr(pushed, name) for name in _PUSH_FIELDS}
-    row["routing"] = dict(pushed.routing)
+    row["berichtstroom"] = dict(stated(pushed).get("berichtstroom", {}))  # of the routing, what is shown
     row["meldingen"] = [m.as_dict() for m in pushed.meldingen]
     return row
 
@@ -84,7 +91,8 @@ def _push_row(pushed: Pushed) -> dict[str, Any]:
 def _pushed(row: RowMapping) -> Pushed:
     values = {name: row[name] for name in _PUSH_FIELDS}
     melds = tuple(Meld(m["code"], m["omschrijving"], m.get("toelichting")) for m in row["meldingen"] or ())
-    return Pushed(**values, meldingen=melds)
+    routing = {"routeringgegevens": {"berichtstroom": row["berichtstroom"]}}
+    return Pushed(**values, routing=routing, meldingen=melds)
 
 
 def _inboxed(row: RowMapping) -> Inboxed:
@@ -116,6 +124,8 @@ class SqlKoppeling:
         check_aware(record.received_at)
         if record.tracking_id != pushed.id:
             raise ValueError("a push's message is claimed under the push's id")
+        if pushed.state != "pending" or pushed.meldingen or pushed.changed_at is not None:
+            raise ValueError("a push written with its message's claim is pending")
         found = await self._pairs.add({_PUSH: _push_row(pushed), _RECORD: record_row(record)})
         if found == _NEW:
             return Claim("new")
@@ -246,7 +256,11 @@ class SqlKoppeling:
         return {p.tracking_id: p for p in found if p.tracking_id in wanted}
 
     async def pushes_in_conversation(self, conversatie_id: str) -> list[Pushed]:
-        return await self._pushes(pushes.c.conversatie_id == conversatie_id)
+        # the partial index of conversatie_id holds the pushes whose conversatieId is not their traceerId
+        # (its predicate stated so that it is used); the others are found by traceerId, the unique key
+        joined = and_(pushes.c.conversatie_id == conversatie_id, text(JOINED_ONLY))
+        own = and_(pushes.c.traceer_id == conversatie_id, pushes.c.conversatie_id == conversatie_id)
+        return await self._pushes(or_(joined, own))
 
     async def add_inboxed(self, items: list[Inboxed]) -> None:
         if not items:
@@ -341,11 +355,8 @@ class SqlKoppeling:
 async def _pg_claim_with(held: Held, rows: list[dict[str, Any]]) -> dict[str, bool]:
     """The pushes and their messages' claims as one statement (JSON columns as text): for each push
     inserted, whether its message was inserted too."""
-    encoded = [
-        {**row[_PUSH], **{c: json.dumps(row[_PUSH][c], separators=(",", ":")) for c in _JSON_COLUMNS}}
-        for row in rows
-    ]
-    args = columns_of(encoded, _CLAIM_COLUMNS) + columns_of([r[_RECORD] for r in rows], pgwrite.CLAIM_COLUMNS)
+    encoded = [{**row[_PUSH], "berichtstroom": _compact(row[_PUSH]["berichtstroom"])} for row in rows]
+    args = columns_of(encoded, _PAIR_COLUMNS) + columns_of([r[_RECORD] for r in rows], pgwrite.CLAIM_COLUMNS)
     async with held.driver() as pg:
         found = await pg.fetch(_PG_CLAIM_WITH, *args)
     return {r[0]: r[1] is not None for r in found}

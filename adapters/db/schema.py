@@ -34,6 +34,7 @@ REF = 100
 # the predicates of koppeling_pushes' partial indexes (a query must state them to use the index)
 ANSWERS_ONLY = "als_antwoord_op IS NOT NULL"
 MOVED_ONLY = "tracking_id <> id"
+JOINED_ONLY = "conversatie_id <> traceer_id"
 
 metadata = MetaData(
     naming_convention={
@@ -157,12 +158,15 @@ events = Table(
 )
 
 # --- the VSP-Koppeling REST interfaces (gateway.koppeling) ----------------------------------------------
-# pushes by traceerId: ids, codes, the stated routing and the refusal's meldingen (codes, paths, rule texts).
-# Every index on a random UUID costs a push a random page write, so there are three (revision 0003): the
-# primary key ``id`` (the tracking id the push gives its message), the unique key (traceer_id, afzender),
-# which also serves every lookup by traceerId, and ``conversatie_id``. ``received_at`` grows with time (an
-# append); ``als_antwoord_op`` and a ``tracking_id`` other than ``id`` (a push settled under an earlier
-# attempt's message) are rare, so their indexes are partial: only those rows are in them.
+# pushes by traceerId: ids, codes, the stated berichtstroom (the one part of the stated routing shown again:
+# the rest is the message's own sender and addressee) and the refusal's meldingen (codes, paths, rule texts).
+# Every index on a random UUID costs a push a random page write (revisions 0003, 0004): the primary key ``id``
+# (the tracking id the push gives its message) and the unique key (traceer_id, afzender), which also serves
+# every lookup by traceerId, take one each; ``conversatie_id`` only for a push whose conversatieId is not its
+# own traceerId (a push that starts its conversation with its own traceerId is found through the unique key).
+# ``received_at`` grows with time: on PostgreSQL a BRIN index (a summary per range of pages, nothing per
+# row) serves the retention purge. ``als_antwoord_op`` and a ``tracking_id`` other than ``id`` (a push
+# settled under an earlier attempt's message) are rare, so their indexes are partial: only those rows.
 koppeling_pushes = Table(
     "koppeling_pushes",
     metadata,
@@ -170,12 +174,12 @@ koppeling_pushes = Table(
     Column("afzender", String(CODE), nullable=False),
     Column("submitter", String(CODE), nullable=False),
     Column("traceer_id", String(UUID), nullable=False),
-    Column("conversatie_id", String(UUID), nullable=False, index=True),
+    Column("conversatie_id", String(UUID), nullable=False),
     Column("als_antwoord_op", String(UUID), nullable=True),
     Column("referentie_id", String(150), nullable=True),
     Column("sha256", String(64), nullable=False),
-    Column("received_at", UtcDateTime, nullable=False, index=True),
-    Column("routing", JSON, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("berichtstroom", JSON, nullable=False),
     Column("state", String(8), nullable=False),
     Column("tracking_id", String(UUID), nullable=True),
     Column("meldingen", JSON, nullable=False),
@@ -190,6 +194,8 @@ koppeling_pushes = Table(
         sqlite_where=text(ANSWERS_ONLY),
     ),
     Index(None, "tracking_id", postgresql_where=text(MOVED_ONLY), sqlite_where=text(MOVED_ONLY)),
+    Index(None, "conversatie_id", postgresql_where=text(JOINED_ONLY), sqlite_where=text(JOINED_ONLY)),
+    Index(None, "received_at", postgresql_using="brin"),
 )
 
 # the pull lists: the one table that holds payloads, each only until 24 hours after its first download

@@ -147,7 +147,11 @@ class Push:
             conversatie_id=refs.conversatieId,
             sha256=hashlib.sha256(payload).hexdigest(),
             received_at=now,
-            routing=meta.model_dump(include={"routeringgegevens", "verwerkingscontext"}, exclude_none=True),
+            routing={
+                "routeringgegevens": {
+                    "berichtstroom": meta.routeringgegevens.berichtstroom.model_dump(exclude_none=True)
+                }
+            },
             als_antwoord_op=refs.alsAntwoordOp,
             referentie_id=refs.referentieId,
             tracking_id=tracking_id,

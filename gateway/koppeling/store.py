@@ -3,7 +3,7 @@
 Two kinds of row, both codes, ids, times and digests only, except the payload of a message on the pull list:
 
 - :class:`Pushed`: one push (the sender's ``traceerId``, ``conversatieId``, ``alsAntwoordOp``,
-  ``referentieId`` and stated routing), so that a ``traceerId`` belongs to one message of its sender
+  ``referentieId`` and stated ``berichtstroom``), so that a ``traceerId`` belongs to one message of its sender
   (BRS114), with the tracking id the pipeline gives the message. It is written with the pipeline's claim
   of that message (:meth:`KoppelingStore.claim_with`: one statement on PostgreSQL), or as refused when the
   pipeline refused the message. A ``pending`` push is as far as its message is (accepted once the message's
@@ -29,7 +29,8 @@ PushState = Literal["pending", "accepted", "refused"]
 
 @dataclass(frozen=True, slots=True)
 class Pushed:
-    """One REST push. ``routing`` is the stated ``routeringgegevens`` (+ ``verwerkingscontext``) as JSON."""
+    """One REST push. ``routing`` is what of the stated routing is shown again, as JSON: ``routeringgegevens``
+    with its ``berichtstroom`` (afzender and geadresseerden are the message's own, checked against it)."""
 
     id: str
     afzender: str
