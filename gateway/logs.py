@@ -40,7 +40,8 @@ def configure(settings: LogSettings, stream: Any = None) -> str:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level_name]),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        # one write per line (PrintLogger's print writes the line and its newline apart: two system calls)
+        logger_factory=structlog.WriteLoggerFactory(stream),
         cache_logger_on_first_use=True,
     )
     return fmt
