@@ -100,7 +100,8 @@ class _Check:
 @dataclass(frozen=True, slots=True)
 class _Group:
     """Simple checks (their indexes) whose contexts share their first steps: ``which`` names the failing
-    ones among them (None when there is only one)."""
+    ones among them (None for a group of at most ``_NAMED_DIRECTLY`` checks: evaluating each one's failing
+    nodes costs less than one call naming the failing ones and another for their nodes)."""
 
     indexes: tuple[int, ...]
     which: etree.XPath | None = field(default=None, repr=False)
@@ -372,7 +373,7 @@ def compile_schematron(
         which_groups: list[str] = []
         for bit, (indexes, group_fails) in enumerate(_groups(own)):
             which_groups.append(f"{2**bit} * number({group_fails})")
-            which = _which_fail([own[i] for i in indexes]) if len(indexes) > 1 else None
+            which = _which_fail([own[i] for i in indexes]) if len(indexes) > _NAMED_DIRECTLY else None
             groups.append(_Group(indexes, xpath(which, f"{ns} (failing rules)") if which else None))
         which_group = xpath(" + ".join(which_groups), f"{ns} (failing groups)") if len(groups) > 1 else None
         global_lets = {n: xpath(globals_[n], f"let {n}") for n in sorted(used_lets.get(ns, ()))}
@@ -451,6 +452,7 @@ class _Trie:
 
 _Branch = tuple[int, str, list[str] | None, str]  # (check index, branch, its steps or None, failing test)
 _GROUP_SIZE: Final = 4  # checks named by one ``which`` at most, where the contexts part enough
+_NAMED_DIRECTLY: Final = 2  # a failing group this small has each check evaluated for its nodes at once
 
 
 def _check_branches(checks: Sequence[_Check]) -> list[_Branch]:
