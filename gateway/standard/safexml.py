@@ -53,6 +53,11 @@ _PLAIN_DECLARATIONS: Final = frozenset(
     for enc in ("", f" encoding={q}UTF-8{q}", f" encoding={q}utf-8{q}")
     for sa in ("", f" standalone={q}yes{q}", f" standalone={q}no{q}")
 )
+# one of _PLAIN_DECLARATIONS (one quote character throughout), white space, and the root's start tag
+_PLAIN_START = re.compile(
+    rb"""<\?xml version=(["'])1\.0\1(?: encoding=\1(?:UTF|utf)-8\1)?(?: standalone=\1(?:yes|no)\1)?\?>"""
+    rb"[ \t\r\n]*(?=<(?![!?]))"
+)
 _PROLOG = re.compile(rb"(?:[ \t\r\n]|<!--.*?-->|<\?.*?\?>)*", re.S)
 _SCHEMA_LOCATIONS = etree.XPath(
     "//@xsi:schemaLocation | //@xsi:noNamespaceSchemaLocation", namespaces={"xsi": XSI}
@@ -186,8 +191,12 @@ def parse(data: bytes, limits: Limits = DEFAULT_LIMITS, *, check_depth: bool = T
         raise TooLarge(f"Message is {len(data)} bytes; the limit is {limits.max_bytes} bytes")
     if not data or data.isspace():
         raise NotWellFormed("Message is empty")
-    check_encoding(data)
-    start = check_prolog(data)
+    plain = _PLAIN_START.match(data)
+    if plain is not None:  # what check_encoding and check_prolog accept without a word, in one match
+        start = plain.end()
+    else:
+        check_encoding(data)
+        start = check_prolog(data)
     plain, blank_dropping = _parsers()
     parser = plain if _has_markup_beyond_elements(data, start) else blank_dropping
     try:
