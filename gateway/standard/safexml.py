@@ -191,9 +191,9 @@ def parse(data: bytes, limits: Limits = DEFAULT_LIMITS, *, check_depth: bool = T
         raise TooLarge(f"Message is {len(data)} bytes; the limit is {limits.max_bytes} bytes")
     if not data or data.isspace():
         raise NotWellFormed("Message is empty")
-    plain = _PLAIN_START.match(data)
-    if plain is not None:  # what check_encoding and check_prolog accept without a word, in one match
-        start = plain.end()
+    usual = _PLAIN_START.match(data)
+    if usual is not None:  # what check_encoding and check_prolog accept without a word, in one match
+        start = usual.end()
     else:
         check_encoding(data)
         start = check_prolog(data)
