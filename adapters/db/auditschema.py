@@ -34,7 +34,7 @@ audit = Table(
     Column("sender", String(16)),
     Column("receiver", String(16)),
     Column("message", String(32)),
-    Column("tracking_id", String(64), index=True),
+    Column("tracking_id", String(64)),  # no index: nothing reads the trail by it (revision 0005)
     Column("body_sha256", String(HASH)),
     Column("decision", String(64), nullable=False),
     Column("reason", String(200)),

@@ -126,7 +126,7 @@ messages = Table(
     Column("identificatie", String(REF), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
-    Column("received_at", UtcDateTime, nullable=False, index=True),
+    Column("received_at", UtcDateTime, nullable=False),
     Column("status", String(8), nullable=False),
     Column("answers", String(UUID), nullable=True),
     CheckConstraint("status IN ('pending', 'accepted')", name="status"),
@@ -134,6 +134,7 @@ messages = Table(
     UniqueConstraint("afzender", "message", "reference"),
     # linking a retour (or a 325) to the message it answers
     Index(None, "afzender", "message", "identificatie"),
+    Index(None, "received_at", postgresql_using="brin"),  # the retention purge
 )
 
 referenties = Table(
@@ -153,8 +154,9 @@ events = Table(
     Column("tracking_id", String(UUID), nullable=False, index=True),
     Column("event", String(32), nullable=False),
     Column("node", String(6), nullable=False),
-    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
     Column("detail", JSON, nullable=False),
+    Index(None, "at", postgresql_using="brin"),  # the retention purge
 )
 
 # --- the VSP-Koppeling REST interfaces (gateway.koppeling) ----------------------------------------------
@@ -234,6 +236,7 @@ bsn_index = Table(
     Column("message", String(16), nullable=False),
     Column("afzender", String(CODE), nullable=False),
     Column("ontvanger", String(CODE), nullable=False),
-    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
     Index(None, "bsn_hmac", "at"),
+    Index(None, "at", postgresql_using="brin"),  # the retention purge
 )
