@@ -21,6 +21,17 @@ from gateway.pipeline.seal import LinkSeal
 from gateway.ports import Tracking, TrackingEvent, utc_now
 
 
+def arrival_events(
+    tracking_id: str, node: NodeRole, origin: str, recipient: str, crossed_at: datetime, at: datetime
+) -> list[TrackingEvent]:
+    """What ``node`` records of a message from ``origin`` that is in ``recipient``'s mailbox there: it
+    crossed the link (when it was checked) and is in, in this order."""
+    return [
+        TrackingEvent(tracking_id, "crossed-link", node, crossed_at, {"from": origin}),
+        TrackingEvent(tracking_id, "in-mailbox", node, at, {"mailbox": recipient}),
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Crossing:
     """A message that crossed the node link to ``node``, as the link's headers describe it."""
@@ -121,12 +132,7 @@ class LinkJudge:
         node, tracking_id = crossing.node, crossing.tracking_id
         now = self.clock()
         checked_at, origin = self._checked.pop(tracking_id, (now, crossing.origin))
-        await asyncio.gather(  # added in this order, so stored in this order (one batch)
-            self.tracking.add_event(
-                TrackingEvent(tracking_id, "crossed-link", node, checked_at, {"from": origin})
-            ),
-            self.tracking.add_event(
-                TrackingEvent(tracking_id, "in-mailbox", node, now, {"mailbox": crossing.recipient})
-            ),
-        )
+        landed = arrival_events(tracking_id, node, origin, crossing.recipient, checked_at, now)
+        # added in this order, so stored in this order (one batch)
+        await asyncio.gather(*(self.tracking.add_event(event) for event in landed))
         self.observers.delivered(node, crossing.received_at)

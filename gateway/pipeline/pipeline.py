@@ -20,6 +20,7 @@ import structlog
 
 from gateway.errors import ErrorItem, GatewayError, NodeRole, NoOriginal, NotUnique, Rejection, Unavailable
 from gateway.pipeline.judge import Judge, Refusal
+from gateway.pipeline.link import arrival_events
 from gateway.pipeline.observe import NOBODY, Observers
 from gateway.pipeline.sniff import message_name
 from gateway.pipeline.values import (
@@ -327,13 +328,10 @@ class Pipeline:
     def _landed_events(self, delivery: Delivery) -> list[TrackingEvent]:
         """The events of a message the publisher put straight into its mailbox on the other node (one
         cluster, one deployment): that node's ``crossed-link`` and ``in-mailbox``, as its link records them."""
-        at, target, tracking_id = self.clock(), delivery.target_node, delivery.tracking_id
+        at, target = self.clock(), delivery.target_node
         self.observers.crossed(target, delivery.received_at)
         self.observers.delivered(target, delivery.received_at)
-        return [
-            TrackingEvent(tracking_id, "crossed-link", target, at, {"from": self.node}),
-            TrackingEvent(tracking_id, "in-mailbox", target, at, {"mailbox": delivery.recipient}),
-        ]
+        return arrival_events(delivery.tracking_id, target, self.node, delivery.recipient, at, at)
 
     async def _refused(
         self,
