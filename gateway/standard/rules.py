@@ -36,6 +36,7 @@ from typing import Any, Final, Literal, cast
 from lxml import etree
 
 from gateway.errors import ErrorItem
+from gateway.standard import xpathcache
 from gateway.standard.errortext import node_path
 from gateway.standard.xsdindex import SchemaIndexError
 
@@ -315,9 +316,11 @@ def compile_schematron(
         named = set(_PREFIX.findall(expr))
         used = {p: uri for p, uri in nsmap.items() if p in named}
         try:
-            return etree.XPath(expr, namespaces=used, regexp=False)
+            compiled = etree.XPath(expr, namespaces=used, regexp=False)
         except etree.XPathSyntaxError as exc:
             raise RulesError(f"{source}: {where}: {exc}: {expr}") from None
+        xpathcache.enable(compiled)  # libxml2 recycles its node sets and values instead of malloc/free
+        return compiled
 
     for pattern in schema.iterfind(f"{{{SCH}}}pattern"):
         code = pattern.get("id", "")
