@@ -18,6 +18,7 @@ import aiormq
 from aio_pika.abc import AbstractChannel, AbstractRobustChannel, AbstractRobustConnection
 from yarl import URL
 
+from adapters.rabbitmq.frames import Behind, Outbox
 from adapters.rabbitmq.settings import BrokerSettings
 from gateway.errors import NodeRole, Unavailable
 
@@ -34,13 +35,13 @@ class AmqpSession:
         self.name = f"{purpose}-{node}"
         self._size = settings.publish_channels
         self._connect_timeout = settings.connect_timeout
-        self._confirm_timeout = settings.confirm_timeout
         self._connection: AbstractRobustConnection | None = None
         self._channels: list[AbstractRobustChannel] = []
         self._turn = count()
         self._lock = asyncio.Lock()
         self._failed_at: float | None = None
         self._closed = False
+        self._outbox = Outbox(settings.confirm_timeout, _not_in_time)
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
@@ -112,20 +113,11 @@ class AmqpSession:
         await self.connection()
         channel = self._pick()
         try:
-            async with asyncio.timeout(self._confirm_timeout):
-                underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
-                # wait=False: no wait for the socket's drain (a future and a wake-up per publish); the
-                # confirm below it cannot come before the bytes are written, so it bounds the backlog
-                await underlay.basic_publish(
-                    body,
-                    exchange=exchange,
-                    routing_key=routing_key,
-                    properties=properties,
-                    mandatory=True,
-                    wait=False,
-                )
-        except TimeoutError as exc:
-            raise Unavailable("broker did not confirm in time") from exc
+            underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+            # the frames' bytes written directly, the publishes of one loop turn in one write (frames.py)
+            await self._outbox.publish(underlay, exchange, routing_key, body, properties)
+        except Behind as exc:
+            raise Unavailable("broker connection is not taking publishes") from exc
         except aiormq.exceptions.PublishError as exc:
             raise Unavailable("message could not be routed (no queue for it)") from exc
         except aiormq.exceptions.DeliveryError as exc:
@@ -147,6 +139,10 @@ class AmqpSession:
             self._channels = []
         if conn is not None:
             await _quiet_close(conn)
+
+
+def _not_in_time() -> Unavailable:
+    return Unavailable("broker did not confirm in time")
 
 
 async def _quiet_close(conn: AbstractRobustConnection) -> None:
