@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
@@ -45,7 +46,7 @@ class MemoryKoppeling:
         if held is not None and held.state == "pending":
             del self._pushes[push_id]
 
-    async def pushes_by_traceer(self, traceer_id: str) -> list[Pushed]:
+    async def pushes_by_traceer(self, traceer_id: str, afzenders: Collection[str] = ()) -> list[Pushed]:
         found = [p for p in self._pushes.values() if traceer_id in (p.traceer_id, p.als_antwoord_op)]
         return sorted(found, key=lambda p: (p.received_at, p.id))
 
@@ -53,7 +54,9 @@ class MemoryKoppeling:
         wanted = set(tracking_ids)
         return {p.tracking_id: p for p in self._pushes.values() if p.tracking_id in wanted and p.tracking_id}
 
-    async def pushes_in_conversation(self, conversatie_id: str) -> list[Pushed]:
+    async def pushes_in_conversation(
+        self, conversatie_id: str, afzenders: Collection[str] = ()
+    ) -> list[Pushed]:
         found = [p for p in self._pushes.values() if p.conversatie_id == conversatie_id]
         return sorted(found, key=lambda p: (p.received_at, p.id))
 

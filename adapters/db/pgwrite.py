@@ -22,10 +22,11 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.connections import Connections
-from adapters.db.schema import messages
+from adapters.db.schema import PUSHED_COLUMNS, messages
 from gateway.errors import Unavailable
 
-CLAIM_COLUMNS = tuple(messages.columns.keys())  # a claim writes the whole row
+# a claim writes the whole row, but for what a REST push stated (``adapters.db.koppeling`` writes that)
+CLAIM_COLUMNS = tuple(c.name for c in messages.columns if c.name not in PUSHED_COLUMNS)
 CLAIM_TYPES = {"size": "bigint", "received_at": "timestamptz"}
 
 

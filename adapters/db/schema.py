@@ -129,13 +129,26 @@ messages = Table(
     Column("received_at", UtcDateTime, nullable=False),
     Column("status", String(8), nullable=False),
     Column("answers", String(UUID), nullable=True),
+    # what a REST push stated of its message (revision 0006), on the message's own row: no row of its own
+    # (see koppeling_pushes below); NULL for every other message, and 61 days after it was received
+    Column("traceer_id", String(UUID), nullable=True),
+    Column("conversatie_id", String(UUID), nullable=True),
+    Column("als_antwoord_op", String(UUID), nullable=True),
+    Column("referentie_id", String(150), nullable=True),
+    Column("berichtstroom", JSON, nullable=True),
     CheckConstraint("status IN ('pending', 'accepted')", name="status"),
     # the uniqueness index: one reference per sender and message type
     UniqueConstraint("afzender", "message", "reference"),
     # linking a retour (or a 325) to the message it answers
     Index(None, "afzender", "message", "identificatie"),
     Index(None, "received_at", postgresql_using="brin"),  # the retention purge
+    # a pushed message that answers (alsAntwoordOp) or joins another conversation than its own traceerId's:
+    # partial, so that neither the other messages nor a push that starts its own conversation writes them
+    Index(None, "als_antwoord_op", postgresql_where=text(ANSWERS_ONLY), sqlite_where=text(ANSWERS_ONLY)),
+    Index(None, "conversatie_id", postgresql_where=text(JOINED_ONLY), sqlite_where=text(JOINED_ONLY)),
 )
+# the columns of a pushed message's row that only a push writes (a claim of the tracking store leaves them)
+PUSHED_COLUMNS = ("traceer_id", "conversatie_id", "als_antwoord_op", "referentie_id", "berichtstroom")
 
 referenties = Table(
     "referenties",
@@ -162,6 +175,10 @@ events = Table(
 # --- the VSP-Koppeling REST interfaces (gateway.koppeling) ----------------------------------------------
 # pushes by traceerId: ids, codes, the stated berichtstroom (the one part of the stated routing shown again:
 # the rest is the message's own sender and addressee) and the refusal's meldingen (codes, paths, rule texts).
+# Since revision 0006 a push its sender submits itself has no row here: what it stated is on its message's
+# row in ``messages`` (above), whose primary key, the tracking id derived from (afzender, traceerId), holds
+# the traceerId. This table keeps the refused pushes, those settled under another message, the pushes
+# submitted for another party, and the rows written before 0006.
 # Every index on a random UUID costs a push a random page write (revisions 0003, 0004): the primary key ``id``
 # (the tracking id the push gives its message) and the unique key (traceer_id, afzender), which also serves
 # every lookup by traceerId, take one each; ``conversatie_id`` only for a push whose conversatieId is not its

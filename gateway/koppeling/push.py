@@ -5,12 +5,14 @@
 2. The caller must be the stated sender or registered to submit for it (BRS03), before anything is stored.
 3. The payload goes through the pipeline, which also checks the metadata against the message header
    (sender, addressee, type, version: BRS33) and, on a test or acceptance environment, that the client is
-   a fictitious person (BRS18). The push's row (its ``traceerId`` for the sender, the tracking id the
-   pipeline gives the message) is written with the pipeline's claim of the message, in one statement: the
-   message is claimed only if the ``traceerId`` was free, so an accepted push needs no write of its own
-   (whether it was accepted is the message's own record in the tracking store). Refused: the push is
+   a fictitious person (BRS18). The push (its ``traceerId`` for the sender, under the tracking id
+   :func:`~gateway.koppeling.store.push_id` derives from the two) is written with the pipeline's claim of
+   the message, in one statement: the message is claimed only if the ``traceerId`` was free, so an
+   accepted push needs no write of its own (whether it was accepted is the message's own record in the
+   tracking store; on SQL a push its sender submits itself is that claim alone). Refused: the push is
    written refused with its ``meldingen`` (status AfgekeurdDoorDienst) and answered 422. The broker down:
-   the push is released and the answer is 503, so the same request may be sent again.
+   the push is released and the answer is 503, so the same request may be sent again (its message's claim,
+   abandoned, is taken over by that retry).
 4. A ``traceerId`` that holds another message is BRS114; the same payload again under the same
    ``traceerId`` is answered as the first one was, 204 or its refusal, waiting for it while it is in flight
    (a retry after a lost answer). A message the pipeline resumed under an earlier tracking id (a push whose
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -38,7 +39,7 @@ from gateway.koppeling.problems import (
     TraceerIdNotUnique,
     meldingen,
 )
-from gateway.koppeling.store import KoppelingStore, Pushed, Settled, TraceerIdTaken
+from gateway.koppeling.store import KoppelingStore, Pushed, Settled, TraceerIdTaken, push_id
 from gateway.pipeline import Expectation, Facts, Kind, Pipeline
 from gateway.ports import Registry, Tracking, utc_now
 from gateway.routing import authorise, parties
@@ -138,7 +139,7 @@ class Push:
         may = party == afzender or await self.registry.may_submit_for(party, afzender, now.date())
         authorise(party, afzender, may)
         refs = meta.referentiegegevens
-        tracking_id = str(uuid.uuid4())  # the push's row and the message's tracking id
+        tracking_id = push_id(afzender, refs.traceerId)  # the push's id and its message's tracking id
         claim = Pushed(
             id=tracking_id,
             afzender=afzender,
@@ -185,7 +186,7 @@ class Push:
 
     async def _holder(self, claim: Pushed) -> Pushed | None:
         """The push that holds the traceerId of ``claim`` now."""
-        found = await self.store.pushes_by_traceer(claim.traceer_id)
+        found = await self.store.pushes_by_traceer(claim.traceer_id, (claim.afzender,))
         return next(
             (p for p in found if p.afzender == claim.afzender and p.traceer_id == claim.traceer_id), None
         )
@@ -210,6 +211,7 @@ class Push:
                 interface=INTERFACE,
                 expect=agreement(meta, self.fictitious_only),
                 tracking_id=claim.tracking_id,
+                refused_apart=True,  # its tracking id names the traceerId: maybe another message's
                 claim_with=None
                 if resumed
                 else partial(self.store.claim_with, claim, claim=self.tracking.claim),
@@ -229,24 +231,35 @@ class Push:
                 errors=[ErrorItem(NotUnique.code, "Identificatie already used", path="/Bericht/Header")],
             )
             refusal.tracking_id = accepted.tracking_id
-            await self.store.settle_push(
-                Settled(claim.id, "refused", None, meldingen(refusal, self.node), self.clock())
+            await self._settle(
+                claim, Settled(claim.id, "refused", None, meldingen(refusal, self.node), self.clock())
             )
             raise refusal
         if accepted.tracking_id != claim.tracking_id:  # resumed under an earlier attempt's tracking id
-            await self.store.settle_push(
-                Settled(claim.id, "accepted", accepted.tracking_id, (), self.clock())
-            )
+            await self._settle(claim, Settled(claim.id, "accepted", accepted.tracking_id, (), self.clock()))
         return PushResult(claim.traceer_id, accepted.tracking_id)
 
     async def _refused(self, claim: Pushed, exc: Rejection) -> None:
         """Write the push refused (or settle it so, when its row was written with its message's claim);
         :class:`TraceerIdTaken` raised when its traceerId is another push's."""
-        found, at = meldingen(exc, self.node), self.clock()
-        refused = replace(claim, state="refused", tracking_id=exc.tracking_id, meldingen=found, changed_at=at)
-        held = await self.store.claim_push(refused)
+        await self._settle(
+            claim, Settled(claim.id, "refused", exc.tracking_id, meldingen(exc, self.node), self.clock()), exc
+        )
+
+    async def _settle(self, claim: Pushed, settled: Settled, exc: Rejection | None = None) -> None:
+        """Write how the push ended: its row, written so (a push that has none: its message's claim was
+        all of it), or settled so (a row written with its message's claim); :class:`TraceerIdTaken` raised
+        when its traceerId is another push's."""
+        ended = replace(
+            claim,
+            state=settled.state,
+            tracking_id=settled.tracking_id,
+            meldingen=settled.meldingen,
+            changed_at=settled.at,
+        )
+        held = await self.store.claim_push(ended)
         if held is None:
             return
-        if held.id != claim.id:
-            raise TraceerIdTaken(held) from exc
-        await self.store.settle_push(Settled(claim.id, "refused", exc.tracking_id, found, at))
+        if (held.id, held.sha256, held.state) != (claim.id, claim.sha256, "pending"):
+            raise TraceerIdTaken(held) from exc  # another message's; or this one's, ended before
+        await self.store.settle_push(settled)

@@ -76,7 +76,7 @@ class Statuses:
         return "Statuses()"
 
     async def by_traceer(self, party: str, traceer_id: str) -> list[Status]:
-        pushes = [p for p in await self.store.pushes_by_traceer(traceer_id) if _sees_push(party, p)]
+        pushes = [p for p in await self.store.pushes_by_traceer(traceer_id, (party,)) if _sees_push(party, p)]
         originals: list[MessageRecord] = []
         own = await self.tracking.record(traceer_id)  # a message that did not come over REST push
         if own is not None and _sees(party, own) and own.status == "accepted":
@@ -103,7 +103,11 @@ class Statuses:
         return await self._statuses(party, list(records.values()), pushes)
 
     async def by_conversatie(self, party: str, conversatie_id: str) -> list[Status]:
-        pushes = [p for p in await self.store.pushes_in_conversation(conversatie_id) if _sees_push(party, p)]
+        pushes = [
+            p
+            for p in await self.store.pushes_in_conversation(conversatie_id, (party,))
+            if _sees_push(party, p)
+        ]
         conversations = {conversatie_id}
         for pushed in pushes:
             if pushed.tracking_id:

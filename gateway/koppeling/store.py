@@ -4,11 +4,14 @@ Two kinds of row, both codes, ids, times and digests only, except the payload of
 
 - :class:`Pushed`: one push (the sender's ``traceerId``, ``conversatieId``, ``alsAntwoordOp``,
   ``referentieId`` and stated ``berichtstroom``), so that a ``traceerId`` belongs to one message of its sender
-  (BRS114), with the tracking id the pipeline gives the message. It is written with the pipeline's claim
-  of that message (:meth:`KoppelingStore.claim_with`: one statement on PostgreSQL), or as refused when the
-  pipeline refused the message. A ``pending`` push is as far as its message is (accepted once the message's
-  record is); it is settled only when refused (with its ``meldingen``: status ``AfgekeurdDoorDienst``) or
-  when the pipeline took its message under another tracking id (``accepted``, with that id);
+  (BRS114), with the tracking id the pipeline gives the message: :func:`push_id`, derived from the sender
+  and the traceerId, so that the tracking store's key of the message holds the traceerId too. It is written
+  with the pipeline's claim of that message (:meth:`KoppelingStore.claim_with`: one statement on
+  PostgreSQL; on SQL a push its sender submits itself is that claim alone, its stated ids on the message's
+  row), or as refused when the pipeline refused the message. A ``pending`` push is as far as its message is
+  (accepted once the message's record is); it is settled only when refused (with its ``meldingen``: status
+  ``AfgekeurdDoorDienst``) or when the pipeline took its message under another tracking id (``accepted``,
+  with that id);
 - :class:`Inboxed`: one message taken from a provider's mailbox for REST pull, with the metadata it is
   listed with and its payload, until the provider confirms it (``DELETE``); the payload is dropped 24 hours
   after its first download, the row after the retention period.
@@ -16,7 +19,8 @@ Two kinds of row, both codes, ids, times and digests only, except the payload of
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import uuid
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -25,6 +29,16 @@ from gateway.koppeling.problems import Meld
 from gateway.ports import Claim, MessageRecord
 
 PushState = Literal["pending", "accepted", "refused"]
+
+# the namespace of the tracking ids of pushed messages (UUID version 5: never one of the random version-4
+# ids every other message gets)
+PUSH_IDS = uuid.UUID("5f0c2a4e-7d3b-4c1e-9a61-2b8e4f6d1c07")
+
+
+def push_id(afzender: str, traceer_id: str) -> str:
+    """The id of a push and the tracking id of its message: one per sender and traceerId, as stated (a
+    second push of the traceerId meets the first in the tracking store's key of the message)."""
+    return str(uuid.uuid5(PUSH_IDS, f"{afzender}/{traceer_id}"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,13 +181,19 @@ class KoppelingStore(Protocol):
         """Forget a pending claim whose message never reached a verdict (the broker was down)."""
         ...
 
-    async def pushes_by_traceer(self, traceer_id: str) -> list[Pushed]:
-        """Every push (of any sender) under this traceerId, or answering it (``alsAntwoordOp``)."""
+    async def pushes_by_traceer(self, traceer_id: str, afzenders: Collection[str] = ()) -> list[Pushed]:
+        """The pushes under this traceerId, or answering it (``alsAntwoordOp``): every push of one of
+        ``afzenders`` and every push submitted for another party (a store may leave out the pushes that
+        another sender submitted itself)."""
         ...
 
     async def pushes_by_tracking(self, tracking_ids: list[str]) -> dict[str, Pushed]: ...
 
-    async def pushes_in_conversation(self, conversatie_id: str) -> list[Pushed]: ...
+    async def pushes_in_conversation(
+        self, conversatie_id: str, afzenders: Collection[str] = ()
+    ) -> list[Pushed]:
+        """The pushes of this conversatieId, as :meth:`pushes_by_traceer` chooses them."""
+        ...
 
     async def add_inboxed(self, items: list[Inboxed]) -> None:
         """Put messages on pull lists; one already there (a redelivery) is left as it is."""

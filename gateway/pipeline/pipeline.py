@@ -104,8 +104,9 @@ class Pipeline:
         except Refusal as refusal:
             read = refusal.read
             data = read.data if read is not None else _envelope_bytes(bodies)
+            refused_as = self.new_id() if facts.refused_apart else tracking_id
             await self._refused(
-                tracking_id, principal, refusal.exc, received_at, data, read, refusal.parties_known, facts
+                refused_as, principal, refusal.exc, received_at, data, read, refusal.parties_known, facts
             )
             return Verdict(refused=refusal.exc, at=refusal.position)
         except Unavailable as exc:

@@ -103,7 +103,9 @@ class Facts:
     tracking event of each accepted message (by its position); ``tracking_id``, when given, is the tracking
     id of the first message (an envelope that records it beside its own reference before the pipeline runs);
     ``claim_with``, when given, claims the first message instead of the tracking store's ``claim`` (an
-    envelope that writes its own reference in the same statement: a REST push's traceerId).
+    envelope that writes its own reference in the same statement: a REST push's traceerId);
+    ``refused_apart``: a message refused before its claim is recorded under a tracking id of its own, not
+    ``tracking_id`` (a REST push's names its traceerId, which may be another message's).
     """
 
     interface: str = "rest"
@@ -118,6 +120,7 @@ class Facts:
     trail: Callable[[int], Mapping[str, str]] | None = None
     tracking_id: str | None = None
     claim_with: Callable[[MessageRecord], Awaitable[Claim]] | None = None
+    refused_apart: bool = False
 
 
 BARE = Facts()

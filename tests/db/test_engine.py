@@ -128,6 +128,12 @@ def test_no_table_holds_a_payload_or_personal_data() -> None:
         "received_at",
         "status",
         "answers",
+        # what a REST push stated: the sender's ids and the berichtstroom (type, version, action)
+        "traceer_id",
+        "conversatie_id",
+        "als_antwoord_op",
+        "referentie_id",
+        "berichtstroom",
     }
     assert expected == set(metadata.tables["messages"].columns.keys())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from adapters.db import Database
 from adapters.db.koppelingmemory import MemoryKoppeling
 from adapters.db.memory import MemoryTracking
 from gateway.koppeling.problems import Meld
-from gateway.koppeling.store import Filter, Inboxed, Pushed, Settled, TraceerIdTaken
+from gateway.koppeling.store import Filter, Inboxed, Pushed, Settled, TraceerIdTaken, push_id
+from gateway.ports import MessageRecord
 from tests.db.values import record
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -46,17 +48,25 @@ def koppeling(stores: tuple[Any, Any]) -> Any:
 
 
 def pushed(afzender: str = "42420001", traceer: str | None = None, **changes: Any) -> Pushed:
+    traceer = traceer or str(uuid.uuid4())
     values: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
+        "id": push_id(afzender, traceer),
+        "tracking_id": push_id(afzender, traceer),
         "afzender": afzender,
         "submitter": afzender,
-        "traceer_id": traceer or str(uuid.uuid4()),
+        "traceer_id": traceer,
         "conversatie_id": str(uuid.uuid4()),
         "sha256": "a" * 64,
         "received_at": T0,
         "routing": {"routeringgegevens": {"berichtstroom": {"berichttype": "WMO315"}}},
     }
     return Pushed(**{**values, **changes})
+
+
+def message_of(push: Pushed, reference: str = "ref-1", **changes: Any) -> MessageRecord:
+    """The claim of a push's message: under the push's id, from its sender (BRS33), of its bytes."""
+    values = {"afzender": push.afzender, "submitter": push.submitter, "sha256": push.sha256}
+    return record(reference, **{"tracking_id": push.id, **values, **changes})
 
 
 def inboxed(party: str = "42420001", at: datetime = T0, **changes: Any) -> Inboxed:
@@ -215,22 +225,86 @@ async def test_a_push_is_written_with_its_message_s_claim(
     if not isinstance(koppeling, MemoryKoppeling):  # in one statement, not the two writes of the fallback
         monkeypatch.setattr("adapters.db.koppeling.claim_in_turn", None)
     push = pushed()
-    claimed = await koppeling.claim_with(push, record(tracking_id=push.id), tracking.claim)
+    claimed = await koppeling.claim_with(push, message_of(push), tracking.claim)
     assert claimed.outcome == "new"
     assert (await tracking.record(push.id)).status == "pending"
-    assert [p.id for p in await koppeling.pushes_by_traceer(push.traceer_id)] == [push.id]
+    assert [p.id for p in await koppeling.pushes_by_traceer(push.traceer_id, [push.afzender])] == [push.id]
+    assert [push.id] == list(await koppeling.pushes_by_tracking([push.id]))
+    found = await koppeling.pushes_in_conversation(push.conversatie_id)
+    assert [push.id] == [p.id for p in found]  # a conversatieId of its own: in the partial index
+    assert (push.traceer_id, push.routing) == (found[0].traceer_id, found[0].routing)
+
+
+async def test_a_push_that_starts_its_conversation_is_found_by_it(stores: tuple[Any, Any]) -> None:
+    """conversatieId = traceerId (as most pushes): found by the sender's tracking id, not by anyone's."""
+    koppeling, tracking = stores
+    push = pushed()
+    push = pushed(traceer=push.traceer_id, conversatie_id=push.traceer_id)
+    await koppeling.claim_with(push, message_of(push), tracking.claim)
+    found = await koppeling.pushes_in_conversation(push.traceer_id, [push.afzender])
+    assert [push.id] == [p.id for p in found]
+
+
+async def test_a_push_for_another_party_is_found_by_its_submitter(stores: tuple[Any, Any]) -> None:
+    """A push submitted for another party keeps a row of its own: its submitter finds it by traceerId."""
+    koppeling, tracking = stores
+    push = pushed(submitter="65656055")
+    await koppeling.claim_with(push, message_of(push), tracking.claim)
+    assert [push.id] == [p.id for p in await koppeling.pushes_by_traceer(push.traceer_id, ["65656055"])]
+
+
+async def test_a_push_answering_a_traceer_id_is_found_by_it(stores: tuple[Any, Any]) -> None:
+    koppeling, tracking = stores
+    original = pushed()
+    answer = pushed(als_antwoord_op=original.traceer_id)
+    await koppeling.claim_with(answer, message_of(answer), tracking.claim)
+    assert [answer.id] == [p.id for p in await koppeling.pushes_by_traceer(original.traceer_id)]
+
+
+async def test_a_refusal_meets_the_message_that_holds_its_traceer_id(stores: tuple[Any, Any]) -> None:
+    """A push refused under a traceerId whose message is claimed gets that push back (BRS114), nothing
+    written; refused after its own message's claim went in (the same bytes), it is written refused."""
+    koppeling, tracking = stores
+    first = pushed()
+    claim = message_of(first, "ref-1")
+    await koppeling.claim_with(first, claim, tracking.claim)
+    other = pushed(traceer=first.traceer_id, sha256="e" * 64, state="refused", changed_at=T0)
+    held = await koppeling.claim_push(other)
+    assert (first.id, first.sha256) == (held.id, held.sha256)
+    assert [first.id] == [p.id for p in await koppeling.pushes_by_traceer(first.traceer_id, ["42420001"])]
+    itself = replace(first, state="refused", changed_at=T0)
+    own = await koppeling.claim_push(itself)  # written; or (a row of its own already) to be settled
+    if own is not None:
+        assert own.id == first.id
+        await koppeling.settle_push(Settled(first.id, "refused", first.id, (), T0))
+    [found] = await koppeling.pushes_by_traceer(first.traceer_id, ["42420001"])
+    assert (first.id, "refused") == (found.id, found.state)
+
+
+async def test_the_purge_forgets_what_a_push_stated_not_its_traceer_id(stores: tuple[Any, Any]) -> None:
+    koppeling, tracking = stores
+    push = pushed()
+    await koppeling.claim_with(push, message_of(push), tracking.claim)
+    purged = await koppeling.purge(T0, T0 + timedelta(days=61))
+    assert 1 == purged.pushed
+    assert [] == await koppeling.pushes_by_traceer(push.traceer_id, [push.afzender])
+    if isinstance(koppeling, MemoryKoppeling):  # the fake forgets the traceerId with the push
+        return
+    again = pushed(traceer=push.traceer_id, sha256="f" * 64)
+    with pytest.raises(TraceerIdTaken):
+        await koppeling.claim_with(again, message_of(again, "ref-2"), tracking.claim)
 
 
 async def test_a_taken_traceer_id_writes_neither_push_nor_message(stores: tuple[Any, Any]) -> None:
     koppeling, tracking = stores
     first = pushed()
-    await koppeling.claim_with(first, record("ref-1", tracking_id=first.id), tracking.claim)
+    await koppeling.claim_with(first, message_of(first, "ref-1"), tracking.claim)
     again = pushed(traceer=first.traceer_id, sha256="c" * 64)
     with pytest.raises(TraceerIdTaken) as taken:
-        await koppeling.claim_with(again, record("ref-2", tracking_id=again.id), tracking.claim)
+        await koppeling.claim_with(again, message_of(again, "ref-2"), tracking.claim)
     assert taken.value.held.id == first.id
-    assert await tracking.record(again.id) is None
-    assert [p.id for p in await koppeling.pushes_by_traceer(first.traceer_id)] == [first.id]
+    assert (await tracking.record(again.id)).reference == "ref-1"  # the first push's message, alone
+    assert [p.id for p in await koppeling.pushes_by_traceer(first.traceer_id, ["42420001"])] == [first.id]
 
 
 async def test_a_push_whose_message_key_is_held_gets_the_tracking_store_s_answer(
@@ -238,14 +312,12 @@ async def test_a_push_whose_message_key_is_held_gets_the_tracking_store_s_answer
 ) -> None:
     koppeling, tracking = stores
     first = pushed()
-    await koppeling.claim_with(first, record("ref-1", tracking_id=first.id), tracking.claim)
+    await koppeling.claim_with(first, message_of(first, "ref-1"), tracking.claim)
     other = pushed()  # a new traceerId, the same Identificatie with other bytes
-    claimed = await koppeling.claim_with(
-        other, record("ref-1", tracking_id=other.id, sha256="d" * 64), tracking.claim
-    )
+    claimed = await koppeling.claim_with(other, message_of(other, "ref-1", sha256="d" * 64), tracking.claim)
     assert claimed.outcome == "conflict"
     assert claimed.previous.tracking_id == first.id
-    assert [p.id for p in await koppeling.pushes_by_traceer(other.traceer_id)] == [other.id]
+    assert [p.id for p in await koppeling.pushes_by_traceer(other.traceer_id, ["42420001"])] == [other.id]
 
 
 async def test_concurrent_pushes_of_one_traceer_id_claim_one_message(stores: tuple[Any, Any]) -> None:
@@ -255,13 +327,13 @@ async def test_concurrent_pushes_of_one_traceer_id_claim_one_message(stores: tup
 
     async def one(push: Pushed, n: int) -> str:
         try:
-            await koppeling.claim_with(push, record(f"ref-{n}", tracking_id=push.id), tracking.claim)
+            await koppeling.claim_with(push, message_of(push, f"ref-{n}"), tracking.claim)
         except TraceerIdTaken:
             return "taken"
         return "new"
 
     results = await asyncio.gather(*(one(p, n) for n, p in enumerate(pushes)))
     assert sorted(results) == ["new"] + ["taken"] * 7
-    winner = pushes[results.index("new")]
-    found = [await tracking.record(p.id) for p in pushes]
-    assert [r.tracking_id for r in found if r is not None] == [winner.id]
+    winner = results.index("new")
+    found = await tracking.record(pushes[0].id)  # one tracking id per sender and traceerId
+    assert (found.tracking_id, found.reference) == (pushes[winner].id, f"ref-{winner}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -147,3 +149,64 @@ def test_cli_upgrade_status_and_check(tmp_path: Path, monkeypatch: pytest.Monkey
         checked.exit_code,
         "bsn_index" in tables,  # type: ignore[operator]
     )
+
+
+def _at(revision: str) -> Callable[[Connection], None]:
+    def work(conn: Connection) -> None:
+        command.upgrade(config(conn), revision)
+
+    return work
+
+
+def _back_to(revision: str) -> Callable[[Connection], None]:
+    def work(conn: Connection) -> None:
+        command.downgrade(config(conn), revision)
+
+    return work
+
+
+async def test_pushes_written_before_revision_0006_keep_their_traceer_ids(database_url: str) -> None:
+    """Upgraded from 0005 with a push and its message written then: the push is found as before and keeps
+    its traceerId for its sender (BRS114); a new push goes in without a row of its own, and a downgrade
+    gives it one again."""
+    from adapters.db.schema import koppeling_pushes, messages
+    from adapters.db.tracking import record_row
+    from gateway.koppeling.store import TraceerIdTaken, push_id
+    from tests.db.test_koppeling_store import T0, message_of, pushed
+    from tests.db.values import record
+
+    await _sync(database_url, _at("0005"))
+    old = pushed()
+    old_id = str(uuid.uuid4())  # a tracking id of before: random
+    row = {**record_row(record("ref-0", tracking_id=old_id, received_at=T0)), "status": "accepted"}
+
+    stated = {name: getattr(old, name) for name in ("afzender", "submitter", "traceer_id", "sha256")}
+    push = {**stated, "id": old_id, "tracking_id": old_id, "conversatie_id": old.conversatie_id}
+    push |= {"received_at": T0, "berichtstroom": {}, "state": "pending", "meldingen": []}
+
+    def rows_of_0005(conn: Connection) -> None:
+        conn.execute(messages.insert().values(row))
+        conn.execute(koppeling_pushes.insert().values(push))
+
+    await _sync(database_url, rows_of_0005)
+    db = await Database.connect(database_url)  # to the newest revision
+    try:
+        koppeling, tracking = db.koppeling, db.tracking
+        assert [old_id] == [p.id for p in await koppeling.pushes_by_traceer(old.traceer_id)]
+        again = pushed(traceer=old.traceer_id, sha256="c" * 64)
+        with pytest.raises(TraceerIdTaken) as taken:
+            await koppeling.claim_with(again, message_of(again, "ref-1"), tracking.claim)
+        assert (old_id, None) == (taken.value.held.id, await tracking.record(again.id))
+        new = pushed()
+        assert "new" == (await koppeling.claim_with(new, message_of(new, "ref-2"), tracking.claim)).outcome
+        assert [new.id] == [p.id for p in await koppeling.pushes_by_traceer(new.traceer_id, [new.afzender])]
+    finally:
+        await db.close()
+    assert (head(), []) == await _sync(database_url, _state)
+
+    def pushes(conn: Connection) -> set[str]:
+        return {r[0] for r in conn.execute(text("SELECT id FROM koppeling_pushes"))}
+
+    assert {old_id} == await _sync(database_url, pushes)
+    await _sync(database_url, _back_to("0005"))
+    assert {old_id, push_id(new.afzender, new.traceer_id)} == await _sync(database_url, pushes)

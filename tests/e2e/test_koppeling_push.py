@@ -194,3 +194,16 @@ async def test_a_refused_push_again_gets_its_refusal_again(gw: GatewayUnderTest)
     payload = b"<Bericht><niet-af>"
     first, again = [await vendor(gw).push(meta, payload) for _ in range(2)]
     assert [(422, "BRS14")] * 2 == [(r.status_code, _problem(r)["code"]) for r in (first, again)]
+
+
+async def test_a_broken_payload_under_a_taken_traceer_id_leaves_the_first_alone(gw: GatewayUnderTest) -> None:
+    """A refused payload under the traceerId of an accepted push is BRS114; its refusal is recorded under
+    a tracking id of its own, so the first message's status is not touched."""
+    meta = metadata(AANBIEDER, GEMEENTE, "WMO315")
+    assert 204 == (await vendor(gw).push(meta, message("WMO315"))).status_code
+    await gw.receive(GEMEENTE)
+    response = await vendor(gw).push(meta, b"<Bericht><niet-af>")
+    assert (422, "BRS114") == (response.status_code, _problem(response)["code"])
+    [status] = (await vendor(gw).status(traceerId=meta["referentiegegevens"]["traceerId"])).json()
+    assert "AfgekeurdDoorDienst" != status["berichtstatus"]
+    assert "meldingen" not in status
