@@ -9,6 +9,7 @@ holds a payload or personal data: ids, codes, party codes and sizes only (see do
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from typing import Any
@@ -20,6 +21,23 @@ from gateway.config import LogSettings
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
+def _fallback(value: Any) -> Any:
+    """A value JSON has no type for, as structlog's JSON renderer writes it: ``__structlog__()`` or repr."""
+    try:
+        return value.__structlog__()
+    except AttributeError:
+        return repr(value)
+
+
+# structlog's JSON renderer calls json.dumps with a default: that builds an encoder for every line
+_encode = json.JSONEncoder(default=_fallback).encode
+
+
+def _json_line(event_dict: Any, **_options: Any) -> str:
+    """The line as structlog's JSON renderer writes it, through one kept encoder."""
+    return _encode(event_dict)
+
+
 def configure(settings: LogSettings, stream: Any = None) -> str:
     """Set up structlog for a serving process; returns the format chosen (``json`` or ``console``)."""
     stream = stream if stream is not None else sys.stdout
@@ -27,7 +45,7 @@ def configure(settings: LogSettings, stream: Any = None) -> str:
     if fmt == "auto":
         fmt = "console" if getattr(stream, "isatty", lambda: False)() else "json"
     renderer: Any = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(_json_line)
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False, pad_event_to=24)
     )

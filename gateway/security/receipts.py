@@ -32,16 +32,21 @@ def _b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+# one kept encoder: json.dumps with options of its own builds an encoder on every call
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical_json(value: Mapping[str, Any]) -> bytes:
     """The bytes that are signed: sorted keys, no insignificant whitespace, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _canonical(value).encode("utf-8")
 
 
 def timestamp(at: datetime) -> str:
     """A UTC time as it appears in receipts and the audit chain: ``2024-05-01T12:00:00.123456Z``."""
     if at.tzinfo is None:
         raise ValueError("naive datetime: receipts need timezone-aware times")
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # what strftime("%Y-%m-%dT%H:%M:%S.%fZ") writes (for years from 1000 on), at less than half its cost
+    return at.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 @dataclass(frozen=True, slots=True)

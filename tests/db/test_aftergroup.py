@@ -14,6 +14,7 @@ from adapters.audit.sql import SqlAuditLog
 from adapters.db import Database
 from adapters.db.aftergroup import AfterPublish
 from adapters.db.privacy import SqlPrivacyIndex
+from gateway.pipeline.pipeline import started_together
 from gateway.ports import TrackingEvent
 from gateway.privacy.index import Exchange
 from gateway.security.audit import AuditEvent, ChainKey, verify
@@ -62,13 +63,15 @@ def _decision(tracking_id: str) -> AuditEvent:
 
 async def _after_publish(s: Stores, tracking_id: str) -> None:
     """What the pipeline starts together once the broker confirmed a message."""
-    await asyncio.gather(
-        s.db.tracking.confirm(tracking_id),
-        s.db.tracking.add_event(TrackingEvent(tracking_id, "received", "ggk", T0, {"message": "JW301"})),
-        s.db.tracking.add_event(TrackingEvent(tracking_id, "published", "ggk", T0)),
-        s.db.tracking.add_referenties(tracking_id, "0363", ("r-1",)),
-        s.index.add([Exchange(sha("bsn"), tracking_id, "JW301", "0363", "42420001", T0)]),
-        s.group.record(_decision(tracking_id)),
+    await started_together(
+        [
+            s.db.tracking.confirm(tracking_id),
+            s.db.tracking.add_event(TrackingEvent(tracking_id, "received", "ggk", T0, {"message": "JW301"})),
+            s.db.tracking.add_event(TrackingEvent(tracking_id, "published", "ggk", T0)),
+            s.db.tracking.add_referenties(tracking_id, "0363", ("r-1",)),
+            s.index.add([Exchange(sha("bsn"), tracking_id, "JW301", "0363", "42420001", T0)]),
+            s.group.record(_decision(tracking_id)),
+        ]
     )
 
 
