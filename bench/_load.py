@@ -17,7 +17,9 @@ generator sent with what the consumer received. Results are JSON written to OUT.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 PLACEHOLDER = b"123456789012"  # the Identificatie of the official example messages
+SUCCESS = ("202", "confirmed")  # the answers whose latency counts: accepted, confirmed
 
 
 @dataclass
@@ -120,7 +123,7 @@ class Samples:
 
     started: float = 0.0
     ended: float = 0.0
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # of the successes (202, confirmed)
     statuses: dict[str, int] = field(default_factory=dict)
     errors: int = 0
     ids: list[tuple[str, float, float, float]] = field(default_factory=list)  # id, sent, answered, scheduled
@@ -141,8 +144,9 @@ class Samples:
         end = self.started + seconds
         if scheduled < self.started or scheduled >= end or (not opened and done > end):
             return
-        self.latencies.append(done - scheduled)
         self.count(status)
+        if status in SUCCESS:  # a refusal (a 503 of the in-flight bound) is quick: it would lower the p99
+            self.latencies.append(done - scheduled)
         if opened:
             self.last = max(self.last, done)
 
@@ -401,6 +405,11 @@ def main(argv: list[str]) -> int:
     if kind == "http":
         import uvloop
 
+        # the HTTP generator stands for clients on other machines: ahead of the measured processes on the
+        # cores they share (where the OS lets it), so that its own lag (scheduled -> sent, counted against the
+        # node in the open loop) is not the machine's queue; the raw baseline's client is measured, not raised
+        with contextlib.suppress(OSError):
+            os.nice(-10)
         spec = HttpSpec(**raw)
         result: dict[str, Any] = uvloop.run(run_http(spec, Path(spec.message).read_bytes())).as_dict()
     elif kind == "publish":

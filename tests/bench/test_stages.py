@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bench._figures import from_samples, ratios
 from bench._load import Samples
 from bench.stages import NEEDED, joined, stage_rows
 
@@ -49,3 +50,18 @@ def test_each_request_s_time_splits_into_its_stages() -> None:
     assert rows["publish -> confirm"] == "3.0"
     assert rows["after: flush (statement + commit)"] == "2.0"
     assert rows["answer made -> received by the generator"] == "1.0"
+
+
+def test_a_refusal_is_an_error_not_a_latency() -> None:
+    """A 503 (the in-flight bound) comes back at once: its latency would lower the p99 of the 202s."""
+    samples = Samples(started=0.0)
+    for _ in range(98):
+        samples.timed(1.0, 1.5, "202", 8.0, opened=True)
+    samples.timed(1.0, 1.001, "503", 8.0, opened=True)
+    samples.timed(1.0, 1.001, "503", 8.0, opened=True)
+    samples.ended = 8.0
+    fig = from_samples("open", samples.as_dict(), None, 500.0)
+    assert (fig.ok, fig.sent, fig.errors) == (98, 100, 2)
+    assert fig.p99_ms == 500.0
+    values = ratios([], fig, [], fig, [], None)
+    assert values["open_loop_p99_ms"] is None  # 2 % got no 202: no p99 of the 202s to compare
