@@ -57,6 +57,8 @@ class Delivery:
     body: bytes = field(repr=False)
     origin_node: NodeRole = "vecozo"
     target_node: NodeRole = "ggk"
+    # the body's sha256 (hex) when the caller has it already (the pipeline's record): not hashed again
+    digest: str = field(default="", repr=False, compare=False)
 
     @property
     def sender(self) -> str:
@@ -70,7 +72,7 @@ class Delivery:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.body).hexdigest()
+        return self.digest or hashlib.sha256(self.body).hexdigest()
 
     def amqp_headers(self) -> dict[str, str]:
         """The headers every mailbox message carries (no personal data)."""

@@ -229,9 +229,19 @@ def message_for(delivery: Delivery) -> aio_pika.Message:
     return MessageProperties.of_delivery(delivery).message(delivery.body)
 
 
-def properties_for(delivery: Delivery) -> aiormq.spec.Basic.Properties:
-    """The AMQP properties of :func:`message_for`, without the message object."""
-    return MessageProperties.of_delivery(delivery).amqp()
+def properties_for(delivery: Delivery, headers: dict[str, Any] | None = None) -> aiormq.spec.Basic.Properties:
+    """The AMQP properties of :func:`message_for` (or with ``headers`` instead of the delivery's own), built
+    directly as :class:`Encoded` (what ``MessageProperties.of_delivery(delivery).amqp()`` gives)."""
+    table: dict[str, Any] = delivery.amqp_headers() if headers is None else headers
+    return Encoded(
+        content_type=CONTENT_TYPE,
+        correlation_id=delivery.conversation_id,
+        delivery_mode=DeliveryMode.PERSISTENT.value,
+        headers=table,
+        message_id=delivery.tracking_id,
+        priority=0,
+        timestamp=delivery.received_at,
+    )
 
 
 def gateway_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:

@@ -6,9 +6,8 @@ from typing import Any
 
 import aiormq
 import structlog
-from aio_pika.abc import DeliveryMode
 
-from adapters.rabbitmq.properties import CONTENT_TYPE, Encoded, properties_for
+from adapters.rabbitmq.properties import properties_for
 from adapters.rabbitmq.session import Sessions
 from adapters.rabbitmq.settings import LOCAL_SHOVEL_URI, BrokerSettings
 from adapters.rabbitmq.topology import MAILBOX, OUTBOUND, link_from
@@ -98,12 +97,4 @@ class RabbitPublisher:
         headers[SEAL_HEADER] = self._seal.sign(
             delivery.tracking_id, delivery.conversation_id, delivery.target_node, headers
         )
-        return Encoded(
-            content_type=CONTENT_TYPE,
-            correlation_id=delivery.conversation_id,
-            delivery_mode=DeliveryMode.PERSISTENT.value,
-            headers=headers,
-            message_id=delivery.tracking_id,
-            priority=0,
-            timestamp=delivery.received_at,
-        )
+        return properties_for(delivery, headers)

@@ -201,6 +201,7 @@ class Pipeline:
             body=data,
             origin_node=self.node,
             target_node=target,
+            digest=record.sha256,
         )
         try:
             landed = await self.publisher.publish(delivery)

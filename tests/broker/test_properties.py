@@ -16,6 +16,7 @@ from adapters.rabbitmq.properties import (
     LinkMessage,
     MessageProperties,
     gateway_headers,
+    properties_for,
 )
 from gateway.ports import Delivery
 from tests.broker.conftest import delivery
@@ -49,6 +50,15 @@ def test_the_publish_path_sends_the_same_properties_as_the_message_would() -> No
     sent = delivery("0363", origin="vecozo", target="ggk")
     props = MessageProperties.of_delivery(sent)
     assert props.message(sent.body).properties.marshal() == props.amqp().marshal()
+
+
+def test_the_publisher_s_properties_are_the_message_s() -> None:
+    """What the publisher sends (built directly, the body's digest handed in by the pipeline) encodes to the
+    very bytes of the aio-pika message's properties."""
+    sent = delivery("0363", origin="vecozo", target="ggk")
+    digested = dataclasses.replace(sent, digest=sent.sha256)
+    expected = MessageProperties.of_delivery(sent).message(sent.body).properties.marshal()
+    assert properties_for(sent).marshal() == properties_for(digested).marshal() == expected
 
 
 _GATEWAY = {
