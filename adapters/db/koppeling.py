@@ -161,7 +161,8 @@ def _own_row(pushed: Pushed, record: MessageRecord, encode: bool) -> dict[str, A
     return {
         **record_row(record),
         "traceer_id": pushed.traceer_id,
-        "conversatie_id": pushed.conversatie_id,
+        # NULL where the push starts its own conversation (most do): its traceerId names it
+        "conversatie_id": None if pushed.conversatie_id == pushed.traceer_id else pushed.conversatie_id,
         "als_antwoord_op": pushed.als_antwoord_op,
         "referentie_id": pushed.referentie_id,
         "berichtstroom": _compact(stroom) if encode else stroom,
@@ -411,10 +412,11 @@ class SqlKoppeling:
         own = and_(pushes.c.traceer_id == conversatie_id, pushes.c.conversatie_id == conversatie_id)
         rows = await self._pushes(or_(joined, own))
         # on the messages' rows the same two ways: the partial index, and a push of one of ``afzenders``
-        # that started the conversation with its own traceerId by its tracking id
+        # that started the conversation with its own traceerId (its conversatie_id NULL) by its tracking id
         ids = [push_id(afzender, conversatie_id) for afzender in afzenders]
         joined = and_(messages.c.conversatie_id == conversatie_id, text(JOINED_ONLY))
-        own = and_(messages.c.tracking_id.in_(ids), messages.c.conversatie_id == conversatie_id)
+        started = and_(messages.c.conversatie_id.is_(None), messages.c.traceer_id == conversatie_id)
+        own = and_(messages.c.tracking_id.in_(ids), started)
         return _merged(rows, await self._stated_pushes(or_(joined, own) if ids else joined))
 
     async def add_inboxed(self, items: list[Inboxed]) -> None:

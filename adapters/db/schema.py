@@ -130,7 +130,8 @@ messages = Table(
     Column("status", String(8), nullable=False),
     Column("answers", String(UUID), nullable=True),
     # what a REST push stated of its message (revision 0006), on the message's own row: no row of its own
-    # (see koppeling_pushes below); NULL for every other message, and 61 days after it was received
+    # (see koppeling_pushes below); NULL for every other message, and 61 days after it was received;
+    # conversatie_id NULL too where it is the push's own traceerId
     Column("traceer_id", String(UUID), nullable=True),
     Column("conversatie_id", String(UUID), nullable=True),
     Column("als_antwoord_op", String(UUID), nullable=True),

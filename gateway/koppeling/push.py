@@ -212,6 +212,7 @@ class Push:
                 expect=agreement(meta, self.fictitious_only),
                 tracking_id=claim.tracking_id,
                 refused_apart=True,  # its tracking id names the traceerId: maybe another message's
+                sha256=claim.sha256,
                 claim_with=None
                 if resumed
                 else partial(self.store.claim_with, claim, claim=self.tracking.claim),

@@ -166,8 +166,9 @@ class Pipeline:
         header, kind, who, data = item.read.header, item.read.kind, item.read.who, item.read.data
         target = item.route.target_node
         conversation_id, answers = await self._conversation(header, kind, who)
+        digest = facts.sha256 if item.position == 0 else None
         record = item.read.pending(
-            tracking_id, conversation_id or self.new_id(), principal, received_at, answers
+            tracking_id, conversation_id or self.new_id(), principal, received_at, answers, digest
         )
         first = facts.claim_with if item.position == 0 else None
         claim = await (self.tracking.claim if first is None else first)(record)

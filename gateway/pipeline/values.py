@@ -57,12 +57,20 @@ class Read:
     who: Parties
 
     def pending(
-        self, tracking_id: str, conversation_id: str, principal: str, at: datetime, answers: str | None
+        self,
+        tracking_id: str,
+        conversation_id: str,
+        principal: str,
+        at: datetime,
+        answers: str | None,
+        sha256: str | None = None,
     ) -> MessageRecord:
-        """The message as the tracking store keeps it while it is claimed and not yet confirmed."""
+        """The message as the tracking store keeps it while it is claimed and not yet confirmed (``sha256``:
+        the digest of its bytes, when the caller has it already)."""
         header, who, data = self.header, self.who, self.data
         named = (header.standard, header.release, header.message, who.sender, who.recipient, principal)
-        reference = (header.reference, header.identificatie, hashlib.sha256(data).hexdigest(), len(data))
+        digest = sha256 or hashlib.sha256(data).hexdigest()
+        reference = (header.reference, header.identificatie, digest, len(data))
         return MessageRecord(tracking_id, conversation_id, *named, *reference, at, "pending", answers)
 
 
@@ -105,7 +113,8 @@ class Facts:
     ``claim_with``, when given, claims the first message instead of the tracking store's ``claim`` (an
     envelope that writes its own reference in the same statement: a REST push's traceerId);
     ``refused_apart``: a message refused before its claim is recorded under a tracking id of its own, not
-    ``tracking_id`` (a REST push's names its traceerId, which may be another message's).
+    ``tracking_id`` (a REST push's names its traceerId, which may be another message's); ``sha256``, when
+    given, is the digest of the first message's bytes, which the interface computed already.
     """
 
     interface: str = "rest"
@@ -121,6 +130,7 @@ class Facts:
     tracking_id: str | None = None
     claim_with: Callable[[MessageRecord], Awaitable[Claim]] | None = None
     refused_apart: bool = False
+    sha256: str | None = None
 
 
 BARE = Facts()

@@ -1,7 +1,8 @@
 """No row of its own for an accepted REST push: what it stated goes on its message's row.
 
 ``messages`` gets the columns a push states of its message (``traceer_id``, ``conversatie_id``,
-``als_antwoord_op``, ``referentie_id``, ``berichtstroom``; NULL for every other message) and two partial
+``als_antwoord_op``, ``referentie_id``, ``berichtstroom``; NULL for every other message, ``conversatie_id``
+also where it is the push's own traceerId) and two partial
 indexes, of the messages that answer a traceerId and of those that join another conversation than their own
 traceerId's: a push that starts its own conversation writes neither, nor does any other message. A push
 whose sender submits it itself is then written only as its message's claim, under a tracking id derived from
