@@ -64,19 +64,22 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def from_samples(what: str, raw: dict[str, Any], concurrency: int | None, offered: float | None) -> Figures:
+    """The figures of a generator's samples: latencies are those of the successes (202, confirmed); every
+    other answer, a connection error or a request still unanswered at the end is an error."""
     lat = raw["latencies"]
     ok = sum(n for status, n in raw["statuses"].items() if status in ("202", "confirmed"))
+    sent = sum(raw["statuses"].values()) + raw["errors"] + raw.get("unfinished", 0)
     return Figures(
         what=what,
         concurrency=concurrency,
         offered=offered,
         ok=ok,
-        sent=len(lat) + raw["errors"] + raw.get("unfinished", 0),
+        sent=sent,
         seconds=raw["ended"] - raw["started"],
         p50_ms=percentile(lat, 0.50) * 1000,
         p99_ms=percentile(lat, 0.99) * 1000,
         max_ms=max(lat, default=0.0) * 1000,
-        errors=raw["errors"] + raw.get("unfinished", 0) + len(lat) - ok,
+        errors=sent - ok,
         completed=raw.get("completed"),
     )
 
@@ -199,8 +202,11 @@ def _over(value: Figures | None, base: Figures | None) -> float | None:
 
 
 def _p99(fig: Figures | None) -> float | None:
-    """The p99 of a run that answered something inside its window (a run that answered nothing has none)."""
-    return None if fig is None or not fig.ok else fig.p99_ms
+    """The p99 of a run's successes; none when nothing succeeded or more than 1 % did not (refused with a
+    503, cut off unanswered): the p99 of the 202s would then leave out more than the 1 % it may."""
+    if fig is None or not fig.ok or fig.errors > 0.01 * fig.sent:
+        return None
+    return fig.p99_ms
 
 
 def ratios(

@@ -252,8 +252,12 @@ def ingest(
     workers: int,
     open_rate: float = 0.0,
     profile_at: int | None = None,
-) -> tuple[list[Figures], Figures | None, dict[str, Any]]:
-    """wrk at each concurrency against the provider node (link paused), then the open-loop run."""
+    raw_loop: str = "uvloop",
+) -> tuple[list[Figures], Figures | None, dict[str, Any], Figures | None]:
+    """wrk at each concurrency against the provider node (link paused), then the open-loop runs: the raw
+    publish's at the same rate right before the gateway's (the comparison in one minute of the machine, the
+    gateway's processes idle meanwhile), from an emptied mailbox as the raw queue starts empty. Returns the
+    closed-loop figures, the gateway's open loop, the profile and the raw open loop."""
     assert stack.db is not None
     gw = start_gateway(stack.place, stack.db, nodes=("vecozo",), workers=workers)
     stack.gateways.append(gw)
@@ -261,7 +265,7 @@ def ingest(
     stack.place.delete_shovel(vhost, "link-vecozo-to-ggk")
     url, token = gw.url("vecozo"), stack.token(SENDER)
     run_wrk(url, message, token, "w", 64, 3)  # warm-up: connections, statement caches, JIT of nothing
-    stack.place.purge(vhost, "link.to-ggk")
+    _purge_accepted(stack)
     out: list[Figures] = []
     profile: dict[str, Any] = {}
     for c, tag in zip(concurrencies, "abcdefgh", strict=False):
@@ -284,13 +288,22 @@ def ingest(
         )
         out.append(_metered(fig, cpu))
         time.sleep(3)  # requests wrk left in flight are still published
-        stack.place.purge(vhost, "link.to-ggk")
-    opened = None
+        _purge_accepted(stack)
+    opened = raw_opened = None
     if open_rate:
+        raw_opened = baseline(stack, message, [1024], seconds, raw_loop, open_rate)[0]
         opened = _http_open(stack, gw, message, open_rate, seconds, "ox", "gateway ingest (open loop)")
     gw.stop()
     stack.gateways.remove(gw)
-    return out, opened, profile
+    return out, opened, profile, raw_opened
+
+
+def _purge_accepted(stack: Stack) -> None:
+    """Empty the queues the accepted messages went to: the recipient's mailbox on the other node (published
+    straight into it on one cluster, the default) or the link queue (otherwise), so that every run starts on
+    empty queues as the raw baseline's does, not on the tens of thousands of messages of the runs before."""
+    stack.place.purge(f"{stack.place.prefix}vecozo", "link.to-ggk")
+    stack.place.purge(f"{stack.place.prefix}ggk", f"mailbox.{RECIPIENT}")
 
 
 def _http_spec(stack: Stack, gw: Gateway, message: Path, seconds: float, tag: str) -> dict[str, Any]:
@@ -395,7 +408,7 @@ def _joined(
     seen = Counter(tid for tid, _ in arrived)
     for tid, at in arrived:
         first.setdefault(tid, at)
-    sent = {tid: t for tid, t, _ in raw["ids"]}
+    sent = {tid: t for tid, t, *_ in raw["ids"]}
     start, end = raw["started"], raw["ended"]
     latencies = [first[tid] - t for tid, t in sent.items() if tid in first and start <= t <= end]
     in_window = sum(1 for at in first.values() if start <= at <= end)

@@ -62,11 +62,8 @@ def run(args: argparse.Namespace) -> Report:
                 if not raw:
                     concurrencies = sorted({*args.concurrency, *args.e2e_concurrency})
                     raw = baseline(stack, args.message, concurrencies, args.seconds, args.raw_loop)
-                    if args.open_rate:
-                        raw_open = baseline(
-                            stack, args.message, [1024], args.seconds, args.raw_loop, args.open_rate
-                        )[0]
-                gw, gw_open, profile = ingest(
+                # the raw open loop of each database's ratio is measured right before its gateway's
+                gw, gw_open, profile, raw_open = ingest(
                     stack,
                     args.message,
                     args.concurrency,
@@ -74,6 +71,7 @@ def run(args: argparse.Namespace) -> Report:
                     workers,
                     args.open_rate,
                     64 if args.profile and i == 0 else None,
+                    args.raw_loop,
                 )
                 ends, split = e2e_section.measure(
                     stack, argparse.Namespace(**{**vars(local), "concurrency": args.e2e_concurrency})
@@ -95,7 +93,7 @@ def run(args: argparse.Namespace) -> Report:
     data["ratios"] = data["ratios_by_database"][chosen]
     data["ratios_database"] = chosen
     data["raw"] = [f.as_dict() for f in raw]
-    data["raw_open"] = raw_open.as_dict() if raw_open else None
+    data["raw_open"] = data["by_database"][chosen].get("raw_open")  # measured beside its open loop
     data["validation"] = validation.as_dict()
     data["message"] = str(args.message)
     data["raw_loop"] = args.raw_loop

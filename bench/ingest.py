@@ -35,12 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> Report:
     with Stack.open(args.database, own=not args.shared_servers) as stack:
         raw = baseline(stack, args.message, args.concurrency, args.seconds, args.raw_loop)
-        raw_open = (
-            baseline(stack, args.message, [1024], args.seconds, args.raw_loop, args.open_rate)[0]
-            if args.open_rate
-            else None
-        )
-        gw, gw_open, profile = ingest(
+        gw, gw_open, profile, raw_open = ingest(
             stack,
             args.message,
             args.concurrency,
@@ -48,6 +43,7 @@ def run(args: argparse.Namespace) -> Report:
             args.workers,
             args.open_rate,
             args.profile_at if args.profile else None,
+            args.raw_loop,
         )
     return report("ingest", raw, raw_open, gw, gw_open, profile, args)
 

@@ -47,7 +47,7 @@ CLAIM = (
     + " ON CONFLICT (afzender, message, reference) DO NOTHING RETURNING tracking_id"
 )
 
-# the writes after a publish: confirm ($1), referenties ($2-$4), events ($5-$9)
+# the writes after a publish: confirm ($1), referenties ($2-$4), events ($5-$10)
 _AFTER_CTES = """confirmed AS (
     UPDATE messages SET status = 'accepted' WHERE tracking_id = ANY($1::varchar[]) AND status = 'pending'
 ), linked AS (
@@ -55,10 +55,10 @@ _AFTER_CTES = """confirmed AS (
     SELECT * FROM unnest($2::varchar[], $3::varchar[], $4::varchar[])
     ON CONFLICT DO NOTHING
 )"""
-_EVENTS = """INSERT INTO events (tracking_id, event, node, at, detail)
-SELECT * FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::timestamptz[], $9::json[])"""
+_EVENTS = """INSERT INTO events (tracking_id, event, node, at, detail, more)
+SELECT * FROM unnest($5::varchar[], $6::varchar[], $7::varchar[], $8::timestamptz[], $9::json[], $10::json[])"""
 AFTER = f"WITH {_AFTER_CTES}\n{_EVENTS}"
-AFTER_ARGS = 9
+AFTER_ARGS = 10
 
 # the BSN index (adapters.db.privacy): one row per accepted message and client BSN (as its keyed digest)
 BSN_COLUMNS = ("bsn_hmac", "tracking_id", "message", "afzender", "ontvanger", "at")
@@ -67,7 +67,7 @@ BSN_TYPES = {"at": "timestamptz"}
 
 def after_all(audit_ctes: str | None = None) -> str:
     """One statement for the writes after a publish of every store: :data:`AFTER`'s confirm, referenties
-    and events, the BSN index rows ($10-$15) and, given ``audit_ctes`` (their parameters from $16), the
+    and events, the BSN index rows ($11-$16) and, given ``audit_ctes`` (their parameters from $17), the
     audit chain's append (``adapters.db.auditchain``; the statement then returns its result)."""
     bsn = unnest_insert("bsn_index", BSN_COLUMNS, BSN_TYPES, AFTER_ARGS + 1)
     ctes = f"{_AFTER_CTES}, evented AS (\n{_EVENTS}\n), indexed AS ({bsn})"
@@ -173,7 +173,7 @@ async def claim(conn: AsyncConnection | Held, rows: Sequence[dict[str, Any]]) ->
 def after_args(
     confirms: Sequence[str], links: Sequence[dict[str, Any]], events: Sequence[dict[str, Any]]
 ) -> list[Any]:
-    """The parameters of :data:`AFTER` ($1-$9)."""
+    """The parameters of :data:`AFTER` ($1-$10)."""
     return [
         list(confirms),
         [r["aanbieder"] for r in links],
@@ -184,6 +184,7 @@ def after_args(
         [r["node"] for r in events],
         [r["at"] for r in events],
         [_compact(r["detail"]) for r in events],
+        [None if r.get("more") is None else _compact(r["more"]) for r in events],
     ]
 
 

@@ -170,7 +170,11 @@ events = Table(
     Column("node", String(6), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("detail", JSON, nullable=False),
-    Index(None, "at", postgresql_using="brin"),  # the retention purge
+    # the events handed over after this one, for the same message at once (revision 0007): an accepted
+    # message's received, routed, published (and enveloped, crossed-link, in-mailbox) are one row, not five;
+    # each as [event, node, at (ISO 8601, UTC), detail], in order; NULL for a row of one event
+    Column("more", JSON(none_as_null=True), nullable=True),
+    Index(None, "at", postgresql_using="brin"),  # the retention purge (of a row: its first event's time)
 )
 
 # --- the VSP-Koppeling REST interfaces (gateway.koppeling) ----------------------------------------------

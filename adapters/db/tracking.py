@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import tenacity
-from sqlalchemy import Insert, Select, delete, select, update
+from sqlalchemy import Insert, Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -59,14 +59,18 @@ def _record(row: RowMapping) -> MessageRecord:
     return MessageRecord(**{name: row[name] for name in _FIELDS})
 
 
-def _event(row: RowMapping) -> TrackingEvent:
-    return TrackingEvent(
-        tracking_id=row["tracking_id"],
-        event=row["event"],
-        node=row["node"],
-        at=row["at"],
-        detail={str(k): str(v) for k, v in row["detail"].items()},
-    )
+def _detail(detail: Mapping[Any, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in detail.items()}
+
+
+def _events(row: RowMapping) -> list[TrackingEvent]:
+    """The events of one row: its own, then those it carries in ``more`` (see :func:`_event_rows`)."""
+    tracking_id = row["tracking_id"]
+    first = TrackingEvent(tracking_id, row["event"], row["node"], row["at"], _detail(row["detail"]))
+    return [first] + [
+        TrackingEvent(tracking_id, event, node, datetime.fromisoformat(at), _detail(detail))
+        for event, node, at, detail in row["more"] or ()
+    ]
 
 
 def abandoned_at(received_at: datetime, stale_after: timedelta) -> datetime:
@@ -79,7 +83,7 @@ def check_aware(at: datetime) -> None:
         raise ValueError("naive datetime: the tracking store needs timezone-aware datetimes")
 
 
-def _event_row(event: TrackingEvent) -> dict[str, Any]:
+def _event_row(event: TrackingEvent, more: list[list[Any]] | None = None) -> dict[str, Any]:
     check_aware(event.at)
     return {
         "tracking_id": event.tracking_id,
@@ -87,7 +91,26 @@ def _event_row(event: TrackingEvent) -> dict[str, Any]:
         "node": event.node,
         "at": event.at,
         "detail": dict(event.detail),
+        "more": more,
     }
+
+
+def _event_rows(events: Sequence[TrackingEvent]) -> list[dict[str, Any]]:
+    """The events of one hand-over as rows: one per message, its first event in the row's columns and the
+    others, in order, in ``more`` as ``[event, node, at (ISO 8601, UTC), detail]``. An accepted message's
+    three to six events are then one row (one heap tuple and two index entries) instead of one each; they
+    read back as they were handed over (:func:`_events`). The retention purge takes a row by its first
+    event's time, which for an accepted message is its receipt, as for its ``messages`` row."""
+    by_message: dict[str, list[TrackingEvent]] = {}
+    for event in events:
+        check_aware(event.at)
+        by_message.setdefault(event.tracking_id, []).append(event)
+    return [
+        _event_row(
+            first, [[e.event, e.node, e.at.astimezone(UTC).isoformat(), dict(e.detail)] for e in rest] or None
+        )
+        for first, *rest in by_message.values()
+    ]
 
 
 class SqlTracking:
@@ -190,7 +213,7 @@ class SqlTracking:
 
     async def confirm(self, tracking_id: str, events: Sequence[TrackingEvent] = ()) -> None:
         # one hand-over of the confirm and the events: rows of one batch, no task or future per row kind
-        rows = [(_CONFIRM, {"tracking_id": tracking_id}), *((_EVENT, _event_row(e)) for e in events)]
+        rows = [(_CONFIRM, {"tracking_id": tracking_id}), *((_EVENT, row) for row in _event_rows(events))]
         if self.group is not None:
             await self.group.add_kinds(rows)
             return
@@ -264,7 +287,7 @@ class SqlTracking:
         query = select(events).where(events.c.tracking_id == tracking_id).order_by(events.c.id)
         async with self._db.read() as conn:
             rows = (await conn.execute(query)).all()
-        return [_event(r._mapping) for r in rows]
+        return [event for r in rows for event in _events(r._mapping)]
 
     async def find(
         self, afzender: str, message: str, identificatie: str, *, ontvanger: str | None = None
@@ -349,12 +372,15 @@ class SqlTracking:
     async def purge_before(self, cutoff: datetime) -> Purged:
         """Forget messages received and events recorded before ``cutoff`` (retention)."""
         check_aware(cutoff)
+        old_events = events.c.at < cutoff  # a row of several events: by its first (see _event_rows)
+        carried = func.coalesce(func.sum(func.json_array_length(events.c.more)), 0)
         async with self._db.transaction() as conn:
-            gone_events = await conn.execute(delete(events).where(events.c.at < cutoff))
+            more = int((await conn.execute(select(carried).where(old_events))).scalar_one())
+            gone_events = await conn.execute(delete(events).where(old_events))
             old = select(messages.c.tracking_id).where(messages.c.received_at < cutoff)
             await conn.execute(delete(links).where(links.c.tracking_id.in_(old)))
             gone = await conn.execute(delete(messages).where(messages.c.received_at < cutoff))
-            return Purged(messages=int(gone.rowcount), events=int(gone_events.rowcount))
+            return Purged(messages=int(gone.rowcount), events=int(gone_events.rowcount) + more)
 
 
 def _unsettled(state: tenacity.RetryCallState) -> Claim:

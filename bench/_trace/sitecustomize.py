@@ -1,0 +1,171 @@
+"""Stage times of every ``POST /v1/berichten`` in a ``gateway serve`` process, for ``python -m bench stages``.
+
+Python imports ``sitecustomize`` at start-up from the path; ``bench.stages`` puts this folder on the
+``PYTHONPATH`` of the gateway processes it starts, with ``GATEWAY_BENCH_STAGES`` naming a folder. In any other
+process (or without the variable) it does nothing. It wraps, from outside, the functions a message passes:
+
+- the HTTP protocol: when the request's bytes were read (``data_received``), kept in the request's scope;
+- the route (``accept``): when its task started and when it returned, and the tracking id it answered;
+- the judge (parse, validate, route), the claim's and the after-publish writes' group commit (when each
+  request handed its rows in, when the flush that took them started and ended, how many rows it took) and
+  the publish (to the confirm);
+
+and samples the event loop's lag (a 2 ms sleep, how late it woke) and the garbage collector's pauses. At exit
+it writes ``trace-PID.json`` into the folder. Times are ``time.monotonic()``, one clock for every process on
+the machine, so the bench joins them with its load generator's by tracking id. Only times, sizes and
+tracking ids: no message content. ``GATEWAY_BENCH_GC_YOUNG`` sets the young generation's threshold that
+``gateway serve`` settles the heap with (an experiment).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+FOLDER = os.environ.get("GATEWAY_BENCH_STAGES")
+
+
+def _install(folder: str) -> None:
+    import asyncio
+    import atexit
+    import contextvars
+    import gc
+    import json
+    import time
+    from typing import Any
+
+    from uvicorn.protocols.http import httptools_impl
+
+    from adapters.db import batch
+    from adapters.rabbitmq.publisher import RabbitPublisher
+    from gateway.http import berichten
+    from gateway.pipeline.judge import Judge
+
+    clock = time.monotonic
+    current: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("stages", default=None)
+    requests: list[dict[str, Any]] = []
+    flushes: list[tuple[str, float, float, int]] = []
+    lag: list[tuple[float, float]] = []
+    pauses: list[tuple[float, float, float, int]] = []  # start, wall s, CPU s, generation
+    flushed: dict[int, tuple[float, float, int]] = {}  # id(row) -> its flush's start, end, rows
+    gc_started = [0.0, 0.0]
+    sampling: list[asyncio.Task[None]] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[:] = [clock(), time.thread_time()]
+        else:
+            wall, cpu = clock() - gc_started[0], time.thread_time() - gc_started[1]
+            pauses.append((gc_started[0], wall, cpu, info.get("generation", -1)))
+
+    gc.callbacks.append(on_gc)
+
+    async def sample_lag() -> None:
+        while True:
+            at = clock()
+            await asyncio.sleep(0.002)
+            lag.append((at, clock() - at - 0.002))
+
+    def dump() -> None:
+        trace = {"requests": requests, "flushes": flushes, "lag": lag, "gc": pauses}
+        with open(os.path.join(folder, f"trace-{os.getpid()}.json"), "w") as out:
+            json.dump(trace, out)
+
+    atexit.register(dump)
+
+    protocol = httptools_impl.HttpToolsProtocol
+    data_received, message_begin, headers_complete = (
+        protocol.data_received,
+        protocol.on_message_begin,
+        protocol.on_headers_complete,
+    )
+
+    def traced_data_received(self: Any, data: bytes) -> None:
+        self._stages_read = clock()
+        data_received(self, data)
+
+    def traced_message_begin(self: Any) -> None:
+        self._stages_begin = getattr(self, "_stages_read", clock())
+        message_begin(self)
+
+    def traced_headers_complete(self: Any) -> None:
+        headers_complete(self)
+        self.scope["stages.read"] = self._stages_begin
+
+    protocol.data_received = traced_data_received  # type: ignore[method-assign]
+    protocol.on_message_begin = traced_message_begin  # type: ignore[method-assign]
+    protocol.on_headers_complete = traced_headers_complete  # type: ignore[method-assign]
+
+    accept = berichten.accept
+
+    async def traced_accept(request: Any, svc: Any, party: str) -> Any:
+        if not sampling:
+            sampling.append(asyncio.get_running_loop().create_task(sample_lag()))
+        times: dict[str, Any] = {"read": request.scope.get("stages.read"), "handler": clock()}
+        current.set(times)
+        response = await accept(request, svc, party)
+        times["answer"] = clock()
+        times["id"] = response.headers.get("location", "").rsplit("/", 1)[-1]
+        requests.append(times)
+        return response
+
+    berichten.accept = traced_accept
+
+    def around(owner: Any, name: str, start: str, end: str) -> None:
+        inner = getattr(owner, name)
+
+        async def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
+            times = current.get()
+            if times is not None:
+                times[start] = clock()
+            try:
+                return await inner(self, *args, **kwargs)
+            finally:
+                if times is not None:
+                    times[end] = clock()
+
+        setattr(owner, name, traced)
+
+    around(Judge, "judge", "judge", "judged")
+    around(RabbitPublisher, "publish", "publish", "confirmed")
+
+    init, add_many = batch.Batcher.__init__, batch.Batcher.add_many
+
+    def traced_init(self: Any, flush: Any, *args: Any, **kwargs: Any) -> None:
+        name = getattr(flush, "__qualname__", "?")
+
+        async def traced_flush(rows: list[dict[str, Any]]) -> Any:
+            began = clock()
+            try:
+                return await flush(rows)
+            finally:
+                ended = clock()
+                flushes.append((name, began, ended, len(rows)))
+                for row in rows:
+                    flushed[id(row)] = (began, ended, len(rows))
+
+        init(self, traced_flush, *args, **kwargs)
+        self._stages_kind = "claim" if name.startswith("ClaimWriter") else "after" if "After" in name else ""
+
+    async def traced_add_many(self: Any, rows: Any) -> Any:
+        times, handed = current.get(), clock()
+        try:
+            return await add_many(self, rows)
+        finally:
+            found = [flushed.pop(id(row), None) for row in rows]
+            kind = self._stages_kind
+            if times is not None and kind and rows and f"{kind}.in" not in times:
+                times[f"{kind}.in"], times[f"{kind}.done"] = handed, clock()
+                if found[0] is not None:
+                    times[f"{kind}.flush"], times[f"{kind}.flushed"], times[f"{kind}.rows"] = found[0]
+
+    batch.Batcher.__init__ = traced_init  # type: ignore[method-assign]
+    batch.Batcher.add_many = traced_add_many  # type: ignore[method-assign]
+
+
+if FOLDER and "serve" in sys.argv:
+    _install(FOLDER)
+    if os.environ.get("GATEWAY_BENCH_GC_YOUNG"):  # an experiment of ``bench stages --gc-young``
+        from gateway.cli import serve
+
+        serve.GC_THRESHOLDS = (int(os.environ["GATEWAY_BENCH_GC_YOUNG"]), *serve.GC_THRESHOLDS[1:])
