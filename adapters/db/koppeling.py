@@ -61,7 +61,7 @@ from gateway.koppeling.store import (
     claim_in_turn,
     push_id,
 )
-from gateway.koppeling.view import stated
+from gateway.koppeling.view import berichtstroom, stated
 from gateway.ports import Claim, MessageRecord
 
 _PUSH_FIELDS = tuple(f for f in Pushed.__dataclass_fields__ if f not in ("meldingen", "routing"))
@@ -107,6 +107,8 @@ _PG_CLAIM_OWN: Final = (
 # what a push stated, as the message's row has it
 _STATED = (
     messages.c.tracking_id,
+    messages.c.message,
+    messages.c.release,
     messages.c.afzender,
     messages.c.submitter,
     messages.c.sha256,
@@ -139,6 +141,8 @@ def _stated(row: RowMapping, afzender: str | None = None, traceer_id: str | None
     """A push without a row of its own, from its message's row (``afzender`` and ``traceer_id``: of a row
     whose stated ids are purged already, what the push was looked up by)."""
     stroom = row["berichtstroom"] or {}
+    if isinstance(stroom, str):  # the message's own type and release, stated with this action
+        stroom = berichtstroom(row["message"], row["release"]) | {"actie": stroom}
     return Pushed(
         id=row["tracking_id"],
         afzender=afzender or row["afzender"],
@@ -156,8 +160,14 @@ def _stated(row: RowMapping, afzender: str | None = None, traceer_id: str | None
 
 
 def _own_row(pushed: Pushed, record: MessageRecord, encode: bool) -> dict[str, Any]:
-    """The message's row of a push without a row of its own (``encode``: berichtstroom as JSON text)."""
-    stroom = dict(stated(pushed).get("berichtstroom", {}))
+    """The message's row of a push without a row of its own (``encode``: berichtstroom as JSON text). A
+    berichtstroom that names the message's own type and release (as most do) is kept as its action alone,
+    a JSON string: 10 bytes instead of 85 in the row and in the confirm's new version of it."""
+    stroom: Any = stated(pushed).get("berichtstroom", {})
+    actie = stroom.get("actie")
+    stroom = (
+        actie if stroom == berichtstroom(record.message, record.release) | {"actie": actie} else dict(stroom)
+    )
     return {
         **record_row(record),
         "traceer_id": pushed.traceer_id,

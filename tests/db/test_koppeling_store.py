@@ -235,6 +235,21 @@ async def test_a_push_is_written_with_its_message_s_claim(
     assert (push.traceer_id, push.routing) == (found[0].traceer_id, found[0].routing)
 
 
+USUAL = {"berichttype": "JW301", "berichtversie": 3, "berichtsubversie": 2, "actie": "Indienen"}
+
+
+@pytest.mark.parametrize("stroom", [USUAL, {**USUAL, "berichttype": "414"}, {**USUAL, "berichtsubtype": "x"}])
+async def test_the_stated_berichtstroom_comes_back_as_stated(
+    stores: tuple[Any, Any], stroom: dict[str, Any]
+) -> None:
+    """Kept short where it names the message's own type and release, shown again as it was stated."""
+    koppeling, tracking = stores
+    push = pushed(routing={"routeringgegevens": {"berichtstroom": stroom}})
+    await koppeling.claim_with(push, message_of(push), tracking.claim)
+    [found] = (await koppeling.pushes_by_tracking([push.id])).values()
+    assert stroom == found.routing["routeringgegevens"]["berichtstroom"]
+
+
 async def test_a_push_that_starts_its_conversation_is_found_by_it(stores: tuple[Any, Any]) -> None:
     """conversatieId = traceerId (as most pushes): found by the sender's tracking id, not by anyone's."""
     koppeling, tracking = stores

@@ -197,16 +197,19 @@ async def test_pushes_written_before_revision_0006_keep_their_traceer_ids(databa
         with pytest.raises(TraceerIdTaken) as taken:
             await koppeling.claim_with(again, message_of(again, "ref-1"), tracking.claim)
         assert (old_id, None) == (taken.value.held.id, await tracking.record(again.id))
-        new = pushed()
+        stroom = {"berichttype": "JW301", "berichtversie": 3, "berichtsubversie": 2, "actie": "Indienen"}
+        new = pushed(routing={"routeringgegevens": {"berichtstroom": stroom}})
         assert "new" == (await koppeling.claim_with(new, message_of(new, "ref-2"), tracking.claim)).outcome
         assert [new.id] == [p.id for p in await koppeling.pushes_by_traceer(new.traceer_id, [new.afzender])]
     finally:
         await db.close()
     assert (head(), []) == await _sync(database_url, _state)
 
-    def pushes(conn: Connection) -> set[str]:
-        return {r[0] for r in conn.execute(text("SELECT id FROM koppeling_pushes"))}
+    def pushes(conn: Connection) -> dict[str, object]:
+        found = conn.execute(koppeling_pushes.select()).mappings()
+        return {r["id"]: r["berichtstroom"] for r in found}
 
-    assert {old_id} == await _sync(database_url, pushes)
+    assert [old_id] == list(await _sync(database_url, pushes))
     await _sync(database_url, _back_to("0005"))
-    assert {old_id, push_id(new.afzender, new.traceer_id)} == await _sync(database_url, pushes)
+    back = {old_id: {}, push_id(new.afzender, new.traceer_id): stroom}
+    assert back == await _sync(database_url, pushes)

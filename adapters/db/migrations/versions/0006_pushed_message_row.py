@@ -57,22 +57,56 @@ def upgrade() -> None:
         op.create_index(name, TABLE, [indexed], postgresql_where=predicate, sqlite_where=predicate)
 
 
-# downgrade: the pushes that have no row of their own get one again (pending: as far as their message is)
-_BACK = """INSERT INTO koppeling_pushes (id, afzender, submitter, traceer_id, conversatie_id, als_antwoord_op,
-referentie_id, sha256, received_at, berichtstroom, state, tracking_id, meldingen, changed_at)
-SELECT m.tracking_id, m.afzender, m.submitter, m.traceer_id, COALESCE(m.conversatie_id, m.traceer_id),
-m.als_antwoord_op, m.referentie_id, m.sha256, m.received_at, COALESCE(m.berichtstroom, {empty}), 'pending',
-m.tracking_id, {none}, NULL FROM messages m WHERE m.traceer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM
-koppeling_pushes p WHERE p.id = m.tracking_id OR (p.traceer_id = m.traceer_id AND p.afzender = m.afzender))"""
+_PUSHED = sa.table(
+    "koppeling_pushes",
+    *(sa.column(c) for c in ("id", "afzender", "submitter", "traceer_id", "conversatie_id")),
+    *(sa.column(c) for c in ("als_antwoord_op", "referentie_id", "sha256", "tracking_id", "changed_at")),
+    sa.column("received_at", sa.DateTime(timezone=True)),
+    sa.column("state"),
+    sa.column("berichtstroom", sa.JSON()),
+    sa.column("meldingen", sa.JSON()),
+)
+_STATED = sa.text(
+    "SELECT m.tracking_id, m.afzender, m.submitter, m.traceer_id, m.conversatie_id, m.als_antwoord_op,"
+    " m.referentie_id, m.sha256, m.received_at, m.message, m.release, m.berichtstroom FROM messages m"
+    " WHERE m.traceer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM koppeling_pushes p WHERE p.id ="
+    " m.tracking_id OR (p.traceer_id = m.traceer_id AND p.afzender = m.afzender))"
+).columns(received_at=sa.DateTime(timezone=True), berichtstroom=sa.JSON())
+
+
+def _stroom(row: sa.Row[object]) -> object:
+    """The stated berichtstroom in full (a row keeps one that names its message's own type and release as
+    its action alone)."""
+    if not isinstance(row.berichtstroom, str):
+        return row.berichtstroom or {}
+    versie, _, subversie = str(row.release).partition(".")
+    own = {
+        "berichttype": row.message,
+        "berichtversie": int(versie or 0),
+        "berichtsubversie": int(subversie or 0),
+    }
+    return {**own, "actie": row.berichtstroom}
 
 
 def downgrade() -> None:
-    postgresql = op.get_bind().dialect.name == "postgresql"
-    op.execute(
-        _BACK.format(
-            empty="'{}'::json" if postgresql else "'{}'", none="'[]'::json" if postgresql else "'[]'"
-        )
-    )
+    # the pushes that have no row of their own get one again (pending: as far as their message is)
+    bind = op.get_bind()
+    back = [
+        {
+            **{c: getattr(row, c) for c in ("afzender", "submitter", "traceer_id", "als_antwoord_op")},
+            **{c: getattr(row, c) for c in ("referentie_id", "sha256", "received_at")},
+            "id": row.tracking_id,
+            "tracking_id": row.tracking_id,
+            "conversatie_id": row.conversatie_id or row.traceer_id,
+            "berichtstroom": _stroom(row),
+            "state": "pending",
+            "meldingen": [],
+            "changed_at": None,
+        }
+        for row in bind.execute(_STATED)
+    ]
+    if back:
+        bind.execute(_PUSHED.insert(), back)
     for name, _, _ in INDEXES:
         op.drop_index(name, table_name=TABLE)
     with op.batch_alter_table(TABLE) as batch:  # SQLite: the table is made again without them
