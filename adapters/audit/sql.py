@@ -36,7 +36,7 @@ from gateway.security.audit import AuditEntry, AuditEvent, ChainKey, Head
 PAGE = 5_000
 # PostgreSQL: one statement per batch, a compare-and-set of the head (adapters.db.auditchain). One round trip
 # and one commit where BEGIN, a locking read, the insert and COMMIT took four.
-_PG_APPEND = f"WITH {auditchain.append_ctes(1)} {auditchain.APPEND_RESULT}"
+_PG_APPEND = auditchain.APPEND
 _HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
 
 

@@ -32,7 +32,6 @@ _WRITE = pgwrite.after_all()
 _WRITE_AND_APPEND = (
     f"{pgwrite.after_all(auditchain.append_ctes(pgwrite.AFTER_ARGS + 7))} {auditchain.APPEND_RESULT}"
 )
-_NOTHING: list[Any] = [[] for _ in range(pgwrite.AFTER_ARGS + len(pgwrite.BSN_COLUMNS))]
 
 
 class AfterPublish:
@@ -125,8 +124,9 @@ class AfterPublish:
 
     async def _append(self, pg: Any, args: list[Any], events: Sequence[AuditEvent]) -> list[AuditEntry]:
         assert self._key is not None
-        # the rest is written by the first try: a second try appends the chain only (_NOTHING)
+        # the rest is written by the first try: a second try appends the chain only, by a statement that
+        # opens its two tables, not the first's six
         entries, self._head = await auditchain.append(
-            pg, _WRITE_AND_APPEND, events, self._head, self._key, args, _NOTHING
+            pg, _WRITE_AND_APPEND, events, self._head, self._key, args, auditchain.APPEND
         )
         return entries

@@ -48,6 +48,10 @@ def append_ctes(first: int) -> str:
     )
 
 
+# the chain's append alone (parameters from $1)
+APPEND = f"WITH {append_ctes(1)} {APPEND_RESULT}"
+
+
 def check_lengths(entry: AuditEntry) -> None:
     for name, limit in LIMITS.items():
         value = getattr(entry, name)
@@ -81,13 +85,14 @@ async def append(
     head: Head | None,
     key: ChainKey,
     first: Sequence[object] = (),
-    again: Sequence[object] = (),
+    again: str | None = None,
 ) -> tuple[list[AuditEntry], Head]:
     """Append ``events`` to the chain with ``statement`` (asyncpg connection ``pg``): sealed onto ``head``
     (None: the head the database holds), run with ``first`` and :func:`append_args`; when another process
-    moved the head meanwhile, sealed again onto the head the statement found and run with ``again`` instead of
-    ``first`` (what the statement writes beside the chain is written once). Returns the entries and the new
-    head; raises :class:`HeadMissing` (nothing of the chain written) when the head row is gone."""
+    moved the head meanwhile, sealed again onto the head the statement found and appended by ``again`` (a
+    statement of the chain only, parameters :func:`append_args`; None: ``statement`` without ``first``):
+    what ``statement`` writes beside the chain is written once. Returns the entries and the new head; raises
+    :class:`HeadMissing` (nothing of the chain written) when the head row is gone."""
     if head is None:
         row = await pg.fetchrow(READ_HEAD)
         if row is None:
@@ -97,7 +102,7 @@ async def append(
     while True:
         entries, after = sealed(events, head, key)
         row = await pg.fetchrow(statement, *args, *append_args(entries, after, head))
-        args = again
+        statement, args = again or statement, ()
         if row is None:  # the head row was deleted since this process last appended
             raise head_missing()
         if row["moved"]:
