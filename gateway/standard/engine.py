@@ -31,7 +31,7 @@ validators, see :mod:`gateway.standard.registry`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -45,10 +45,9 @@ from gateway.standard.header import Header
 from gateway.standard.headerread import code_errors, expected_header, header_elements, read_header
 from gateway.standard.registry import REPO_SCHEMA_DIR, SchemaRegistry
 from gateway.standard.rules import ContentRules, Mode
-from gateway.standard.safexml import DEFAULT_LIMITS, XSI, Limits, check_depth_of, parse
+from gateway.standard.safexml import DEFAULT_LIMITS, Limits, check_depth_of, parse_noting_xsi
 
 SCHEMA_ERROR = SchemaInvalid.code
-_XSI = XSI.encode()  # a message naming this namespace may carry xsi:type: its own schema judges it
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +152,9 @@ class Engine:
 
     def check(self, data: bytes) -> Header:
         """Safe parse, classify, validate and read the header of one message, or raise its Rejection."""
-        root = parse(data, self.limits, check_depth=False)
-        return self._check(root, self._classify(root), own_tree=True, shared=_XSI not in data)
+        # a message that may use the xsi namespace may carry xsi:type: its own schema judges it
+        root, xsi = parse_noting_xsi(data, self.limits, check_depth=False)
+        return self._check(root, self._classify(root), own_tree=True, shared=not xsi)
 
     def check_tree(self, root: etree._Element) -> Header:
         """As :meth:`check` for a root element already parsed (best by :func:`safexml.parse`)."""
@@ -193,7 +193,7 @@ class Engine:
             if self.mode == "refuse":
                 title = f"{known.type.name} breaks content rules of the standard"
                 raise ContentRulesBroken(_summary(title, len(findings)), errors=items)
-            return replace(header, findings=tuple(items))
+            return header.with_findings(tuple(items))
         check_depth_of(root, self.limits)
         mismatches = code_errors(header_elements(root, namespace), known, self._expected[namespace])
         log = list(cast("Iterable[etree._LogEntry]", schema.error_log))
@@ -209,13 +209,13 @@ class Engine:
         XSD already refused it, the content rules judged on it all the same."""
         message: MessageType | None = None
         try:
-            root = parse(data, self.limits, check_depth=False)
+            root, xsi = parse_noting_xsi(data, self.limits, check_depth=False)
             known = self._classify(root)
             message = known.type
         except Rejection as exc:
             return Examined(None, message, exc)
         try:
-            header = self.with_mode("warn")._check(root, known, own_tree=True, shared=_XSI not in data)
+            header = self.with_mode("warn")._check(root, known, own_tree=True, shared=not xsi)
         except Rejection as exc:
             if isinstance(exc, TooDeep) or not isinstance(exc, SchemaInvalid | CodeMismatch):
                 return Examined(None, message, exc)
@@ -230,10 +230,10 @@ class Engine:
         """:meth:`check` without raising: the header, the message type (once classified) or the Rejection."""
         message: MessageType | None = None
         try:
-            root = parse(data, self.limits, check_depth=False)
+            root, xsi = parse_noting_xsi(data, self.limits, check_depth=False)
             known = self._classify(root)
             message = known.type
-            return Verdict(self._check(root, known, own_tree=True, shared=_XSI not in data), message, None)
+            return Verdict(self._check(root, known, own_tree=True, shared=not xsi), message, None)
         except Rejection as exc:
             return Verdict(None, message, exc)
 

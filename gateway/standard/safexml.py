@@ -40,6 +40,7 @@ from gateway.errors import BadEncoding, NotWellFormed, TooDeep, TooLarge, Unsafe
 # libxml2 refuses deeper nesting by itself when huge_tree is off (XML_PARSE_HUGE unset).
 LIBXML2_MAX_DEPTH: Final = 256
 XSI: Final = "http://www.w3.org/2001/XMLSchema-instance"
+_XSI: Final = XSI.encode()
 _XML_ERR_INVALID_ENCODING: Final = 81
 
 _BOMS: Final = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
@@ -187,6 +188,14 @@ def parse(data: bytes, limits: Limits = DEFAULT_LIMITS, *, check_depth: bool = T
     ``check_depth=False`` leaves the ``max_depth`` check (not libxml2's own cap) to the caller, for a
     caller that knows a valid message cannot be that deep (see :class:`gateway.standard.engine.Engine`).
     """
+    return parse_noting_xsi(data, limits, check_depth=check_depth)[0]
+
+
+def parse_noting_xsi(
+    data: bytes, limits: Limits = DEFAULT_LIMITS, *, check_depth: bool = True
+) -> tuple[etree._Element, bool]:
+    """:func:`parse`, and whether the message may use the ``xsi`` namespace: False when no namespace
+    declaration in it can name that namespace's URI (it can hold no ``xsi:type`` or ``xsi:nil``)."""
     if len(data) > limits.max_bytes:
         raise TooLarge(f"Message is {len(data)} bytes; the limit is {limits.max_bytes} bytes")
     if not data or data.isspace():
@@ -205,12 +214,17 @@ def parse(data: bytes, limits: Limits = DEFAULT_LIMITS, *, check_depth: bool = T
         raise _syntax_error(exc) from None
     if check_depth:
         check_depth_of(root, limits)
-    # Attributes are rare in these messages: with no "=" after the root's start tag only the root
-    # itself can carry xsi:schemaLocation; otherwise look everywhere.
+    # Attributes are rare in these messages: with no "=" after the root's start tag (its first ">") only
+    # the root itself can carry attributes, xsi:schemaLocation and namespace declarations among them,
+    # and every one of them has its name, its "=" and (a URI holds no ">") a namespace URI before that
+    # ">"; otherwise look everywhere.
     root_end = data.find(b">", start)
-    if data.find(b"=", root_end) >= 0 or b"chemaLocation" in data[start:root_end]:
+    if data.find(b"=", root_end) >= 0:
         check_schema_locations(root)
-    return root
+        return root, _XSI in data
+    if data.find(b"chemaLocation", start, root_end) >= 0:
+        check_schema_locations(root)
+    return root, data.find(_XSI, start, root_end) >= 0
 
 
 def check_depth_of(root: etree._Element, limits: Limits = DEFAULT_LIMITS) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import date
 
 import pytest
 from lxml import etree
 
-from gateway.errors import CodeMismatch, NotStandardMessage, ReleaseNotSupported, SchemaInvalid
+from gateway.errors import CodeMismatch, ErrorItem, NotStandardMessage, ReleaseNotSupported, SchemaInvalid
 from gateway.standard import safexml
 from gateway.standard.engine import Engine
 from gateway.standard.header import Header
@@ -211,3 +212,19 @@ def test_check_tree_of_a_foreign_parse_with_comments(engine: Engine) -> None:
     )
     header = engine.check_tree(etree.fromstring(data))
     assert (header.afzender, header.identificatie_retour) == ("0599", "RET-17")
+
+
+def test_header_of_is_the_dataclass_value_field_for_field() -> None:
+    """Header.of and with_findings build what the frozen dataclass's own __init__ and replace() build."""
+    values = ("iJw", "3.2", "JW301", "414", "1", "2", "id", date(2026, 1, 2), "r", None, ("a",), "d", ("9",))
+    made, expected = Header.of(*values), Header(*values)
+    findings = (ErrorItem("BRS28", "text", 3, "/Bericht", "TR001", "0001"),)
+    later = made.with_findings(findings)
+    assert type(made) is Header and type(later) is Header
+    for name in Header.__slots__:
+        assert getattr(made, name) == getattr(expected, name)
+        assert getattr(later, name) == getattr(dataclasses.replace(expected, findings=findings), name)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.afzender = "x"  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        Header.of(*values[:-1])

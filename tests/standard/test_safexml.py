@@ -109,3 +109,22 @@ def test_syntax_error_text_names_the_line() -> None:
     with pytest.raises(NotWellFormed) as caught:
         safexml.parse(b"<a>\n<b>GEHEIM</a>")
     assert ("line 2" in caught.value.detail, "GEHEIM" in caught.value.detail) == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("data", "names_xsi"),
+    [
+        (f"<a {XSI} xsi:nil='true'/>".encode(), True),
+        (f"<a><b {XSI} xsi:nil='true'/></a>".encode(), True),
+        (f"<a x='>' {XSI}><b xsi:nil='1'/></a>".encode(), True),
+        (
+            b'<?xml version="1.0"?>\n<a xmlns="urn:x"><b>http://www.w3.org/2001/XMLSchema-instance</b></a>',
+            False,
+        ),
+        (b"<a xmlns='urn:x'><b/></a>", False),
+    ],
+)
+def test_parse_notes_whether_the_xsi_namespace_may_be_used(data: bytes, names_xsi: bool) -> None:
+    """A message may use xsi: only where a namespace declaration names its URI; its text does not count."""
+    root, noted = safexml.parse_noting_xsi(data)
+    assert (root.tag, noted) == (safexml.parse(data).tag, names_xsi)
