@@ -36,6 +36,8 @@ class Classifier:
         self, known: Mapping[str, Known], standards: frozenset[str], releases: frozenset[tuple[str, str]]
     ):
         self._known = dict(known)
+        # the root tag of each known message ({namespace}Bericht): one lookup for a message it knows
+        self._roots = {f"{{{namespace}}}{ROOT_ELEMENT}": k for namespace, k in self._known.items()}
         self._standards = standards
         self._releases = releases
 
@@ -67,6 +69,9 @@ class Classifier:
     def classify(self, root: etree._Element) -> Known:
         """The message this root element is, or NotStandardMessage / ReleaseNotSupported."""
         tag = root.tag
+        found = self._roots.get(tag)
+        if found is not None:
+            return found
         if not isinstance(tag, str) or not tag.startswith("{"):
             raise NotStandardMessage("Root element has no namespace: not a standard message")
         namespace, _, local = tag[1:].partition("}")

@@ -59,6 +59,9 @@ _PLAIN_START = re.compile(
     rb"""<\?xml version=(["'])1\.0\1(?: encoding=\1(?:UTF|utf)-8\1)?(?: standalone=\1(?:yes|no)\1)?\?>"""
     rb"[ \t\r\n]*(?=<(?![!?]))"
 )
+# the most usual start of all: the usual declaration, a line end and a "<" (the first after the declaration)
+_USUAL_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
+_USUAL_STARTS: Final = (_USUAL_DECLARATION + b"\n<", _USUAL_DECLARATION + b"\r\n<")
 _PROLOG = re.compile(rb"(?:[ \t\r\n]|<!--.*?-->|<\?.*?\?>)*", re.S)
 _SCHEMA_LOCATIONS = etree.XPath(
     "//@xsi:schemaLocation | //@xsi:noNamespaceSchemaLocation", namespaces={"xsi": XSI}
@@ -200,12 +203,16 @@ def parse_noting_xsi(
         raise TooLarge(f"Message is {len(data)} bytes; the limit is {limits.max_bytes} bytes")
     if not data or data.isspace():
         raise NotWellFormed("Message is empty")
-    usual = _PLAIN_START.match(data)
-    if usual is not None:  # what check_encoding and check_prolog accept without a word, in one match
-        start = usual.end()
-    else:
-        check_encoding(data)
-        start = check_prolog(data)
+    # what check_encoding and check_prolog accept without a word: the usual start by two comparisons,
+    # the usual prolog in one match
+    start = data.find(b"<", len(_USUAL_DECLARATION)) if data.startswith(_USUAL_STARTS) else 0
+    if not start or data[start + 1 : start + 2] in (b"!", b"?"):
+        usual = _PLAIN_START.match(data)
+        if usual is not None:
+            start = usual.end()
+        else:
+            check_encoding(data)
+            start = check_prolog(data)
     plain, blank_dropping = _parsers()
     parser = plain if _has_markup_beyond_elements(data, start) else blank_dropping
     try:

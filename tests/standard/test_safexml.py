@@ -128,3 +128,15 @@ def test_parse_notes_whether_the_xsi_namespace_may_be_used(data: bytes, names_xs
     """A message may use xsi: only where a namespace declaration names its URI; its text does not count."""
     root, noted = safexml.parse_noting_xsi(data)
     assert (root.tag, noted) == (safexml.parse(data).tag, names_xsi)
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n"])
+def test_the_usual_start_still_refuses_what_follows_it(line_end: bytes) -> None:
+    """After the usual declaration and line end, a DOCTYPE is refused; a comment or PI is judged in full."""
+    declaration = b'<?xml version="1.0" encoding="UTF-8"?>' + line_end
+    assert safexml.parse(declaration + b"<a/>").tag == "a"
+    assert safexml.parse(declaration + b"<!-- c --><?pi x?><a/>").tag == "a"
+    with pytest.raises(UnsafeXml):
+        safexml.parse(declaration + b"<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>")
+    with pytest.raises(NotWellFormed):
+        safexml.parse(declaration + b"<")
