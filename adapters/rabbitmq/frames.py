@@ -6,7 +6,11 @@ context manager and hands each publish to the connection's writer task as an ite
 send each). :class:`Outbox` writes the same frames' bytes itself (:func:`publish_frames`, tested against
 aiormq's) and registers the confirmation as aiormq does (the channel's ``confirmations`` and
 ``message_id_delivery_tag``, a future of the channel's own store, so that a closing channel fails it); the
-bytes of every publish made in one turn of the event loop go to the writer task as one item: one send.
+bytes of every publish made before the writer task runs go to it as one item: one send. That item
+(:class:`Gathering`) is put into the writer's queue by the first publish, at once, and joins its parts only
+when the writer takes it (the writer is woken for the next turn of the event loop, after every task woken
+in this turn has run): no turn of the loop of its own before the write (a lone message's publish used to
+wait one turn for a flush callback, then one for the writer).
 
 Order: the broker numbers a channel's publishes in the order their frames arrive, so delivery tags are
 taken in the order the bytes are appended and nothing else may put a publish of that channel into the
@@ -72,14 +76,35 @@ class Behind(Exception):
     """The connection's writer has not taken the publishes held for it: too many wait already."""
 
 
+class Gathering(ChannelFrame):
+    """An item of the connection writer's queue whose bytes are the publishes appended to it until the
+    writer takes it (reads its ``payload``, once): put in the queue by the first of them."""
+
+    should_close = False  # the frozen dataclass's fields, as class attributes (drain_future: None)
+
+    def __init__(self) -> None:  # not the dataclass's: the payload is made when it is read
+        self.parts: list[bytes] = []
+        self.taken = False
+
+    def __repr__(self) -> str:
+        return f"Gathering(parts={len(self.parts)}, taken={self.taken})"
+
+    @property
+    def payload(self) -> bytes:
+        self.taken = True
+        parts, self.parts = self.parts, []
+        return b"".join(parts)
+
+
 class Outbox:
     """The publishes of one AMQP session not yet handed to its connection's writer (see the module)."""
 
     def __init__(self, confirm_within: float, expired: Callable[[], BaseException]) -> None:
         self._within = confirm_within
         self._expired = expired
-        self._parts: list[bytes] = []
+        self._parts: list[bytes] = []  # held while the writer's queue is full
         self._queue: asyncio.Queue[ChannelFrame] | None = None
+        self._open: Gathering | None = None  # in the writer's queue, not yet taken
         self._flushing: asyncio.Handle | None = None
 
     def __repr__(self) -> str:
@@ -130,7 +155,18 @@ class Outbox:
         if self._queue is not queue:  # another connection (restored): what the old one held goes out first
             self._flush()
             self._parts = []  # the old writer is gone: its publishes' confirmations fail with its channels
+            self._open = None
             self._queue = queue
+        gathering = self._open
+        if gathering is not None and not gathering.taken:  # the writer has not run since: one send
+            gathering.parts.append(data)
+            return
+        if not self._parts and not queue.full():
+            gathering = self._open = Gathering()
+            gathering.parts.append(data)
+            queue.put_nowait(gathering)
+            return
+        self._open = None  # the writer is behind: held here, after what is held already
         self._parts.append(data)
         if self._flushing is None:
             self._flushing = asyncio.get_running_loop().call_soon(self._flush)

@@ -119,3 +119,29 @@ async def test_held_publishes_are_bounded_when_the_writer_is_behind() -> None:
     for future in channel.confirmations.values():
         future.set_result(None)
     await asyncio.gather(*held)
+
+
+async def test_the_writer_gets_the_first_publish_at_once_and_the_rest_until_it_takes_it() -> None:
+    queue: asyncio.Queue[ChannelFrame] = asyncio.Queue()
+    channel = _Channel(1, queue)
+    outbox = Outbox(5, TimeoutError)
+    first = asyncio.create_task(outbox.publish(channel, "mailbox", "0384", b"a", _props(1)))  # type: ignore[arg-type]
+    await asyncio.sleep(0)  # no turn of its own: in the queue once the publish ran
+    assert queue.qsize() == 1
+    second = asyncio.create_task(outbox.publish(channel, "mailbox", "0384", b"b", _props(2)))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    assert queue.qsize() == 1  # not yet taken: the second joins the first's send
+    taken = queue.get_nowait().payload
+    assert taken == b"".join(
+        publish_frames(1, "mailbox", "0384", True, _props(n).marshal(), body, 131064)
+        for n, body in ((1, b"a"), (2, b"b"))
+    )
+    third = asyncio.create_task(outbox.publish(channel, "mailbox", "0384", b"c", _props(3)))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    assert queue.get_nowait().payload == publish_frames(
+        1, "mailbox", "0384", True, _props(3).marshal(), b"c", 131064
+    )
+    assert sorted(channel.confirmations) == [1, 2, 3]
+    for future in channel.confirmations.values():
+        future.set_result(None)
+    await asyncio.gather(first, second, third)
