@@ -42,7 +42,7 @@ from gateway.standard.catalog import Catalog, MessageType
 from gateway.standard.classify import Classifier, Known
 from gateway.standard.errortext import MAX_ERRORS, schema_errors
 from gateway.standard.header import Header
-from gateway.standard.headerread import code_errors, expected_header, header_elements, read_header
+from gateway.standard.headerread import code_errors, expected_header, fixed_plan, header_elements, read_header
 from gateway.standard.registry import REPO_SCHEMA_DIR, SchemaRegistry
 from gateway.standard.rules import ContentRules, Mode
 from gateway.standard.safexml import DEFAULT_LIMITS, Limits, check_depth_of, parse_noting_xsi
@@ -108,6 +108,11 @@ class Engine:
             if None not in (k.schema.code, k.schema.versie, k.schema.subversie)
         )
         self._layouts = {k.schema.namespace: dict(k.schema.layout) for k in self.classifier.known}
+        # where the header's fields sit in a valid message of our own parse, when the schema fixes them all
+        self._plans = {
+            k.schema.namespace: fixed_plan(self._layouts[k.schema.namespace], k.schema.declared)
+            for k in self.classifier.known
+        }
         # messages whose every valid instance is provably within max_depth: no depth check once valid
         self._shallow = frozenset(
             k.schema.namespace
@@ -178,12 +183,16 @@ class Engine:
             if namespace not in self._shallow:
                 check_depth_of(root, self.limits)
             # our own parse holds elements only, so the schema's fixed indexes apply to it as they are
-            head = header_elements(root, namespace, self._layouts[namespace] if own_tree else None)
+            plan = self._plans[namespace] if own_tree else None
+            head = None
             if namespace not in self._pinned:  # a valid message of a pinning schema agrees by construction
+                head = header_elements(root, namespace, self._layouts[namespace] if own_tree else None)
                 mismatches = code_errors(head, known, self._expected[namespace])
                 if mismatches:
                     raise CodeMismatch(_summary(CodeMismatch.title, len(mismatches)), errors=mismatches)
-            header = read_header(root, known, head)
+            elif plan is None:
+                head = header_elements(root, namespace, self._layouts[namespace] if own_tree else None)
+            header = read_header(root, known, head, plan)
             if self.mode == "off":
                 return header
             findings = self.rules.check(namespace, root)

@@ -19,6 +19,7 @@ from gateway.errors import ErrorItem, SchemaInvalid
 from gateway.standard.classify import Known
 from gateway.standard.errortext import HEADER_RULES
 from gateway.standard.header import Header
+from gateway.standard.registry import MessageSchema
 
 CODE_MISMATCH = "IB240"
 _AGREEMENT = ("BerichtCode", "BerichtVersie", "BerichtSubversie")
@@ -176,22 +177,49 @@ def _text(element: etree._Element | None, name: str, path: str) -> str:
     return element.text or ""
 
 
-def read_header(root: etree._Element, known: Known, head: HeaderView | None = None) -> Header:
-    """The frozen header of a message that passed its XSD (``head`` from :func:`header_elements`)."""
-    schema = known.schema
-    if head is None:
-        head = HeaderView(root, schema.namespace)
+# Where read_header finds what it reads in a valid message whose schema fixes them all (xsdshape's layout):
+# Header, its Afzender, Ontvanger, BerichtIdentificatie with its Identificatie and Dagtekening, the
+# IdentificatieRetour and DagtekeningRetour (None: not in the schema), the DeclaratieIdentificatie and its
+# Identificatie (None: not in the schema)
+Plan = tuple[int, int, int, int, int, int, int | None, int | None, tuple[int, int] | None]
+_DAGTEKENING = "/Bericht/Header/BerichtIdentificatie/Dagtekening"
+_DAGTEKENING_RETOUR = "/Bericht/Header/DagtekeningRetour"
+
+
+def fixed_plan(layout: Mapping[str, int], declared: frozenset[str]) -> Plan | None:
+    """The indexes :func:`read_header` may read a valid message by (our own parse: elements only), or
+    None when one of the fields it reads has no fixed index in the schema."""
+    at = layout.get
+    header = (at("Header"), at("Header/Afzender"), at("Header/Ontvanger"), at("Header/BerichtIdentificatie"))
+    ident = (at("Header/BerichtIdentificatie/Identificatie"), at("Header/BerichtIdentificatie/Dagtekening"))
+    retour = dagtekening_retour = None
+    if "IdentificatieRetour" in declared:
+        retour, dagtekening_retour = at("Header/IdentificatieRetour"), at("Header/DagtekeningRetour")
+    declaratie = None
+    if "DeclaratieIdentificatie" in declared:
+        declaratie = (
+            at("Header/DeclaratieIdentificatie"),
+            at("Header/DeclaratieIdentificatie/Identificatie"),
+        )
+    h, afzender, ontvanger, bericht = header
+    i, d = ident
+    if None in (h, afzender, ontvanger, bericht, i, d):
+        return None
+    assert h is not None and afzender is not None and ontvanger is not None and bericht is not None
+    assert i is not None and d is not None
+    if "IdentificatieRetour" in declared and (retour is None or dagtekening_retour is None):
+        return None
+    if declaratie is not None:
+        first, second = declaratie
+        if first is None or second is None:
+            return None
+        return (h, afzender, ontvanger, bericht, i, d, retour, dagtekening_retour, (first, second))
+    return (h, afzender, ontvanger, bericht, i, d, retour, dagtekening_retour, None)
+
+
+def _keys(root: etree._Element, schema: MessageSchema) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The message's ReferentieAanbieder values and its client Bsns, each once, in document order."""
     declared = schema.declared
-    ident = head.pair("BerichtIdentificatie", "Identificatie", "Dagtekening")
-    dagtekening = _date(ident.get("Dagtekening"), "/Bericht/Header/BerichtIdentificatie/Dagtekening")
-    if dagtekening is None:
-        raise _missing("Dagtekening", "/Bericht/Header/BerichtIdentificatie/Dagtekening")
-    retour = head.get("IdentificatieRetour") if "IdentificatieRetour" in declared else None
-    declaratie = (
-        head.pair("DeclaratieIdentificatie", "Identificatie", "Dagtekening")
-        if "DeclaratieIdentificatie" in declared
-        else {}
-    )
     referenties = (
         dict.fromkeys(e.text or "" for e in root.iter(f"{{{schema.namespace}}}ReferentieAanbieder"))
         if "ReferentieAanbieder" in declared
@@ -202,6 +230,31 @@ def read_header(root: etree._Element, known: Known, head: HeaderView | None = No
         if "Bsn" in declared
         else ()
     )
+    return tuple(referenties), bsns
+
+
+def read_header(
+    root: etree._Element, known: Known, head: HeaderView | None = None, plan: Plan | None = None
+) -> Header:
+    """The frozen header of a message that passed its XSD (``head`` from :func:`header_elements`; with a
+    ``plan`` from :func:`fixed_plan`, for our own parse of a message valid by that schema, by index)."""
+    if plan is not None:
+        return _read_by_plan(root, known, plan)
+    schema = known.schema
+    if head is None:
+        head = HeaderView(root, schema.namespace)
+    declared = schema.declared
+    ident = head.pair("BerichtIdentificatie", "Identificatie", "Dagtekening")
+    dagtekening = _date(ident.get("Dagtekening"), _DAGTEKENING)
+    if dagtekening is None:
+        raise _missing("Dagtekening", _DAGTEKENING)
+    retour = head.get("IdentificatieRetour") if "IdentificatieRetour" in declared else None
+    declaratie = (
+        head.pair("DeclaratieIdentificatie", "Identificatie", "Dagtekening")
+        if "DeclaratieIdentificatie" in declared
+        else {}
+    )
+    referenties, bsns = _keys(root, schema)
     return Header.of(
         known.type.standard,
         known.type.release,
@@ -214,10 +267,36 @@ def read_header(root: etree._Element, known: Known, head: HeaderView | None = No
         ),
         dagtekening,
         (retour.text or "") if retour is not None else None,
-        _date(head.get("DagtekeningRetour"), "/Bericht/Header/DagtekeningRetour")
-        if retour is not None
-        else None,
-        tuple(referenties),
+        _date(head.get("DagtekeningRetour"), _DAGTEKENING_RETOUR) if retour is not None else None,
+        referenties,
         (declaratie["Identificatie"].text or "") if "Identificatie" in declaratie else None,
+        bsns,
+    )
+
+
+def _read_by_plan(root: etree._Element, known: Known, plan: Plan) -> Header:
+    """:func:`read_header` by the fixed indexes of a plan: the same value, without a lookup per field."""
+    h, afzender, ontvanger, bericht, i, d, retour_at, dagtekening_retour, declaratie = plan
+    header = root[h]
+    ident = header[bericht]
+    dagtekening = _date(ident[d], _DAGTEKENING)
+    retour = header[retour_at] if retour_at is not None else None
+    referenties, bsns = _keys(root, known.schema)
+    message = known.type
+    return Header.of(
+        message.standard,
+        message.release,
+        message.name,
+        message.code,
+        header[afzender].text or "",
+        header[ontvanger].text or "",
+        ident[i].text or "",
+        dagtekening,
+        (retour.text or "") if retour is not None else None,
+        _date(header[dagtekening_retour], _DAGTEKENING_RETOUR)
+        if retour is not None and dagtekening_retour is not None
+        else None,
+        referenties,
+        (header[declaratie[0]][declaratie[1]].text or "") if declaratie is not None else None,
         bsns,
     )

@@ -65,3 +65,33 @@ def test_referenties_aanbieder_in_document_order_once(
     """Every ReferentieAanbieder of the body is in the header value, once each, in document order."""
     _need_shared()
     assert engine.check((SHARED / name).read_bytes()).referenties_aanbieder == expected
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_header_by_fixed_indexes_is_the_header_by_name(engine: Engine, path: Path) -> None:
+    """Reading the header by the schema's fixed indexes gives what reading it by name gives, field for
+    field (client Bsns included)."""
+    from gateway.standard.headerread import fixed_plan, read_header
+    from gateway.standard.safexml import parse
+
+    _need_shared()
+    root = parse(path.read_bytes())
+    known = engine.classifier.classify(root)
+    plan = fixed_plan(dict(known.schema.layout), known.schema.declared)
+    assert plan is not None
+    by_plan, by_name = read_header(root, known, plan=plan), read_header(root, known)
+    assert [getattr(by_plan, n) for n in by_plan.__slots__] == [
+        getattr(by_name, n) for n in by_name.__slots__
+    ]
+
+
+def test_no_plan_without_fixed_indexes() -> None:
+    """A schema that leaves one field read without a fixed index gets no plan (the header is read by name)."""
+    from gateway.standard.headerread import fixed_plan
+
+    layout = {"Header": 0, "Header/Afzender": 3, "Header/Ontvanger": 4, "Header/BerichtIdentificatie": 5}
+    ident = {"Header/BerichtIdentificatie/Identificatie": 0, "Header/BerichtIdentificatie/Dagtekening": 1}
+    assert fixed_plan(layout, frozenset()) is None
+    assert fixed_plan(layout | ident, frozenset()) == (0, 3, 4, 5, 0, 1, None, None, None)
+    assert fixed_plan(layout | ident, frozenset({"IdentificatieRetour"})) is None
+    assert fixed_plan(layout | ident, frozenset({"DeclaratieIdentificatie"})) is None
