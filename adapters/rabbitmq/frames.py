@@ -17,7 +17,8 @@ taken in the order the bytes are appended and nothing else may put a publish of 
 writer's queue in between: the channels an :class:`Outbox` publishes on are its session's own (nothing else
 publishes on them; they are handed out opened, with confirms selected, and make no RPC after). When the writer is behind (its queue full: the broker
 blocked the connection, or the socket is slow) the bytes wait here, up to :data:`MOST_HELD` publishes; beyond
-that a publish is refused at once (:class:`Behind`) instead of holding more.
+that a publish is refused at once (:class:`Behind`) instead of holding more; as many at most wait in a
+:class:`Gathering` the writer has not taken (a writer that stopped while its channels are not closed yet).
 """
 
 from __future__ import annotations
@@ -124,8 +125,9 @@ class Outbox:
         if channel.is_closed:
             raise aiormq.exceptions.ChannelInvalidStateError("the channel is closed")
         queue: asyncio.Queue[ChannelFrame] = channel.write_queue
-        if len(self._parts) >= MOST_HELD and queue.full():
-            raise Behind(f"{len(self._parts)} publishes wait for the connection's writer")
+        held = max(len(self._parts) if queue.full() else 0, self._waiting())
+        if held >= MOST_HELD:
+            raise Behind(f"{held} publishes wait for the connection's writer")
         if not properties.message_id:  # a returned message is matched to its publish by it (as aiormq)
             properties.message_id = uuid.uuid4().hex
         message_id = properties.message_id
@@ -150,6 +152,12 @@ class Outbox:
             timer.cancel()
             if channel.message_id_delivery_tag.get(message_id) == tag:
                 del channel.message_id_delivery_tag[message_id]
+
+    def _waiting(self) -> int:
+        """The publishes in the writer's queue that it has not taken (a writer that stopped taking them
+        while its channels are not closed yet: they are bounded as the ones held here)."""
+        gathering = self._open
+        return 0 if gathering is None or gathering.taken else len(gathering.parts)
 
     def _hold(self, queue: asyncio.Queue[ChannelFrame], data: bytes) -> None:
         if self._queue is not queue:  # another connection (restored): what the old one held goes out first

@@ -101,9 +101,8 @@ async def test_a_publish_not_confirmed_in_time_raises_what_it_is_told() -> None:
         )  # type: ignore[arg-type]
 
 
-async def test_held_publishes_are_bounded_when_the_writer_is_behind() -> None:
-    queue: asyncio.Queue[ChannelFrame] = asyncio.Queue(maxsize=1)
-    queue.put_nowait(ChannelFrame(payload=b"", should_close=False))  # a writer that takes nothing
+async def _most_held(queue: asyncio.Queue[ChannelFrame]) -> tuple[_Channel, list[asyncio.Task[None]]]:
+    """:data:`MOST_HELD` publishes that wait for a writer taking nothing from ``queue``, and one more refused."""
     channel = _Channel(1, queue)
     outbox = Outbox(5, TimeoutError)
     held = [
@@ -113,6 +112,13 @@ async def test_held_publishes_are_bounded_when_the_writer_is_behind() -> None:
     await asyncio.sleep(0.01)
     with pytest.raises(Behind):
         await outbox.publish(channel, "mailbox", "0384", b"x", _props(-1))  # type: ignore[arg-type]
+    return channel, held
+
+
+async def test_held_publishes_are_bounded_when_the_writer_is_behind() -> None:
+    queue: asyncio.Queue[ChannelFrame] = asyncio.Queue(maxsize=1)
+    queue.put_nowait(ChannelFrame(payload=b"", should_close=False))  # a writer that takes nothing
+    channel, held = await _most_held(queue)
     queue.get_nowait()
     await asyncio.sleep(0.01)
     assert queue.qsize() == 1  # all that was held, in one write
@@ -145,3 +151,12 @@ async def test_the_writer_gets_the_first_publish_at_once_and_the_rest_until_it_t
     for future in channel.confirmations.values():
         future.set_result(None)
     await asyncio.gather(first, second, third)
+
+
+async def test_publishes_for_a_writer_that_stopped_taking_them_are_bounded() -> None:
+    queue: asyncio.Queue[ChannelFrame] = asyncio.Queue()  # never read: a writer that died
+    channel, waiting = await _most_held(queue)
+    assert queue.qsize() == 1
+    for future in channel.confirmations.values():
+        future.set_result(None)
+    await asyncio.gather(*waiting)
