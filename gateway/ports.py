@@ -27,6 +27,16 @@ def utc_now() -> datetime:
 # --- values ---------------------------------------------------------------------------------------------
 
 
+def uuid_text(raw: bytes, version: int) -> str:
+    """16 bytes as the text of a UUID of ``version`` (its version and RFC 4122 variant bits set), as
+    ``str(uuid.UUID(...))`` writes it, without a ``UUID`` object between (ids are made per message)."""
+    b = bytearray(raw)
+    b[6] = (b[6] & 0x0F) | (version << 4)
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 @dataclass(frozen=True, slots=True)
 class Participant:
     """A registered party: gemeente (4-digit CBS code) or aanbieder (8-digit AGB-code)."""

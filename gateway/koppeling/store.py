@@ -27,7 +27,7 @@ from hashlib import blake2b
 from typing import Any, Literal, Protocol
 
 from gateway.koppeling.problems import Meld
-from gateway.ports import Claim, MessageRecord
+from gateway.ports import Claim, MessageRecord, uuid_text
 
 PushState = Literal["pending", "accepted", "refused"]
 
@@ -43,11 +43,7 @@ def push_id(afzender: str, traceer_id: str) -> str:
 
     A keyed BLAKE2b digest of both (Python's own, no OpenSSL digest fetched per call) with the version and
     variant bits of a UUID version 8, formatted without a ``UUID`` object between."""
-    digest = bytearray(blake2b(f"{afzender}/{traceer_id}".encode(), digest_size=16, key=_KEY).digest())
-    digest[6] = (digest[6] & 0x0F) | 0x80  # version 8
-    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    x = digest.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    return uuid_text(blake2b(f"{afzender}/{traceer_id}".encode(), digest_size=16, key=_KEY).digest(), 8)
 
 
 @dataclass(frozen=True, slots=True)
