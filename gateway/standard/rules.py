@@ -51,6 +51,15 @@ Status = Literal["schematron", "xsd", "berichtoverstijgend", "externe-bron"]
 STATUSES: Final[tuple[str, ...]] = ("schematron", "xsd", "berichtoverstijgend", "externe-bron")
 
 _PREFIX = re.compile(r"([A-Za-z_][\w.-]*):(?!:)")
+# one plain relative path compared with string literals in a row of ``or`` (``P = 'a' or P = 'b'``), where
+# the row is a whole operand: after "(", "[" or " or ", before ")", "]" or " or " (``or`` binds loosest)
+_NAME = r"[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*"
+_LITERAL = r"'[^']*'"
+_EQUALS_ROW = re.compile(
+    rf"(?:(?<=[(\[])|(?<= or ))((?:\.\./)*{_NAME}(?:/{_NAME})*) = ({_LITERAL})((?: or \1 = {_LITERAL})+)"
+    r"(?=[)\]]| or )"
+)
+_BOOLEAN_CALL = re.compile(r"(?:^|[^\w.-])(?:not|boolean)\($")
 _SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -313,6 +322,7 @@ def compile_schematron(
 
     def xpath(expr: str, where: str) -> etree.XPath:
         # only the prefixes the expression names: every call registers its namespaces anew
+        expr = one_walk_per_row(expr)
         named = set(_PREFIX.findall(expr))
         used = {p: uri for p, uri in nsmap.items() if p in named}
         try:
@@ -382,6 +392,43 @@ def compile_schematron(
         global_lets = {n: xpath(globals_[n], f"let {n}") for n in sorted(used_lets.get(ns, ()))}
         result[ns] = MessageRules(ns, own, rules, global_lets, gate, groups, which_group)
     return result
+
+
+def one_walk_per_row(expr: str) -> str:
+    """``expr`` with every row ``P = 'a' or P = 'b' or ...`` (one plain relative path ``P``, string
+    literals) as ``P[. = 'a' or . = 'b' or ...]``: libxml2 walks to ``P`` once instead of once per literal.
+
+    The same truth: a node-set equals a string when one of its nodes' string-value does, so the row is true
+    exactly when some node of ``P`` equals one of the literals, when ``P[...]`` is not empty. A row is
+    rewritten only where it is a whole operand (between brackets, or beside an ``or``, which binds loosest)
+    and outside any string literal; where its value is not taken as a boolean already (an ``or`` operand, a
+    predicate, the argument of ``not`` or ``boolean``) the node-set is wrapped in ``boolean()``."""
+    out: list[str] = []
+    done = 0
+    for match in _EQUALS_ROW.finditer(expr):
+        start, end = match.span()
+        if start < done or _in_literal(expr, start):
+            continue
+        path, first, rest = match.groups()
+        literals = [first, *re.findall(_LITERAL, rest)]
+        row = f"{path}[{' or '.join(f'. = {literal}' for literal in literals)}]"
+        before, after = expr[start - 1], expr[end : end + 1]
+        if before == "(" and after == ")" and not _BOOLEAN_CALL.search(expr[:start]):
+            row = f"boolean({row})"
+        out.append(expr[done:start] + row)
+        done = end
+    return "".join(out) + expr[done:]
+
+
+def _in_literal(expr: str, at: int) -> bool:
+    """Whether offset ``at`` of an XPath lies inside a string literal (``'...'`` or ``"..."``)."""
+    quote = ""
+    for ch in expr[:at]:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+    return bool(quote)
 
 
 def _context_of(rule: _BoundRule) -> str:
@@ -502,12 +549,14 @@ def _any_fails(branches: Sequence[_Branch]) -> str:
     loose: list[str] = []
     for _, branch, steps, failing in branches:
         if steps is None:
-            loose.append(f"boolean(({branch})[{failing}])")
+            if (test := f"boolean(({branch})[{failing}])") not in loose:
+                loose.append(test)
             continue
         node = root
         for step in steps:
             node = node.children.setdefault(step, _Trie())
-        node.tests.append(failing)
+        if failing not in node.tests:  # (two rules of one test on one context: TR101 and TR383)
+            node.tests.append(failing)
     parts = [f"/{step}[{child.predicate()}]" for step, child in root.children.items()] + loose
     return " or ".join(f"boolean({p})" if p.startswith("/") else p for p in parts)
 
