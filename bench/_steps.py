@@ -265,6 +265,7 @@ def ingest(
     stack.place.delete_shovel(vhost, "link-vecozo-to-ggk")
     url, token = gw.url("vecozo"), stack.token(SENDER)
     run_wrk(url, message, token, "w", 64, 3)  # warm-up: connections, statement caches, JIT of nothing
+    stack.db.analyze()
     _purge_accepted(stack)
     out: list[Figures] = []
     profile: dict[str, Any] = {}

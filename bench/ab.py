@@ -70,6 +70,7 @@ def _measure(args: argparse.Namespace, base: Path) -> Report:
         token = stack.token(SENDER)
         for name, gw in sides.items():
             run_wrk(gw.url("vecozo"), args.message, token, f"w{name}", 64, 3)  # warm-up
+        stack.db.analyze()
         stack.place.purge(vhost, "link.to-ggk")
         for turn in range(args.rounds):
             for c in args.concurrency:
