@@ -3,6 +3,13 @@
 Each caller still returns only after its own row is committed, so nothing changes for it but the
 number of transactions: one per message at low load, one per batch under load. A flush may answer each
 row (a list as long as the batch, in its order), which ``add`` then returns to that row's caller.
+
+A batcher made ``direct`` writes a caller's rows from the caller's own task when it finds nothing being
+written and nothing waiting: no task to start, no future to wake it, two turns of the event loop fewer for
+a lone message. Rows handed in while that write runs wait for it and then go together, from a task, as
+before: batching only where writes overlap. Such a direct batch holds the rows of the writing task alone
+(with ``linger``, also those its other coroutines hand in before its next turn), so cancelling that task
+fails its own rows only, never another caller's.
 """
 
 from __future__ import annotations
@@ -17,20 +24,37 @@ MAX_BATCH = 500
 
 
 class Batcher:
-    """Hands rows to ``flush`` in batches; one flush at a time."""
+    """Hands rows to ``flush`` in batches; one flush at a time.
+
+    ``direct``: a caller that finds the batcher idle writes its rows itself (see the module docstring);
+    ``linger``: it first yields one turn of the event loop, so that rows its own task hands in meanwhile
+    (coroutines started together, ``gateway.pipeline.pipeline.started_together``) join its batch. Rows of
+    such coroutines must be handed in before their first wait: one handed in by the writing task while it
+    is being driven elsewhere would wait for a write that cannot go on.
+    """
 
     def __init__(
         self,
         flush: Callable[[list[Row]], Awaitable[Sequence[Any] | None]],
         max_batch: int = MAX_BATCH,
+        *,
+        direct: bool = False,
+        linger: bool = False,
     ) -> None:
         self._flush = flush
         self._max = max_batch
+        self._direct = direct
+        self._linger = linger
         self._waiting: list[tuple[Row, asyncio.Future[Any]]] = []
         self._task: asyncio.Task[None] | None = None
+        # the direct write in progress: its writing task, the rows of that task that joined it while it
+        # lingered (None once it writes), and a future done when it ends (for wait)
+        self._writer: asyncio.Task[Any] | None = None
+        self._joined: list[tuple[Row, asyncio.Future[Any]]] | None = None
+        self._written: asyncio.Future[None] | None = None
 
     def __repr__(self) -> str:
-        return f"Batcher(waiting={len(self._waiting)})"
+        return f"Batcher(waiting={len(self._waiting)}, direct={self._direct})"
 
     async def add(self, row: Row) -> Any:
         """Return once ``row`` is written (with the flush's answer for it, if it gives one); raise what
@@ -39,15 +63,73 @@ class Batcher:
 
     async def add_many(self, rows: Sequence[Row]) -> list[Any]:
         """:meth:`add` for several rows, handed in at once (so they share a batch): their answers."""
+        if (
+            self._direct
+            and self._writer is None
+            and not self._waiting
+            and (self._task is None or self._task.done())
+            and 0 < len(rows) <= self._max
+        ):
+            return await self._write_now(rows)
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[Any]] = []
+        joined = self._joined
+        into = joined if joined is not None and self._writer is asyncio.current_task() else self._waiting
         for row in rows:
             done: asyncio.Future[Any] = loop.create_future()
-            self._waiting.append((row, done))
+            into.append((row, done))
             futures.append(done)
-        if futures and (self._task is None or self._task.done()):
-            self._task = asyncio.create_task(self._drain())
+        if into is self._waiting:
+            self._start()
         return [await done for done in futures]
+
+    def _start(self) -> None:
+        """Start the task that writes the waiting rows, unless it runs or a direct write does (which starts
+        it when it ends)."""
+        if self._waiting and self._writer is None and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self._drain())
+
+    async def _write_now(self, rows: Sequence[Row]) -> list[Any]:
+        """Write ``rows`` from this task (the batcher being idle), with what this task hands in meanwhile."""
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[None] = loop.create_future()
+        self._writer, self._written = asyncio.current_task(), written
+        joined: list[tuple[Row, asyncio.Future[Any]]] = []
+        try:
+            if self._linger:
+                self._joined = joined
+                try:
+                    await asyncio.sleep(0)
+                finally:
+                    self._joined = None
+                if len(rows) + len(joined) > self._max:  # the batch's bound: the ones over it wait
+                    self._waiting[:0] = joined[self._max - len(rows) :]
+                    joined = joined[: self._max - len(rows)]
+            batch = [*rows, *(row for row, _ in joined)]
+            answers = await self._flush(batch)
+            if answers is not None and len(answers) != len(batch):
+                raise RuntimeError(f"flush answered {len(answers)} of {len(batch)} rows")
+        except BaseException as exc:
+            for _, done in joined:
+                if not done.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        done.cancel()
+                    else:
+                        done.set_exception(exc)
+            raise
+        finally:
+            self._writer, self._written = None, None
+            written.set_result(None)
+            self._start()
+        if answers is None:
+            for _, done in joined:
+                if not done.done():
+                    done.set_result(None)
+            return [None] * len(rows)
+        for i, (_, done) in enumerate(joined, len(rows)):
+            if not done.done():
+                done.set_result(answers[i])
+        return list(answers[: len(rows)])
 
     async def _drain(self) -> None:
         while self._waiting:
@@ -76,5 +158,10 @@ class Batcher:
 
     async def wait(self) -> None:
         """Wait until everything handed in so far is written (used on close)."""
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
+        while True:
+            if self._written is not None:
+                await asyncio.gather(self._written, return_exceptions=True)
+            elif self._task is not None and not self._task.done():
+                await asyncio.gather(self._task, return_exceptions=True)
+            else:
+                return

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.db.batch import Batcher
+from gateway.pipeline.pipeline import started_together
 
 
 class Sink:
@@ -82,3 +83,114 @@ async def test_a_cancelled_caller_does_not_stop_the_others() -> None:
     with pytest.raises(asyncio.CancelledError):
         await first
     assert [n for b in sink.batches for n in b] == [1, 2]
+
+
+class Recorder(Sink):
+    """A sink that also records which task ran each write, and can hold a write until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tasks: list[asyncio.Task[Any] | None] = []
+        self.hold: asyncio.Event | None = None
+
+    async def flush(self, rows: list[dict[str, Any]]) -> list[int]:
+        self.tasks.append(asyncio.current_task())
+        if self.hold is not None:
+            await self.hold.wait()
+        await super().flush(rows)
+        return [row["n"] * 10 for row in rows]
+
+
+async def test_a_direct_batcher_writes_a_lone_row_from_the_caller_s_task() -> None:
+    """Idle, a direct batcher writes the row in the caller's own task, done by the time ``add`` returns."""
+    sink = Recorder()
+    answer = await Batcher(sink.flush, direct=True).add({"n": 4})
+    assert (answer, sink.batches, sink.tasks) == (40, [[4]], [asyncio.current_task()])
+
+
+async def test_a_batcher_that_is_not_direct_writes_from_its_own_task() -> None:
+    """Without ``direct`` the write runs in the batcher's task, not the caller's."""
+    sink = Recorder()
+    await Batcher(sink.flush).add({"n": 4})
+    assert sink.tasks[0] is not asyncio.current_task()
+
+
+async def test_a_direct_batcher_still_batches_rows_that_overlap_a_write() -> None:
+    """Rows handed in while a direct write runs go in a batch together, in order, with their own answers."""
+    sink = Recorder()
+    batcher = Batcher(sink.flush, direct=True)
+    answers = await asyncio.gather(*(batcher.add({"n": n}) for n in range(50)))
+    assert (answers, sink.batches) == ([n * 10 for n in range(50)], [[0], list(range(1, 50))])
+
+
+async def test_a_direct_batcher_respects_the_maximum_size() -> None:
+    """Overlapping rows of a direct batcher are written in batches no larger than the maximum."""
+    sink = Recorder()
+    batcher = Batcher(sink.flush, max_batch=7, direct=True)
+    await asyncio.gather(*(batcher.add({"n": n}) for n in range(30)))
+    assert ([n for b in sink.batches for n in b], max(len(b) for b in sink.batches)) == (list(range(30)), 7)
+
+
+async def test_a_failed_direct_write_fails_its_caller_only_and_the_next_one_works() -> None:
+    """A direct write that fails raises in its caller; rows waiting behind it are written, and so is a later one."""
+    sink = Recorder()
+    batcher = Batcher(sink.flush, direct=True)
+    sink.fail_next = True
+    results = await asyncio.gather(*(batcher.add({"n": n}) for n in range(3)), return_exceptions=True)
+    await batcher.add({"n": 9})
+    assert ([type(r) for r in results], sink.batches) == ([RuntimeError, int, int], [[1, 2], [9]])
+
+
+async def test_cancelling_a_direct_writer_leaves_the_others_rows_to_be_written() -> None:
+    """A caller cancelled during its own direct write fails alone: rows of other callers that came meanwhile
+    are written after it."""
+    sink = Recorder()
+    sink.hold = asyncio.Event()
+    batcher = Batcher(sink.flush, direct=True)
+    first = asyncio.ensure_future(batcher.add({"n": 1}))
+    await asyncio.sleep(0)  # the first writes its row itself and waits in that write
+    others = [asyncio.ensure_future(batcher.add({"n": n})) for n in (2, 3)]
+    await asyncio.sleep(0)
+    first.cancel()
+    sink.hold.set()
+    assert await asyncio.gather(*others) == [20, 30]
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert sink.batches == [[2, 3]]
+
+
+async def test_wait_returns_after_a_direct_write_and_what_waited_behind_it() -> None:
+    """``wait`` covers a direct write in progress and the rows handed in while it ran."""
+    sink = Recorder()
+    sink.hold = asyncio.Event()
+    batcher = Batcher(sink.flush, direct=True)
+    adds = [asyncio.ensure_future(batcher.add({"n": n})) for n in range(3)]
+    await asyncio.sleep(0)
+    waited = asyncio.ensure_future(batcher.wait())
+    await asyncio.sleep(0)
+    assert not waited.done()
+    sink.hold.set()
+    await waited
+    assert (sink.batches, [a.done() for a in adds]) == ([[0], [1, 2]], [True] * 3)
+
+
+async def test_a_lingering_writer_takes_the_rows_its_own_task_hands_in_before_its_next_turn() -> None:
+    """With ``linger``, coroutines started together in one task share the first one's write."""
+    sink = Recorder()
+    batcher = Batcher(sink.flush, direct=True, linger=True)
+    answers: list[int] = []
+    await started_together([_add(batcher, n, answers) for n in (1, 2, 3)])
+    assert (answers, sink.batches, sink.tasks) == ([10, 20, 30], [[1, 2, 3]], [asyncio.current_task()])
+
+
+async def test_a_lingering_writer_leaves_other_tasks_rows_to_the_next_batch() -> None:
+    """Rows of another task handed in while a direct writer lingers are not in its batch (its cancellation
+    cannot touch them): they go in the next one."""
+    sink = Recorder()
+    batcher = Batcher(sink.flush, direct=True, linger=True)
+    await asyncio.gather(batcher.add({"n": 1}), batcher.add({"n": 2}), batcher.add({"n": 3}))
+    assert (sink.batches, sink.tasks[0] is not sink.tasks[1]) == ([[1], [2, 3]], True)
+
+
+async def _add(batcher: Batcher, n: int, into: list[int]) -> None:
+    into.append(await batcher.add({"n": n}))
