@@ -42,7 +42,14 @@ from gateway.standard.catalog import Catalog, MessageType
 from gateway.standard.classify import Classifier, Known
 from gateway.standard.errortext import MAX_ERRORS, schema_errors
 from gateway.standard.header import Header
-from gateway.standard.headerread import code_errors, expected_header, fixed_plan, header_elements, read_header
+from gateway.standard.headerread import (
+    code_errors,
+    expected_header,
+    first_dagtekening,
+    fixed_plan,
+    header_elements,
+    read_header,
+)
 from gateway.standard.registry import REPO_SCHEMA_DIR, SchemaRegistry
 from gateway.standard.rules import ContentRules, Mode
 from gateway.standard.safexml import DEFAULT_LIMITS, Limits, check_depth_of, parse_noting_xsi
@@ -113,6 +120,12 @@ class Engine:
             k.schema.namespace: fixed_plan(self._layouts[k.schema.namespace], k.schema.declared)
             for k in self.classifier.known
         }
+        # where the header read by its plan holds the date the rules' $dagtekening let reads (rules.check)
+        self._dated = frozenset(
+            ns
+            for ns, plan in self._plans.items()
+            if plan is not None and first_dagtekening(self._layouts[ns])
+        )
         # messages whose every valid instance is provably within max_depth: no depth check once valid
         self._shallow = frozenset(
             k.schema.namespace
@@ -195,7 +208,8 @@ class Engine:
             header = read_header(root, known, head, plan)
             if self.mode == "off":
                 return header
-            findings = self.rules.check(namespace, root)
+            dated = plan is not None and namespace in self._dated
+            findings = self.rules.check(namespace, root, header.dagtekening if dated else None)
             if not findings:
                 return header
             items = [f.item(ContentRulesBroken.code) for f in findings[:MAX_ERRORS]]

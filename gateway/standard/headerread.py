@@ -217,6 +217,26 @@ def fixed_plan(layout: Mapping[str, int], declared: frozenset[str]) -> Plan | No
     return (h, afzender, ontvanger, bericht, i, d, retour, dagtekening_retour, None)
 
 
+def first_dagtekening(layout: Mapping[str, int]) -> bool:
+    """Whether the Dagtekening a plan reads (``Header/BerichtIdentificatie/Dagtekening``) is, in every valid
+    message, the first grandchild named Dagtekening of the root's first child under its first child named
+    BerichtIdentificatie (names in any namespace): the schema fixes the Header at child 0, and every child
+    before BerichtIdentificatie and before Dagtekening at a fixed index of its own, named otherwise."""
+
+    def first(parent: str, name: str) -> bool:
+        index = layout.get(f"{parent}/{name}")
+        others = {
+            i for key, i in layout.items() if key.rpartition("/")[0] == parent and key != f"{parent}/{name}"
+        }
+        return index is not None and others >= set(range(index))
+
+    return (
+        layout.get("Header") == 0
+        and first("Header", "BerichtIdentificatie")
+        and first("Header/BerichtIdentificatie", "Dagtekening")
+    )
+
+
 def _keys(root: etree._Element, schema: MessageSchema) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The message's ReferentieAanbieder values and its client Bsns, each once, in document order."""
     declared = schema.declared

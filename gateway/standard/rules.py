@@ -30,6 +30,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
@@ -60,6 +61,9 @@ _EQUALS_ROW = re.compile(
     r"(?=[)\]]| or )"
 )
 _BOOLEAN_CALL = re.compile(r"(?:^|[^\w.-])(?:not|boolean)\($")
+# A schema-level let of exactly this value is the message's own date as a number (20230715): a caller that
+# read that Dagtekening already gives its date to :meth:`MessageRules.check` instead (see there).
+DAGTEKENING_LET: Final = "number(translate(/*/*[1]/*[local-name() = 'BerichtIdentificatie']/*[local-name() = 'Dagtekening'], '-', ''))"
 _SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -156,6 +160,9 @@ class MessageRules:
         self._simple = tuple(simple)
         self._bound = tuple(bound)
         self._lets = tuple(lets.items())
+        self._dagtekening = next(
+            (n for n, x in self._lets if " ".join(x.path.split()) == DAGTEKENING_LET), None
+        )
         self._gate = gate
         self._groups = tuple(groups)
         self._which_group = which_group
@@ -172,11 +179,21 @@ class MessageRules:
             c.code for b in self._bound for c in b.checks
         )
 
-    def check(self, root: etree._Element) -> list[Finding]:
-        """Every broken rule of a schema-valid message, in rule order."""
+    def check(self, root: etree._Element, dagtekening: date | None = None) -> list[Finding]:
+        """Every broken rule of a schema-valid message, in rule order.
+
+        ``dagtekening``: the date of the element :data:`DAGTEKENING_LET` reads (the first grandchild named
+        Dagtekening of the root's first child, under its first child named BerichtIdentificatie), when the
+        caller read it already from this schema-valid message by ``date.fromisoformat`` of its stripped text:
+        an ``xs:date`` that it accepts is ``YYYY-MM-DD``, whose number without the dashes is
+        ``year * 10000 + month * 100 + day``, so that let is not evaluated again.
+        """
         variables: dict[str, Any] = {}
         for name, global_let in self._lets:  # (a loop: a comprehension is one more frame per message)
-            variables[name] = global_let(root)
+            if name == self._dagtekening and dagtekening is not None:
+                variables[name] = float(dagtekening.year * 10000 + dagtekening.month * 100 + dagtekening.day)
+            else:
+                variables[name] = global_let(root)
         gate = -1 if self._gate is None else int(cast(float, self._gate(root, **variables)))
         if not gate:
             return []
@@ -244,9 +261,10 @@ class ContentRules:
     def for_namespace(self, namespace: str) -> MessageRules | None:
         return self._by_namespace.get(namespace)
 
-    def check(self, namespace: str, root: etree._Element) -> list[Finding]:
+    def check(self, namespace: str, root: etree._Element, dagtekening: date | None = None) -> list[Finding]:
+        """:meth:`MessageRules.check` of the message type's rules (none: no finding)."""
         rules = self._by_namespace.get(namespace)
-        return rules.check(root) if rules is not None else []
+        return rules.check(root, dagtekening) if rules is not None else []
 
     @classmethod
     def from_dirs(cls, dirs: Iterable[Path], message_namespaces: Iterable[str]) -> ContentRules:
