@@ -11,6 +11,7 @@ from datetime import date
 from lxml import etree
 
 from tests.rules.edits import Doc, day, years_before
+from tests.rules.oracle import SHARED
 
 Edit = Callable[[Doc], None]
 
@@ -782,3 +783,15 @@ def _tr342(d: Doc, near: bool) -> None:
     if near:
         asked = "DeclaratieAntwoord/TotaalIngediendBedrag"
         set_signed(d, asked, signed(d, asked) + 100)
+
+
+def judged_messages() -> list[bytes]:
+    """Every official example and every rule case, breaking and near miss: the messages the rules judge."""
+    found = [p.read_bytes() for p in sorted(SHARED.glob("i*-3.2/examples/*.xml"))]
+    for case in CASES:
+        for name in case.names():
+            for near in (False, True):
+                doc = Doc(name)
+                (case.keeps if near else case.breaks)(doc)
+                found.append(doc.data())
+    return found

@@ -11,10 +11,7 @@ from lxml import etree
 from gateway.standard.engine import Engine
 from gateway.standard.headerread import first_dagtekening
 from gateway.standard.safexml import parse
-from tests.rules.cases import CASES
-from tests.rules.edits import Doc
-
-from .oracle import SHARED
+from tests.rules.cases import judged_messages
 
 LAYOUT = {
     "Header": 0,
@@ -45,23 +42,12 @@ def test_no_first_dagtekening_where_the_schema_does_not_fix_it(change: dict[str,
     assert not first_dagtekening(layout)
 
 
-def _messages() -> list[bytes]:
-    found = [p.read_bytes() for p in sorted(SHARED.glob("i*-3.2/examples/*.xml"))]
-    for case in CASES:
-        for name in case.names():
-            for near in (False, True):
-                doc = Doc(name)
-                (case.keeps if near else case.breaks)(doc)
-                found.append(doc.data())
-    return found
-
-
 @pytest.mark.shared
 def test_given_dagtekening_is_the_lets_number(engine: Engine) -> None:
     """On every official example and rule case, the number given from the header's date is the let's value,
     and the findings are those of the let evaluated."""
     compared = 0
-    for data in _messages():
+    for data in judged_messages():
         header = engine.with_mode("off").check(data)
         root = parse(data)
         namespace = etree.QName(root).namespace or ""

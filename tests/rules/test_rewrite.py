@@ -12,10 +12,7 @@ from lxml import etree
 from gateway.standard.engine import Engine
 from gateway.standard.rules import REPO_RULES, RULES_FILE, SCH, one_walk_per_row
 from gateway.standard.safexml import parse
-from tests.rules.cases import CASES
-from tests.rules.edits import Doc
-
-from .oracle import SHARED
+from tests.rules.cases import judged_messages
 
 NS = {"a": "urn:a"}
 
@@ -79,17 +76,6 @@ def test_rewritten_rows_select_the_same_nodes() -> None:
                 assert written(root) == rewritten(root), (written.path, inner)
 
 
-def _messages() -> list[bytes]:
-    found = [p.read_bytes() for p in sorted(SHARED.glob("i*-3.2/examples/*.xml"))]
-    for case in CASES:
-        for name in case.names():
-            for near in (False, True):
-                doc = Doc(name)
-                (case.keeps if near else case.breaks)(doc)
-                found.append(doc.data())
-    return found
-
-
 @pytest.mark.shared
 def test_every_rule_selects_what_it_is_written_to(engine: Engine) -> None:
     """Each rule's failing nodes by its compiled XPath equal those of its written context and test, over every
@@ -100,7 +86,7 @@ def test_every_rule_selects_what_it_is_written_to(engine: Engine) -> None:
         for sch in [etree.parse(str(REPO_RULES / standard / "3_2" / RULES_FILE)).getroot()]
     }
     compared = 0
-    for data in _messages():
+    for data in judged_messages():
         root = parse(data)
         rules = engine.rules.for_namespace(etree.QName(root).namespace or "")
         if rules is None:
