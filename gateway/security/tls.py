@@ -91,21 +91,30 @@ def client_context(
     return context
 
 
+def _tls_extension(chain: list[str]) -> dict[object, object]:
+    """The ASGI TLS extension of a request on a connection whose client presented ``chain`` (PEM)."""
+    return {
+        "server_cert": None,
+        "client_cert_chain": chain,
+        "client_cert_name": None,
+        "client_cert_error": None,
+        "tls_version": None,
+        "cipher_suite": None,
+    }
+
+
+def _pem_chain(der: bytes | None) -> list[str]:
+    return [ssl.DER_cert_to_PEM_cert(der)] if der else []
+
+
 def with_peer_certificate(app: Asgi, der: bytes | None) -> Asgi:
     """``app`` with the ASGI TLS extension (the client certificate as PEM) added to each scope."""
-    chain = [ssl.DER_cert_to_PEM_cert(der)] if der else []
+    chain = _pem_chain(der)
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") in ("http", "websocket"):
             extensions = dict(scope.get("extensions") or {})
-            extensions["tls"] = {
-                "server_cert": None,
-                "client_cert_chain": chain,
-                "client_cert_name": None,
-                "client_cert_error": None,
-                "tls_version": None,
-                "cipher_suite": None,
-            }
+            extensions["tls"] = _tls_extension(chain)
             scope = {**scope, "extensions": extensions}
         await app(scope, receive, send)
 
@@ -129,11 +138,19 @@ class PeerCertH11Protocol(H11Protocol):
 
 
 class PeerCertHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, giving the app the client certificate of each TLS connection."""
+    """uvicorn's httptools protocol, giving the app the client certificate of each TLS connection: the
+    extension goes into each request's scope as the protocol makes it (no wrapper of the app, which copied
+    the scope once more per request)."""
+
+    _client_chain: tuple[str, ...] = ()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        self.app = with_peer_certificate(self.app, _peer_der(transport))
+        self._client_chain = tuple(_pem_chain(_peer_der(transport)))
         super().connection_made(transport)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope["extensions"] = {"tls": _tls_extension(list(self._client_chain))}
 
 
 def peer_certificate_der(scope: Mapping[str, Any]) -> bytes | None:
