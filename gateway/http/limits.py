@@ -138,6 +138,10 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
+        # the deadline the request's phase asks for, (when, phase) or (None, phase) for none, set while the
+        # parser reads and armed once the data it was given is read (a request that arrives whole is
+        # complete by then and arms nothing)
+        self._wanted: tuple[float | None, str] | None = None
         self._abort: asyncio.TimerHandle | None = None
         self._linger: asyncio.TimerHandle | None = None
         self._head_bytes = 0
@@ -148,7 +152,20 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
         if seconds > 0:
             self._deadline = self.loop.call_later(seconds, self._too_slow, phase)
 
+    def _want(self, seconds: float, phase: str) -> None:
+        self._wanted = (self.loop.time() + seconds if seconds > 0 else None, phase)
+
+    def _arm_wanted(self) -> None:
+        wanted, self._wanted = self._wanted, None
+        if wanted is None or self.transport.is_closing():
+            return
+        when, phase = wanted
+        self._disarm()
+        if when is not None:
+            self._deadline = self.loop.call_at(when, self._too_slow, phase)
+
     def _disarm(self) -> None:
+        self._wanted = None
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
@@ -210,15 +227,17 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
             self._refuse(
                 _problem(431, "Request Header Fields Too Large", "headers-too-large", f"over {limit} bytes")
             )
+        if self._wanted is not None:
+            self._arm_wanted()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        if self._deadline is None:
-            self._arm(self.limits.header_timeout, "headers")
+        if self._deadline is None:  # (the connection's first request: armed when it was made)
+            self._want(self.limits.header_timeout, "headers")
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._arm(self.limits.body_timeout, "body")
+        self._want(self.limits.body_timeout, "body")
         super().on_headers_complete()
         self._close_when_answered_early()
 

@@ -138,6 +138,35 @@ async def test_body_too_slow_gets_408(node_url: str, gw_quick_deadlines: Gateway
     assert (True, True) == (answer.startswith(b"HTTP/1.1 408 "), b"application/problem+json" in answer)
 
 
+async def test_body_deadline_counts_from_the_end_of_the_headers(
+    tmp_path: Path, gw_quick_deadlines: GatewayUnderTest
+) -> None:
+    """Headers that arrive in time start the body's own deadline: a trickled body is cut off by it (the
+    answer names the body), not by the header deadline of the connection."""
+    token = gw_quick_deadlines.tokens[AANBIEDER]
+    head = (
+        "POST /v1/berichten HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: 1000\r\n\r\n<a>"
+    ).encode()
+    sec = security(tmp_path, header_timeout=30, body_timeout=0.3)
+    async with (
+        fake_gateway(tmp_path / "b", sec) as gut,
+        served(gut.runtime.apps["vecozo"], gut.runtime.settings, "vecozo") as url,
+    ):
+        answer = await exchange(url, head.replace(token.encode(), gut.tokens[AANBIEDER].encode()))
+    assert (True, True) == (answer.startswith(b"HTTP/1.1 408 "), b"request body took longer" in answer)
+
+
+async def test_a_kept_connection_s_next_request_has_a_header_deadline(node_url: str) -> None:
+    """After a request answered on a kept connection, the next request's headers must arrive in time too:
+    a connection whose next request stalls in its head is closed at the header deadline."""
+    first = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    answer = await exchange(node_url, first + b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    assert (True, True) == (answer.startswith(b"HTTP/1.1 200 "), loop.time() - started < 5)
+
+
 async def test_refused_request_does_not_wait_for_its_body(node_url: str) -> None:
     """A request answered before its body arrived (401) has its connection closed."""
     head = (
