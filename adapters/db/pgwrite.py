@@ -103,6 +103,11 @@ async def driver(conn: AsyncConnection, what: str = "the database") -> AsyncIter
         raise Unavailable(f"{what} is not available") from exc
 
 
+# the kept connection's planner setting, for as long as a writer keeps it (see Held)
+_INDEX_ONLY = "SET enable_seqscan = off"
+_INDEX_ONLY_RESET = "RESET enable_seqscan"
+
+
 class Held:
     """A pooled connection that one writer keeps between its statements, as the asyncpg connection under it.
 
@@ -111,6 +116,13 @@ class Held:
     24 us per ``SELECT 1``): at low load, where every message is a batch, that was two checkouts per message.
     A fault of the connection (or a statement cut off) gives it back invalidated and becomes
     :class:`Unavailable`; the next statement checks out another. :meth:`release` gives it back (on close).
+
+    While kept, the connection plans without sequential scans (``enable_seqscan`` off, reset when given back):
+    every statement of a writer finds its rows by a key. asyncpg prepares a statement once per connection
+    and PostgreSQL keeps the generic plan it makes at the sixth execution; made while ``messages`` was still
+    a few pages (a new database, the first minute of a deployment), the confirm's ``tracking_id = ANY($1)``
+    became a scan of the whole table, kept until an analyze or asyncpg's statement lifetime (5 minutes)
+    replaced it: each batch then read every row, a cost that grew with the table.
     """
 
     def __init__(self, connections: Connections, what: str = "the database") -> None:
@@ -127,11 +139,16 @@ class Held:
         if self._conn is None:
             async with self._db.checked_out() as conn:
                 try:
-                    self._pg = (await conn.get_raw_connection()).driver_connection
-                except BaseException:
+                    pg: Any = (await conn.get_raw_connection()).driver_connection
+                    await pg.execute(_INDEX_ONLY)
+                except BaseException as exc:
+                    with contextlib.suppress(Exception):
+                        await conn.invalidate()
                     await conn.close()
+                    if isinstance(exc, _TRANSIENT):
+                        raise Unavailable(f"{self._what} is not available") from exc
                     raise
-                self._conn = conn
+                self._conn, self._pg = conn, pg
         try:
             yield self._pg
         except asyncpg.PostgresError as exc:  # the statement's fault: the connection is fine
@@ -155,8 +172,19 @@ class Held:
                 await conn.close()
 
     async def release(self) -> None:
-        conn, self._conn, self._pg = self._conn, None, None
-        if conn is not None:
+        conn, pg, self._conn, self._pg = self._conn, self._pg, None, None
+        if conn is None:
+            return
+        try:
+            await pg.execute(_INDEX_ONLY_RESET)  # the pool's next user plans as usual
+        except Exception:  # not given back as it is: the pool opens another
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            raise
+        finally:
             await conn.close()
 
 

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from adapters.audit.sql import SqlAuditLog
-from adapters.db import Database
+from adapters.db import Database, pgwrite
 from adapters.db.aftergroup import AfterPublish
 from adapters.db.privacy import SqlPrivacyIndex
+from adapters.db.tracking import record_row
 from gateway.pipeline.pipeline import started_together
 from gateway.ports import TrackingEvent
 from gateway.privacy.index import Exchange
@@ -127,3 +128,24 @@ async def test_a_referentie_of_no_message_fails_alone(stores: Stores) -> None:
     assert results[0] is None and results[2] is None
     assert isinstance(results[1], ValueError)
     assert [e.tracking_id for e in await stores.audit.entries()] == [r.tracking_id]
+
+
+async def test_a_kept_writer_finds_its_rows_by_key_after_the_table_grew(stores: Stores) -> None:
+    """The confirm's plan, made by the kept connection while ``messages`` was a few rows, still finds a batch's
+    rows by their key once the table holds thousands (no sequential scan); the pool's next user plans as usual."""
+    held = pgwrite.Held(stores.db.connections)
+    few = [record(f"few-{i}") for i in range(8)]
+    await pgwrite.claim(held, [record_row(r) for r in few])
+    for r in few:  # asyncpg prepares once; PostgreSQL keeps a generic plan from the sixth execution on
+        async with held.driver() as pg:
+            await pg.execute(pgwrite.AFTER, *pgwrite.after_args([r.tracking_id], [], []))
+    many = [record(f"many-{i}") for i in range(3000)]
+    await pgwrite.claim(held, [record_row(r) for r in many])
+    scans = "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'messages'"
+    async with held.driver() as pg, pg.transaction():
+        before = await pg.fetchval(scans)  # this backend's counts not yet reported
+        await pg.execute(pgwrite.AFTER, *pgwrite.after_args([r.tracking_id for r in many[:8]], [], []))
+        assert await pg.fetchval(scans) == before
+    await held.release()
+    async with stores.db.engine.connect() as conn:
+        assert (await conn.execute(text("SHOW enable_seqscan"))).scalar_one() == "on"
