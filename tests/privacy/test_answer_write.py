@@ -84,6 +84,7 @@ CASES = {
     "no content-length (chunked)": (ACCEPTED[::2], (BODY,), POST),
     "a body in two parts": (ACCEPTED, (BODY[:5], BODY[5:]), POST),
     "HEAD": (ACCEPTED, (b"",), HEAD),
+    "a header value with a line break": ([*ACCEPTED, (b"x-note", b"a\r\nb")], (BODY,), POST),
 }
 
 
@@ -93,7 +94,7 @@ async def test_answer_is_what_uvicorn_writes(case: str) -> None:
     headers, parts, request = CASES[case]
     ours = await served(GUARDED, answering(headers, parts), request)
     theirs = await served(HttpToolsProtocol, answering(headers, parts), request)
-    assert theirs.writes[0].startswith(b"HTTP/1.")
+    assert theirs.closed or theirs.writes[0].startswith(b"HTTP/1.")
     assert (b"".join(theirs.writes), theirs.closed) == (b"".join(ours.writes), ours.closed)
 
 
