@@ -7,9 +7,11 @@ need other messages or an outside source, each with its retourcode and reason.
 
 The Schematron is read by this module's own small evaluator instead of being compiled to XSLT: every
 ``sch:rule`` becomes one ``etree.XPath`` per assert (``(context)[not(test)]``: the failing nodes), and per
-message type one more XPath, the gate, answers "does any simple rule fail, and does any rule that binds
-``$this`` have a context node?" in a single libxml2 call (the contexts' common steps walked once). A message
-that keeps every rule costs that call and one per global ``sch:let``; when a simple rule fails, one call
+message type one more XPath, the gate, answers "does any simple rule fail?" in a single libxml2 call (the
+contexts' common steps walked once). A message that keeps every rule costs that call, one per global
+``sch:let`` and one per rule that binds ``$this`` (its context nodes, each judged with its
+test: a gate that also said whether such a context has nodes walked it once more wherever it had);
+when a simple rule fails, one call
 says which groups of a few rules fail, one per failing group which of its rules, and only those are
 evaluated for their nodes. The subset it reads is what
 the release files use and every Schematron processor understands:
@@ -138,9 +140,9 @@ class _BoundRule:
 class MessageRules:
     """The compiled rules of one message type (one namespace).
 
-    ``gate`` answers in one libxml2 call (with ``lets``, the only calls a message that keeps every rule
-    costs) a number: bit 0 says whether any rule with lets has a context node, bit 1 whether any simple
-    rule fails. Only then are the failing ones named: the simple rules are grouped where their contexts
+    ``gate`` answers in one libxml2 call whether any simple rule fails (with ``lets`` and each rule with
+    lets' context, the only calls a message that keeps every rule costs). Only then are the failing ones
+    named: the simple rules are grouped where their contexts
     part (a few rules to a group, see :func:`_groups`); ``which_group`` says in one call which groups fail
     (a bit per group), each failing group's ``which`` which of its rules (a space-separated string of
     indexes), and only those rules are evaluated again for their failing nodes.
@@ -194,13 +196,13 @@ class MessageRules:
                 variables[name] = float(dagtekening.year * 10000 + dagtekening.month * 100 + dagtekening.day)
             else:
                 variables[name] = global_let(root)
-        gate = -1 if self._gate is None else int(cast(float, self._gate(root, **variables)))
-        if not gate:
+        fails = self._gate is not None and bool(self._gate(root, **variables))
+        if not fails and not self._bound:
             return []
         found: list[Finding] = []
         simple = self._simple
         failing: set[int] = set()
-        if gate & 2:
+        if fails:
             groups = (
                 -1 if self._which_group is None else int(cast(float, self._which_group(root, **variables)))
             )
@@ -210,7 +212,7 @@ class MessageRules:
         for index in sorted(failing):
             check = simple[index]
             found.extend(_finding(check, node) for node in _nodes(check.failing(root, **variables)))
-        for rule in self._bound if gate & 1 else ():
+        for rule in self._bound:
             for node in _nodes(rule.context(root, **variables)):
                 bound = dict(variables)
                 for name, let in rule.lets:
@@ -394,12 +396,8 @@ def compile_schematron(
     for ns in sorted(set(simple) | set(bound)):
         own = [c for _, c in simple.get(ns, [])]
         rules = bound.get(ns, [])
-        contexts = " or ".join(f"boolean({_context_of(r)})" for r in rules)
         fails = _any_fails(_check_branches(own))
-        gate_expr = " + ".join(
-            ([f"number({contexts})"] if contexts else []) + ([f"2 * number({fails})"] if fails else [])
-        )
-        gate = xpath(gate_expr, f"{ns} (all rules)") if gate_expr else None
+        gate = xpath(fails, f"{ns} (all rules)") if fails else None
         groups: list[_Group] = []
         which_groups: list[str] = []
         for bit, (indexes, group_fails) in enumerate(_groups(own)):
@@ -447,10 +445,6 @@ def _in_literal(expr: str, at: int) -> bool:
         elif ch in "'\"":
             quote = ch
     return bool(quote)
-
-
-def _context_of(rule: _BoundRule) -> str:
-    return str(rule.context.path)
 
 
 def _which_fail(checks: Sequence[_Check]) -> str:
