@@ -123,6 +123,29 @@ async def test_a_direct_batcher_still_batches_rows_that_overlap_a_write() -> Non
     assert (answers, sink.batches) == ([n * 10 for n in range(50)], [[0], list(range(1, 50))])
 
 
+async def test_after_a_crowd_a_direct_batcher_batches_the_next_crowd_whole() -> None:
+    """Once a batch held several callers, the next crowd is not split by a lone direct write: one batch."""
+    sink = Recorder()
+    batcher = Batcher(sink.flush, direct=True)
+    await asyncio.gather(*(batcher.add({"n": n}) for n in range(10)))
+    await asyncio.gather(*(batcher.add({"n": n}) for n in range(10, 20)))
+    assert (sink.batches, asyncio.current_task() in sink.tasks) == (
+        [[0], list(range(1, 10)), list(range(10, 20))],
+        False,
+    )
+
+
+async def test_a_direct_batcher_writes_directly_again_once_a_batch_holds_one_caller() -> None:
+    """After a crowd, a lone row goes the task's way; its batch held one caller, so the next is written directly."""
+    sink = Recorder()
+    batcher = Batcher(sink.flush, direct=True)
+    await asyncio.gather(*(batcher.add({"n": n}) for n in range(3)))
+    await batcher.add({"n": 3})
+    await batcher.add({"n": 4})
+    me = asyncio.current_task()
+    assert (sink.batches[-2:], [t is me for t in sink.tasks[-2:]]) == ([[3], [4]], [False, True])
+
+
 async def test_a_direct_batcher_respects_the_maximum_size() -> None:
     """Overlapping rows of a direct batcher are written in batches no larger than the maximum."""
     sink = Recorder()
