@@ -35,6 +35,9 @@ REF = 100
 ANSWERS_ONLY = "als_antwoord_op IS NOT NULL"
 MOVED_ONLY = "tracking_id <> id"
 JOINED_ONLY = "conversatie_id <> traceer_id"
+# a message whose Identificatie is not its own reference (a retour: the Identificatie of the message it
+# answers); every other message's Identificatie is its reference, found by the uniqueness key
+RETOUR_ONLY = "identificatie <> reference"
 
 metadata = MetaData(
     naming_convention={
@@ -140,8 +143,17 @@ messages = Table(
     CheckConstraint("status IN ('pending', 'accepted')", name="status"),
     # the uniqueness index: one reference per sender and message type
     UniqueConstraint("afzender", "message", "reference"),
-    # linking a retour (or a 325) to the message it answers
-    Index(None, "afzender", "message", "identificatie"),
+    # linking a retour (or a 325) to the message it answers: by the uniqueness key where the Identificatie is
+    # the message's own reference, by this partial index where it is not (revision 0008; a message writes an
+    # entry into one of the two, not both)
+    Index(
+        None,
+        "afzender",
+        "message",
+        "identificatie",
+        postgresql_where=text(RETOUR_ONLY),
+        sqlite_where=text(RETOUR_ONLY),
+    ),
     Index(None, "received_at", postgresql_using="brin"),  # the retention purge
     # a pushed message that answers (alsAntwoordOp) or joins another conversation than its own traceerId's:
     # partial, so that neither the other messages nor a push that starts its own conversation writes them

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import tenacity
-from sqlalchemy import Insert, Select, delete, func, select, update
+from sqlalchemy import Insert, Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +26,7 @@ from adapters.db.aftergroup import AfterPublish
 from adapters.db.batch import Batcher
 from adapters.db.claims import ClaimWriter
 from adapters.db.connections import Connections
-from adapters.db.schema import events, messages
+from adapters.db.schema import RETOUR_ONLY, events, messages
 from adapters.db.schema import referenties as links
 from gateway.ports import Claim, MessageRecord, TrackingEvent
 
@@ -292,12 +292,14 @@ class SqlTracking:
     async def find(
         self, afzender: str, message: str, identificatie: str, *, ontvanger: str | None = None
     ) -> MessageRecord | None:
+        # the Identificatie is the message's own reference (the uniqueness key) or not (a retour: the partial
+        # index, its predicate stated so that it is used); either way every message with this Identificatie
+        key = (messages.c.afzender == afzender, messages.c.message == message)
+        own = and_(*key, messages.c.reference == identificatie, messages.c.identificatie == identificatie)
+        other = and_(*key, messages.c.identificatie == identificatie, text(RETOUR_ONLY))
         return await self._latest(
             select(messages).where(
-                messages.c.afzender == afzender,
-                messages.c.message == message,
-                messages.c.identificatie == identificatie,
-                *([] if ontvanger is None else [messages.c.ontvanger == ontvanger]),
+                or_(own, other), *([] if ontvanger is None else [messages.c.ontvanger == ontvanger])
             )
         )
 

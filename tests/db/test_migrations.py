@@ -213,3 +213,55 @@ async def test_pushes_written_before_revision_0006_keep_their_traceer_ids(databa
     await _sync(database_url, _back_to("0005"))
     back = {old_id: {}, push_id(new.afzender, new.traceer_id): stroom}
     assert back == await _sync(database_url, pushes)
+
+
+async def test_messages_written_before_revision_0008_are_found_by_identificatie(database_url: str) -> None:
+    """Upgraded from 0007 with a message and a retour written then: ``find`` links each by its Identificatie
+    as before, the partial index holds the retour only; a downgrade gives every message its entry again."""
+    from adapters.db.schema import messages
+    from adapters.db.tracking import record_row
+    from tests.db.values import record
+
+    await _sync(database_url, _at("0007"))
+    original = record("ID-301")
+    retour = record("RET-1", identificatie="ID-301", message="JW302", afzender="42420001", ontvanger="0363")
+    rows = [{**record_row(r), "status": "accepted"} for r in (original, retour)]
+
+    def rows_of_0007(conn: Connection) -> None:
+        conn.execute(messages.insert(), rows)
+
+    def entries(conn: Connection) -> int:
+        """The rows the index holds: those its predicate (as the database keeps it) accepts."""
+        where = _predicate(conn, "ix_messages_afzender_message_identificatie")
+        return int(conn.execute(text(f"SELECT count(*) FROM messages WHERE {where}")).scalar_one())
+
+    async def found() -> list[str | None]:
+        db = await Database.connect(database_url)
+        try:
+            by_sender = [
+                await db.tracking.find(r.afzender, r.message, r.identificatie) for r in (original, retour)
+            ]
+        finally:
+            await db.close()
+        return [None if r is None else r.tracking_id for r in by_sender]
+
+    await _sync(database_url, rows_of_0007)
+    assert [original.tracking_id, retour.tracking_id] == await found()  # to the newest revision
+    assert (head(), []) == await _sync(database_url, _state)
+    assert 1 == await _sync(database_url, entries)
+    await _sync(database_url, _back_to("0007"))
+    assert 2 == await _sync(database_url, entries)
+
+
+def _predicate(conn: Connection, index: str) -> str:
+    """The condition of a partial index as the database keeps it (TRUE for an index of every row)."""
+    if conn.dialect.name == "sqlite":
+        made = str(
+            conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :i"), {"i": index}).scalar_one()
+        )
+        return f"({made.split(' WHERE ', 1)[1]})" if " WHERE " in made else "TRUE"
+    where = conn.execute(
+        text("SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = CAST(:i AS regclass)"),
+        {"i": index},
+    ).scalar_one()
+    return f"({where})" if where is not None else "TRUE"
