@@ -35,8 +35,9 @@ class Batcher:
     """Hands rows to ``flush`` in batches; one flush at a time.
 
     ``direct``: a caller that finds the batcher idle writes its rows itself (see the module docstring);
-    ``linger``: it first yields one turn of the event loop, so that rows its own task hands in meanwhile
-    (coroutines started together, ``gateway.pipeline.pipeline.started_together``) join its batch. Rows of
+    ``linger``: it first yields once, so that rows its own task hands in meanwhile (coroutines started
+    together, ``gateway.pipeline.pipeline.started_together``, which resumes it once they have, without a
+    turn of the event loop; a turn elsewhere) join its batch. Rows of
     such coroutines must be handed in before their first wait: one handed in by the writing task while it
     is being driven elsewhere would wait for a write that cannot go on.
     """
