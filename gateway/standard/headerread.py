@@ -237,20 +237,27 @@ def first_dagtekening(layout: Mapping[str, int]) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _key_tags(namespace: str, declared: frozenset[str]) -> tuple[str | None, str | None]:
+    """The tags of the ReferentieAanbieder and Bsn elements of a message type (None: not in its schema)."""
+    return (
+        f"{{{namespace}}}ReferentieAanbieder" if "ReferentieAanbieder" in declared else None,
+        f"{{{namespace}}}Bsn" if "Bsn" in declared else None,
+    )
+
+
 def _keys(root: etree._Element, schema: MessageSchema) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The message's ReferentieAanbieder values and its client Bsns, each once, in document order."""
-    declared = schema.declared
-    referenties = (
-        dict.fromkeys(e.text or "" for e in root.iter(f"{{{schema.namespace}}}ReferentieAanbieder"))
-        if "ReferentieAanbieder" in declared
-        else {}
-    )
-    bsns = (  # Client/Bsn, the only Bsn element of iJw/iWmo 3.2 (one per client of a 323/325)
-        tuple(dict.fromkeys((e.text or "").strip() for e in root.iter(f"{{{schema.namespace}}}Bsn")))
-        if "Bsn" in declared
-        else ()
-    )
-    return tuple(referenties), bsns
+    referentie, bsn = _key_tags(schema.namespace, schema.declared)
+    referenties: dict[str, None] = {}
+    if referentie is not None:  # (loops: a generator is one more frame per element)
+        for element in root.iter(referentie):
+            referenties[element.text or ""] = None
+    bsns: dict[str, None] = {}
+    if bsn is not None:  # Client/Bsn, the only Bsn element of iJw/iWmo 3.2 (one per client of a 323/325)
+        for element in root.iter(bsn):
+            bsns[(element.text or "").strip()] = None
+    return tuple(referenties), tuple(bsns)
 
 
 def read_header(
