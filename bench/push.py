@@ -31,13 +31,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from yarl import URL
 
 from bench import RESULTS_DIR, Report, Table
 from bench._args import add_gateway_arguments
 from bench._figures import COLUMNS, Figures, ms2, row
-from bench._stack import BenchDatabase, start_gateway
+from bench._stack import BenchDatabase, _pg, start_gateway
 from bench._steps import SENDER, Stack, _metered, _profile_summary, meter
 from bench._wrk import PUSH_SCRIPT, SCRIPT, run_wrk
 from gateway.koppeling.multipart import boundary_of, read_parts
@@ -105,31 +104,22 @@ def multipart_cost_ms(message: Path, calls: int = 20000) -> float:
     return sorted(rounds)[2]
 
 
+# every table of the bench's database without autovacuum (its own database, dropped after the run)
+_NO_AUTOVACUUM = """DO $$ DECLARE t record; BEGIN
+FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+EXECUTE format('ALTER TABLE %I SET (autovacuum_enabled = false)', t.tablename);
+END LOOP; END $$"""
+
+
 def settle(db: BenchDatabase) -> None:
-    """After the warm-up, the bench's fresh PostgreSQL database as one in use: ``ANALYZE``d, and no
-    autovacuum during the runs. Until its first analyze a new table counts as nearly empty, and a statement
-    asyncpg prepared then keeps the plan it was given: the confirm's ``UPDATE messages .. WHERE tracking_id =
-    ANY(..)`` scanned the whole table per batch (a ``seq_scan`` per after-publish statement in
-    ``pg_stat_user_tables``; ``pg_stat_statements`` put it at 0.13 ms per message after an analyze and
-    1.4 ms within a minute of runs without one) until autovacuum happened to analyze it, in a POST run or a
-    push run. An autovacuum of the tables inside one 8-second run added 0.3 ms per message to that run
-    alone. Vacuum's cost, the same dead row per message of either kind (the confirm's update), is left out
-    of both."""
-    if db.kind != "postgres":
-        return
-    url = str(URL(db.url).with_scheme("postgresql").with_query(None))
-
-    async def run() -> None:
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute("ANALYZE")
-            tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            for table in tables:
-                await conn.execute(f'ALTER TABLE "{table[0]}" SET (autovacuum_enabled = false)')
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
+    """After the warm-up, the bench's fresh database as one in use (:meth:`BenchDatabase.analyze`), and on
+    PostgreSQL no autovacuum during the runs: an autovacuum of the tables inside one 8-second run added
+    0.3 ms per message to that run alone, a POST run or a push run by chance (``pg_stat_user_tables``, the
+    server's CPU by process). Vacuum's own cost, the same dead row per message of either kind (the
+    confirm's update), is left out of both."""
+    db.analyze()
+    if db.kind == "postgres":
+        asyncio.run(_pg(URL(db.url).with_query(None), _NO_AUTOVACUUM))
 
 
 def combined(a: Figures, b: Figures) -> Figures:
