@@ -39,7 +39,7 @@ class AfterPublish:
 
     def __init__(self, connections: Connections) -> None:
         self._db = connections
-        self._batch = Batcher(self._flush, direct=True, linger=True)  # see adapters.db.batch
+        self._batch = Batcher(self._flush)
         self._held = pgwrite.Held(connections)  # one batch at a time: one connection, kept
         self._head: Head | None = None  # the audit head after this process's last append
         self._key: ChainKey | None = None  # the audit chain's key (see chain)

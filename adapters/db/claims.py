@@ -35,7 +35,7 @@ class ClaimWriter:
         self._key = key
         self._pg = pg
         self._held = Held(connections) if pg is not None and connections.dialect == "postgresql" else None
-        self._batcher = Batcher(self._write, direct=True)  # a claim at a time: written by its caller
+        self._batcher = Batcher(self._write)
         # the batcher's own ``add``, no frame of this class's in between (a claim per message)
         self.add: Callable[[dict[str, Any]], Awaitable[bool]] = self._batcher.add
 

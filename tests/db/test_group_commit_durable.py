@@ -1,5 +1,5 @@
-"""The group commits on an idle store: a lone claim and the writes after a publish are written by their caller's
-own task (adapters.db.batch, ``direct``), committed before they return; writes that overlap still share one."""
+"""The group commits: a lone claim and the writes after a publish are committed before they return, and so are
+claims made together (adapters.db.batch)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
 
 from adapters.db import Database
 from gateway.pipeline.pipeline import started_together
@@ -57,8 +56,7 @@ async def test_a_lone_claim_and_its_confirm_are_committed_when_they_return(
 async def test_claims_made_together_are_each_committed_when_they_return(
     two: tuple[Database, Database],
 ) -> None:
-    """Claims that overlap (the first written by its caller, the rest batched behind it) are all readable
-    elsewhere once they return."""
+    """Claims that overlap (written as one batch) are all readable elsewhere once they return."""
     writer, reader = two
     records = [record(f"ref-{i}") for i in range(RACERS)]
     claims = await asyncio.gather(*(writer.tracking.claim(r) for r in records))
@@ -67,23 +65,3 @@ async def test_claims_made_together_are_each_committed_when_they_return(
         {"new"},
         ["pending"] * RACERS,
     )
-
-
-@pytest.mark.postgres
-async def test_claims_that_overlap_a_lone_write_share_the_next_commit(postgres_server: object) -> None:
-    """The first of claims made together is written alone, by its caller; the others, handed in while it
-    was written, share one transaction after it."""
-    db = await Database.connect(postgres_server.new_database())  # type: ignore[attr-defined]
-    try:
-        records = [record(f"ref-{i}") for i in range(RACERS)]
-        await asyncio.gather(*(db.tracking.claim(r) for r in records))
-        async with db.engine.connect() as conn:
-            rows = await conn.execute(
-                text("SELECT tracking_id, xmin::text FROM messages WHERE tracking_id = ANY(:ids)"),
-                {"ids": [r.tracking_id for r in records]},
-            )
-            xmin = {row[0]: row[1] for row in rows}
-    finally:
-        await db.close()
-    first = xmin.pop(records[0].tracking_id)
-    assert (len(xmin), len(set(xmin.values())), first in xmin.values()) == (RACERS - 1, 1, False)
