@@ -414,9 +414,7 @@ async def started_together(coroutines: Sequence[Coroutine[Any, Any, None]]) -> N
     ``gather`` makes: less than half the cost of a gather of three.
 
     A coroutine here may wait only on asyncio futures (or yield to the loop); the steps of all of them run
-    in this task's context. A bare yield (``asyncio.sleep(0)``) in the first pass is a yield to the others:
-    the coroutine goes on once they have run up to their waits, without a turn of the loop (a group commit
-    that lingers for its siblings' rows, ``adapters.db.batch``)."""
+    in this task's context."""
     waiting: list[tuple[Coroutine[Any, Any, None], Any]] = []
     failed: BaseException | None = None
     for coroutine in coroutines:
@@ -427,12 +425,10 @@ async def started_together(coroutines: Sequence[Coroutine[Any, Any, None]]) -> N
         except BaseException as exc:  # raised once the others have ended, as gather does
             failed = failed or exc
     for at, (coroutine, step) in enumerate(waiting):
-        first = True
         while True:
             try:
                 if step is None:  # a bare yield to the loop (asyncio.sleep(0))
-                    if not first:  # in the first pass, a yield to the others, who have run since
-                        await asyncio.sleep(0)
+                    await asyncio.sleep(0)
                 else:
                     await step
             except asyncio.CancelledError:
@@ -443,7 +439,6 @@ async def started_together(coroutines: Sequence[Coroutine[Any, Any, None]]) -> N
                 resume: Any = functools.partial(coroutine.throw, exc)
             else:
                 resume = functools.partial(coroutine.send, None)
-            first = False
             try:
                 step = _waits_on(resume())
             except StopIteration:

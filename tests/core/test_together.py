@@ -87,21 +87,3 @@ async def test_cancelling_closes_the_coroutines_not_ended() -> None:
     with pytest.raises(asyncio.CancelledError):
         await running
     assert sorted(closed) == [0, 1]
-
-
-async def test_a_bare_yield_in_the_first_pass_waits_for_the_others_not_for_the_loop() -> None:
-    """A coroutine that yields (``sleep(0)``) before it waits goes on after the others' first steps, before
-    anything else the loop has ready."""
-    order: list[str] = []
-    asyncio.get_running_loop().call_soon(order.append, "the loop")
-
-    async def lingers() -> None:
-        order.append("first")
-        await asyncio.sleep(0)
-        order.append("first again")
-
-    async def joins() -> None:
-        order.append("second")
-
-    await started_together([lingers(), joins()])
-    assert order == ["first", "second", "first again"]
