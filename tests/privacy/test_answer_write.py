@@ -20,6 +20,7 @@ ACCEPTED = [
 ]
 POST = b"POST /v1/berichten HTTP/1.1\r\nHost: node\r\nContent-Type: application/xml\r\nContent-Length: 4\r\n\r\n<a/>"
 HEAD = b"HEAD /v1/berichten HTTP/1.1\r\nHost: node\r\n\r\n"
+PUSHED = [(b"x-traceer-id", b"0b6f1e7a-8d0c-4c55-9a8e-3f2d1c0b9a87")]  # the VECOZO push's 204
 
 
 class Wire(asyncio.Transport):
@@ -49,11 +50,13 @@ class Wire(asyncio.Transport):
         pass
 
 
-def answering(headers: list[tuple[bytes, bytes]], parts: tuple[bytes, ...] = (BODY,)) -> Any:
+def answering(
+    headers: list[tuple[bytes, bytes]], parts: tuple[bytes, ...] = (BODY,), status: int = 202
+) -> Any:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         while (await receive()).get("more_body", False):
             pass
-        await send({"type": "http.response.start", "status": 202, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         for i, part in enumerate(parts):
             await send({"type": "http.response.body", "body": part, "more_body": i < len(parts) - 1})
 
@@ -76,7 +79,7 @@ async def served(protocol: type[HttpToolsProtocol], app: Any, request: bytes) ->
 
 
 GUARDED = guarded_protocol(SlowClientLimits())
-CASES = {
+CASES: dict[str, tuple[Any, ...]] = {  # headers, body parts, request (, status: 202)
     "202 with a content-length": (ACCEPTED, (BODY,), POST),
     "HTTP/1.0: connection close": (ACCEPTED, (BODY,), POST.replace(b"HTTP/1.1", b"HTTP/1.0")),
     "the client asks to close": (ACCEPTED, (BODY,), POST.replace(b"Host: node", b"Connection: close")),
@@ -85,15 +88,20 @@ CASES = {
     "a body in two parts": (ACCEPTED, (BODY[:5], BODY[5:]), POST),
     "HEAD": (ACCEPTED, (b"",), HEAD),
     "a header value with a line break": ([*ACCEPTED, (b"x-note", b"a\r\nb")], (BODY,), POST),
+    "204 without a body": (PUSHED, (b"",), POST, 204),
+    "204, the client asks to close": (PUSHED, (b"",), POST.replace(b"Host: node", b"Connection: close"), 204),
+    "204, HTTP/1.0": (PUSHED, (b"",), POST.replace(b"HTTP/1.1", b"HTTP/1.0"), 204),
+    "204 with a content-length of 0": ([*PUSHED, (b"content-length", b"0")], (b"",), POST, 204),
+    "304 without a body": (PUSHED, (b"",), POST, 304),
 }
 
 
 @pytest.mark.parametrize("case", CASES)
 async def test_answer_is_what_uvicorn_writes(case: str) -> None:
     """Every answer's bytes, and whether the connection closes after it, are those of uvicorn's protocol."""
-    headers, parts, request = CASES[case]
-    ours = await served(GUARDED, answering(headers, parts), request)
-    theirs = await served(HttpToolsProtocol, answering(headers, parts), request)
+    headers, parts, request, *status = CASES[case]
+    ours = await served(GUARDED, answering(headers, parts, *status), request)
+    theirs = await served(HttpToolsProtocol, answering(headers, parts, *status), request)
     assert theirs.closed or theirs.writes[0].startswith(b"HTTP/1.")
     assert (b"".join(theirs.writes), theirs.closed) == (b"".join(ours.writes), ours.closed)
 
@@ -108,6 +116,14 @@ async def test_a_whole_answer_is_one_write() -> None:
     assert len(wire.writes) == 1
 
 
+async def test_a_204_is_one_write() -> None:
+    """The VECOZO push's 204 (no content-length, no body) goes out in one write of its head."""
+    wire = await served(GUARDED, answering(PUSHED, (b"",), 204), POST)
+    assert len(wire.writes) == 1
+    assert wire.writes[0].startswith(b"HTTP/1.1 204 No Content\r\n")
+    assert wire.writes[0].endswith(b"x-traceer-id: 0b6f1e7a-8d0c-4c55-9a8e-3f2d1c0b9a87\r\n\r\n")
+
+
 def test_the_202_has_the_headers_a_response_would_have() -> None:
     """``POST /v1/berichten``'s prebuilt 202 carries exactly the status and headers Starlette's Response makes."""
     from starlette.responses import Response
@@ -116,4 +132,15 @@ def test_the_202_has_the_headers_a_response_would_have() -> None:
 
     made = Response(BODY, 202, media_type="application/json", headers={"Location": "/v1/berichten/x"})
     ours = _Accepted(BODY, "x")
+    assert (made.status_code, made.raw_headers, made.body) == (ours.status_code, ours.raw_headers, ours.body)
+
+
+def test_the_204_has_the_headers_a_response_would_have() -> None:
+    """The VECOZO push's prebuilt 204 carries exactly the status, headers and body Starlette's Response makes."""
+    from starlette.responses import Response
+
+    from gateway.http.koppeling import _Pushed
+
+    made = Response(status_code=204, headers={"X-Traceer-Id": "0b6f1e7a-8d0c-4c55-9a8e-3f2d1c0b9a87"})
+    ours = _Pushed("0b6f1e7a-8d0c-4c55-9a8e-3f2d1c0b9a87")
     assert (made.status_code, made.raw_headers, made.body) == (ours.status_code, ours.raw_headers, ours.body)
