@@ -27,10 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Final
+from typing import Any, Final
 
 from gateway.errors import ErrorItem, NodeRole, NotUnique, Rejection, TooLarge, Unavailable, UnknownSender
-from gateway.koppeling.metadata import PushMetadata, read_metadata
+from gateway.koppeling.metadata import Berichtstroom, PushMetadata, read_metadata
 from gateway.koppeling.problems import (
     BadRequest,
     MetadataMismatch,
@@ -66,6 +66,18 @@ class PushResult:
     traceer_id: str
     tracking_id: str
     repeated: bool = False
+
+
+def _stroom(stroom: Berichtstroom) -> dict[str, Any]:
+    """The stated ``berichtstroom`` as JSON, as ``stroom.model_dump(exclude_none=True)`` makes it (its fields
+    in their order, the subtype only when given), without pydantic's serializer per push."""
+    found: dict[str, Any] = {"berichttype": stroom.berichttype}
+    if stroom.berichtsubtype is not None:
+        found["berichtsubtype"] = stroom.berichtsubtype
+    found["berichtversie"] = stroom.berichtversie
+    found["berichtsubversie"] = stroom.berichtsubversie
+    found["actie"] = stroom.actie
+    return found
 
 
 def agreement(meta: PushMetadata, fictitious_only: bool = False) -> Expectation:
@@ -148,11 +160,7 @@ class Push:
             conversatie_id=refs.conversatieId,
             sha256=hashlib.sha256(payload).hexdigest(),
             received_at=now,
-            routing={
-                "routeringgegevens": {
-                    "berichtstroom": meta.routeringgegevens.berichtstroom.model_dump(exclude_none=True)
-                }
-            },
+            routing={"routeringgegevens": {"berichtstroom": _stroom(meta.routeringgegevens.berichtstroom)}},
             als_antwoord_op=refs.alsAntwoordOp,
             referentie_id=refs.referentieId,
             tracking_id=tracking_id,

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from hashlib import blake2b
 from typing import Any, Literal, Protocol
 
@@ -37,12 +38,14 @@ PUSH_IDS = uuid.UUID("5f0c2a4e-7d3b-4c1e-9a61-2b8e4f6d1c07")
 _KEY = PUSH_IDS.bytes
 
 
+@lru_cache(maxsize=1024)
 def push_id(afzender: str, traceer_id: str) -> str:
     """The id of a push and the tracking id of its message: one per sender and traceerId, as stated (a
     second push of the traceerId meets the first in the tracking store's key of the message).
 
     A keyed BLAKE2b digest of both (Python's own, no OpenSSL digest fetched per call) with the version and
-    variant bits of a UUID version 8, formatted without a ``UUID`` object between."""
+    variant bits of a UUID version 8, formatted without a ``UUID`` object between. The last ids are kept:
+    a push's id is worked out by the push and checked again by the store's claim of it."""
     return uuid_text(blake2b(f"{afzender}/{traceer_id}".encode(), digest_size=16, key=_KEY).digest(), 8)
 
 

@@ -119,3 +119,21 @@ def test_a_search_path_against_the_spec_is_a_bad_request(zoekpad: dict[str, Any]
     """A search path without its field, of an unknown type, with a bad id or a foreign field: BadRequest."""
     with pytest.raises(BadRequest):
         read_zoekpad(json.dumps(zoekpad).encode())
+
+
+@pytest.mark.parametrize(
+    "stroom",
+    [
+        '{"berichttype":"WMO315","berichtversie":3,"berichtsubversie":2,"actie":"Indienen"}',
+        '{"berichttype":"WMO315","berichtsubtype":"WMO315","berichtversie":3,"berichtsubversie":2,"actie":"A"}',
+        '{"actie":"A","berichtsubversie":0,"berichtversie":0,"berichtsubtype":null,"berichttype":"x"}',
+    ],
+)
+def test_the_stated_berichtstroom_is_its_model_dump(stroom: str) -> None:
+    """What a push keeps of its berichtstroom is pydantic's ``model_dump(exclude_none=True)``, in its order."""
+    from gateway.koppeling.metadata import Berichtstroom
+    from gateway.koppeling.push import _stroom
+
+    read = Berichtstroom.model_validate_json(stroom)
+    dumped = read.model_dump(exclude_none=True)
+    assert list(_stroom(read).items()) == list(dumped.items())
