@@ -74,8 +74,12 @@ class BenchDatabase:
         scanned the whole table per batch (0.13 -> 1.4 ms of database CPU per message within a minute of
         runs, ``pg_stat_statements``) until autovacuum happened to analyze it, in whichever run that was; the
         bench's figures then depended on the moment of that analyze, not on the gateway."""
+        self.execute("ANALYZE")
+
+    def execute(self, statement: str) -> None:
+        """One statement on this database (PostgreSQL; nothing on SQLite)."""
         if self.kind == "postgres":
-            asyncio.run(_pg(URL(self.url).with_query(None), "ANALYZE"))
+            asyncio.run(_pg(URL(self.url).with_query(None), statement))
 
     def drop(self) -> None:
         if self._drop is not None:

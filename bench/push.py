@@ -21,7 +21,6 @@ concurrency: raw stacks and a flame graph of each under ``bench/results/`` (``pr
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 import subprocess
 import sys
@@ -31,12 +30,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from yarl import URL
-
 from bench import RESULTS_DIR, Report, Table
 from bench._args import add_gateway_arguments
 from bench._figures import COLUMNS, Figures, ms2, row
-from bench._stack import BenchDatabase, _pg, start_gateway
+from bench._stack import BenchDatabase, start_gateway
 from bench._steps import SENDER, Stack, _metered, _profile_summary, meter
 from bench._wrk import PUSH_SCRIPT, SCRIPT, run_wrk
 from gateway.koppeling.multipart import boundary_of, read_parts
@@ -118,8 +115,7 @@ def settle(db: BenchDatabase) -> None:
     server's CPU by process). Vacuum's own cost, the same dead row per message of either kind (the
     confirm's update), is left out of both."""
     db.analyze()
-    if db.kind == "postgres":
-        asyncio.run(_pg(URL(db.url).with_query(None), _NO_AUTOVACUUM))
+    db.execute(_NO_AUTOVACUUM)
 
 
 def combined(a: Figures, b: Figures) -> Figures:

@@ -61,7 +61,7 @@ from gateway.koppeling.store import (
     claim_in_turn,
     push_id,
 )
-from gateway.koppeling.view import berichtstroom, stated
+from gateway.koppeling.view import berichtstroom, release_numbers, stated
 from gateway.ports import Claim, MessageRecord
 
 _PUSH_FIELDS = tuple(f for f in Pushed.__dataclass_fields__ if f not in ("meldingen", "routing"))
@@ -169,13 +169,10 @@ def _own_row(pushed: Pushed, record: MessageRecord, encode: bool) -> dict[str, A
     stroom: Any = stated(pushed).get("berichtstroom", {})
     # ``stroom == berichtstroom(record.message, record.release) | {"actie": stroom.get("actie")}``, without
     # the two dicts per push
-    versie, _, subversie = record.release.partition(".")
-    versie_nr, subversie_nr = int(versie or 0), int(subversie or 0)
     own = (
         stroom.keys() == _OWN_STROOM
         and stroom["berichttype"] == record.message
-        and stroom["berichtversie"] == versie_nr
-        and stroom["berichtsubversie"] == subversie_nr
+        and (stroom["berichtversie"], stroom["berichtsubversie"]) == release_numbers(record.release)
     )
     stroom = stroom["actie"] if own else dict(stroom)
     return {

@@ -323,6 +323,8 @@ def _answer_at_once(cycle: Any, start: Any, body: Any) -> bool:
         return False
     data: bytes = body.get("body", b"")
     status: int = start["status"]
+    if not 200 <= status < 600:
+        return False
     content = [STATUS_LINE[status]]
     length = None
     for name, value in (*cycle.default_headers, *start.get("headers", ())):
@@ -334,8 +336,6 @@ def _answer_at_once(cycle: Any, start: Any, body: Any) -> bool:
         elif name in (b"transfer-encoding", b"connection"):
             return False
         content += (name, b": ", value, b"\r\n")
-    if not 200 <= status < 600:
-        return False
     if status in (204, 304):  # no content-length and no body: uvicorn writes the head alone
         if length is not None or data:
             return False

@@ -44,15 +44,16 @@ def role(code: str) -> str:
     return ROLE["gemeente"] if len(code) == 4 else ROLE["aanbieder"]
 
 
+def release_numbers(release: str) -> tuple[int, int]:
+    """A release (``3.2``) as the ``berichtversie`` and ``berichtsubversie`` of a berichtstroom."""
+    versie, _, subversie = release.partition(".")
+    return int(versie or 0), int(subversie or 0)
+
+
 def berichtstroom(message: str, release: str) -> dict[str, Any]:
     """The ``berichtstroom`` of an iJw/iWmo message: its name, and the release as version and subversion."""
-    versie, _, subversie = release.partition(".")
-    return {
-        "berichttype": message,
-        "berichtversie": int(versie or 0),
-        "berichtsubversie": int(subversie or 0),
-        "actie": ACTIE,
-    }
+    versie, subversie = release_numbers(release)
+    return {"berichttype": message, "berichtversie": versie, "berichtsubversie": subversie, "actie": ACTIE}
 
 
 def routering(record: MessageRecord) -> dict[str, Any]:
