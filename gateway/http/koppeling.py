@@ -104,8 +104,10 @@ def _listed(item: Inboxed, base: str) -> dict[str, Any]:
 
 
 def _base(request: Request) -> str:
-    """Where this app is served (a test environment's app is mounted under its prefix: its root path)."""
-    return str(request.base_url).rstrip("/")
+    """Where this app is served: a test environment's app is mounted under its prefix, its root path
+    (``/tst``, ``/acc``), which Starlette's ``base_url`` leaves out (it gives the top-level app's)."""
+    root: str = request.scope.get("root_path", "")
+    return str(request.url.replace(path=root, query="", fragment="")).rstrip("/")
 
 
 # the OpenAPI document describes these operations from gateway.http.koppelingdoc (see document below)

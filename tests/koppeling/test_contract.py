@@ -178,3 +178,27 @@ def test_every_operation_answers_as_the_spec_says(filled: Node, name: str, serve
     prefix = path.split("/berichtenservice/")[0]
     base_url = filled.urls["vecozo"] + path
     assert [] == failures(schema, base_url, filled.tokens[prefix][AANBIEDER], EXAMPLES[server])
+
+
+@pytest.mark.parametrize("prefix", ["", "/acc", "/tst"])
+def test_each_environment_lists_its_payloads_at_its_own_address(filled: Node, prefix: str) -> None:
+    """Each environment's pull list gives every payload's ``url`` under that environment's own path (a test
+    environment's under ``/tst``), where the party's credential of that environment fetches it: the bytes of
+    the listed ``grootte`` and SHA-256 ``checksum``."""
+    import hashlib
+
+    headers = {"Authorization": f"Bearer {filled.tokens[prefix][AANBIEDER]}"}
+    pull = filled.urls["vecozo"] + prefix + "/berichtenservice/berichten/rest-pull/v1"
+    listed = httpx.get(f"{pull}/berichten", headers=headers)
+    assert 200 == listed.status_code, listed.text
+    assert listed.json()
+    for item in listed.json():
+        download = item["basisgegevens"]["payload"]
+        traceer = item["referentiegegevens"]["traceerId"]
+        assert f"{pull}/berichten/{traceer}/payload" == download["url"]
+        fetched = httpx.get(download["url"], headers=headers)
+        assert (200, download["grootte"], download["checksum"]["waarde"]) == (
+            fetched.status_code,
+            len(fetched.content),
+            hashlib.sha256(fetched.content).hexdigest(),
+        )
