@@ -35,10 +35,15 @@ def boundary_of(content_type: str) -> bytes:
             return plain.encode("ascii")
     media, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
-    if media != b"multipart/form-data" or not boundary or len(boundary) > 70:
+    if media != b"multipart/form-data":
         raise BadRequest(
             "the request body must be multipart/form-data",
             {"Content-Type": [f"is {media.decode('latin-1') or '(none)'}, not multipart/form-data"]},
+        )
+    if not boundary or len(boundary) > 70:
+        raise BadRequest(
+            "the multipart/form-data body has no usable boundary",
+            {"Content-Type": ["needs a boundary parameter of 1 to 70 characters (RFC 2046)"]},
         )
     return boundary
 

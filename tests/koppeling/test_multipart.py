@@ -73,3 +73,23 @@ def test_a_boundary_reads_as_the_option_parser_reads_it(content_type: str) -> No
             boundary_of(content_type)
     else:
         assert boundary_of(content_type) == expected
+
+
+@pytest.mark.parametrize(
+    ("content_type", "says"),
+    [
+        ("application/json", "is application/json, not multipart/form-data"),
+        ("", "is (none), not multipart/form-data"),
+        ("multipart/form-data", "needs a boundary parameter of 1 to 70 characters (RFC 2046)"),
+        (
+            "multipart/form-data; boundary=" + "x" * 71,
+            "needs a boundary parameter of 1 to 70 characters (RFC 2046)",
+        ),
+    ],
+)
+def test_a_content_type_without_a_usable_boundary_says_what_is_wrong(content_type: str, says: str) -> None:
+    """Another media type names the type it is; multipart/form-data without a boundary (or one too long)
+    says so, not that it is not multipart/form-data."""
+    with pytest.raises(BadRequest) as caught:
+        boundary_of(content_type)
+    assert {"Content-Type": [says]} == caught.value.fields
