@@ -41,6 +41,10 @@ class Overloaded(Unavailable):
     retry_after = 1
 
 
+# how a plain response sends itself (its start and its one body message): what ``whole`` does at once
+_RESPONDS = Response.__call__
+
+
 def _route_path(scope: Scope) -> str:
     """The request's path inside this app (an app mounted under a prefix sees the rest)."""
     path: str = scope["path"]
@@ -78,7 +82,14 @@ class NodeApp(FastAPI):
                         response = await take(Request(scope, receive, send))
                     except Exception as exc:
                         response = self.answer(scope["method"], scope["path"], exc)
-                    await response(scope, receive, send)
+                    whole = getattr(send, "whole", None)  # the node's protocol: the answer in one write
+                    if (
+                        whole is None
+                        or response.background is not None
+                        or type(response).__call__ is not _RESPONDS
+                        or not whole(response.status_code, response.raw_headers, response.body)
+                    ):
+                        await response(scope, receive, send)
                 finally:
                     self.in_flight -= 1
                 return

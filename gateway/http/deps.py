@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security.utils import get_authorization_scheme_param
-from starlette.requests import ClientDisconnect
+from starlette.types import Scope
 
 from adapters.db.admin import RegistryAdmin
 from adapters.rabbitmq import Broker
@@ -65,13 +65,24 @@ async def services(request: Request) -> NodeServices:
 Services = Annotated[NodeServices, Depends(services)]
 
 
+def header(scope: Scope, name: bytes) -> str | None:
+    """The request's first ``name`` header (lower case), as ``request.headers.get`` gives it, without the
+    headers object Starlette builds for the request."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
 def credentials(request: Request) -> Credentials:
     """What the request presents; a bearer token outside ASCII is no credential of ours (401, never 500)."""
-    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    scope = request.scope
+    scheme, token = get_authorization_scheme_param(header(scope, b"authorization"))
     bearer = token.strip() if scheme.lower() == "bearer" else None
     if bearer and not bearer.isascii():
         raise NotAuthenticated("the bearer token holds characters outside ASCII; no credential has them")
-    return Credentials(bearer=bearer or None, peer_certificate=peer_certificate_der(request.scope))
+    return Credentials(bearer=bearer or None, peer_certificate=peer_certificate_der(scope))
 
 
 def same_secret(given: str | None, expected: str | None) -> bool:
@@ -106,7 +117,7 @@ Operator = Annotated[None, Depends(operator)]
 
 async def xml_body(request: Request, limit: int) -> bytes:
     """The request body, refused early when it is not XML or larger than ``limit`` bytes."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media = (header(request.scope, b"content-type") or "").split(";")[0].strip().lower()
     if media not in XML_TYPES:
         raise UnsupportedMediaType(f"content type {media or '(none)'} is not application/xml")
     return await bounded_body(request, limit)
@@ -116,17 +127,24 @@ async def bounded_body(
     request: Request, limit: int, too_large: Callable[[str], GatewayError] = TooLarge
 ) -> bytes:
     """The request body, streamed and refused (``too_large``) as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
+    declared = header(request.scope, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large(f"a request body of {declared} bytes exceeds the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise too_large(f"the request body exceeds the limit of {limit} bytes")
-            chunks.append(chunk)
-    except ClientDisconnect:  # gone, or cut off at the body deadline (gateway.http.limits)
-        raise RequestAbandoned("the connection closed before the whole message arrived") from None
-    return b"".join(chunks)
+    receive = request.receive
+    # the messages read as ``request.stream()`` reads them, without its async generator
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise too_large(f"the request body exceeds the limit of {limit} bytes")
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif kind == "http.disconnect":  # gone, or cut off at the body deadline (gateway.http.limits)
+            raise RequestAbandoned("the connection closed before the whole message arrived")

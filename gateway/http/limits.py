@@ -15,7 +15,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -248,34 +248,7 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
         cycle = self.cycle
         if cycle is None:
             return
-        send = cycle.send
-
-        held: list[Any] = []
-
-        async def send_and_close_early(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                if cycle.more_body:
-                    cycle.keep_alive = False
-                    cycle.transport = cast(
-                        asyncio.Transport, _Lingering(self.transport, self._start_lingering)
-                    )
-                else:  # the status line and headers go out with the first part of the body, in one write
-                    held[:] = [message]
-                    return
-            try:
-                if held:
-                    start = held.pop()
-                    if not _answer_at_once(cycle, start, message):
-                        await _corked(cycle, send, start, message)
-                    return
-                await send(message)
-            finally:
-                if message["type"] == "http.response.body" and not message.get("more_body", False):
-                    # the answer is out: the cycle forgets this function, so that the two are no reference
-                    # cycle (freed at once, not by a full garbage collection)
-                    vars(cycle).pop("send", None)
-
-        cycle.send = send_and_close_early  # type: ignore[method-assign]
+        cycle.send = _Send(cycle, cycle.send, self)  # type: ignore[method-assign]
 
     def _start_lingering(self) -> None:
         if self._linger is not None or self.transport.is_closing():
@@ -305,6 +278,59 @@ class GuardedHttpToolsProtocol(PeerCertHttpToolsProtocol):
         super().connection_lost(exc)
 
 
+class _Send:
+    """The request cycle's ``send`` as the app gets it: an answer that starts before the request body is in
+    closes the connection after it (see ``_close_when_answered_early``); a whole answer goes out in one write
+    (:func:`_answer_at_once`, or :meth:`whole` for a route that has its answer's parts at hand)."""
+
+    __slots__ = ("_cycle", "_held", "_protocol", "_send")
+
+    def __init__(self, cycle: Any, send: Callable[[Any], Any], protocol: GuardedHttpToolsProtocol) -> None:
+        self._cycle = cycle
+        self._send = send
+        self._protocol = protocol
+        self._held: Any = None
+
+    async def __call__(self, message: Any) -> None:
+        cycle = self._cycle
+        if message["type"] == "http.response.start":
+            if cycle.more_body:
+                protocol = self._protocol
+                cycle.keep_alive = False
+                cycle.transport = cast(
+                    asyncio.Transport, _Lingering(protocol.transport, protocol._start_lingering)
+                )
+            else:  # the status line and headers go out with the first part of the body, in one write
+                self._held = message
+                return
+        try:
+            start = self._held
+            if start is not None:
+                self._held = None
+                if not _answer_at_once(cycle, start, message):
+                    await _corked(cycle, self._send, start, message)
+                return
+            await self._send(message)
+        finally:
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                self._forget()
+
+    def whole(self, status: int, headers: Sequence[tuple[bytes, bytes]], body: bytes) -> bool:
+        """Send the answer ``status``, ``headers`` (after the server's own), ``body`` in one write, as the
+        start and the one body message with these would be sent through :meth:`__call__`: False, having
+        done nothing, when that would not take the one-write path (then send them so)."""
+        cycle = self._cycle
+        if cycle.more_body or self._held is not None or not _whole(cycle, status, headers, body):
+            return False
+        self._forget()
+        return True
+
+    def _forget(self) -> None:
+        # the answer is out: the cycle forgets this object, so that the two are no reference cycle (freed at
+        # once, not by a full garbage collection)
+        vars(self._cycle).pop("send", None)
+
+
 def _answer_at_once(cycle: Any, start: Any, body: Any) -> bool:
     """Write a whole answer (its head and its only body part, with a content-length; or a 204 or 304 without
     either) to the socket in one write, as uvicorn's ``send`` writes it in two calls, and finish the request
@@ -313,21 +339,52 @@ def _answer_at_once(cycle: Any, start: Any, body: Any) -> bool:
     uvicorn's ``send`` (the same bytes either way: tests/privacy/test_answer_write.py). It saves the two
     calls through uvicorn's ``send`` and the write held back to join them, a few microseconds of a 202 (or
     of the VECOZO push's 204)."""
-    if cycle.response_started or cycle.disconnected or cycle.flow.write_paused or cycle.access_log:
-        return False
-    if cycle.transport.is_closing():
-        return False
     if body.get("type") != "http.response.body" or body.get("more_body", False):
         return False
-    if start.get("type") != "http.response.start" or cycle.scope["method"] == "HEAD":
+    if start.get("type") != "http.response.start":
         return False
-    data: bytes = body.get("body", b"")
-    status: int = start["status"]
+    return _whole(cycle, start["status"], start.get("headers", ()), body.get("body", b""))
+
+
+# the server's own headers (uvicorn's date and server, made anew once a second) as the head of an answer
+# writes them, checked once per list: (the list, its bytes, its content-length, whether an answer after it
+# can take the one-write path)
+_defaults: tuple[Any, bytes, bytes | None, bool] = (None, b"", None, False)
+
+
+def _server_headers(headers: list[tuple[bytes, bytes]]) -> tuple[Any, bytes, bytes | None, bool]:
+    global _defaults
+    if _defaults[0] is headers:
+        return _defaults
+    parts: list[bytes] = []
+    length = None
+    fit = True
+    for name, value in headers:
+        if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
+            fit = False  # uvicorn's send refuses it (500)
+        name = name.lower()
+        if name == b"content-length" and length is None:
+            length = value
+        elif name in (b"transfer-encoding", b"connection"):
+            fit = False
+        parts += (name, b": ", value, b"\r\n")
+    _defaults = (headers, b"".join(parts), length, fit)
+    return _defaults
+
+
+def _whole(cycle: Any, status: int, headers: Sequence[tuple[bytes, bytes]], data: bytes) -> bool:
+    """:func:`_answer_at_once` of an answer's parts."""
+    if cycle.response_started or cycle.disconnected or cycle.flow.write_paused or cycle.access_log:
+        return False
+    if cycle.transport.is_closing() or cycle.scope["method"] == "HEAD":
+        return False
     if not 200 <= status < 600:
         return False
-    content = [STATUS_LINE[status]]
-    length = None
-    for name, value in (*cycle.default_headers, *start.get("headers", ())):
+    _, server, length, fit = _server_headers(cycle.default_headers)
+    if not fit:
+        return False
+    content = [STATUS_LINE[status], server]
+    for name, value in headers:
         if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
             return False  # uvicorn's send refuses it (500)
         name = name.lower()
