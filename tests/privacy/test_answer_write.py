@@ -63,17 +63,22 @@ def answering(
     return app
 
 
-async def served(protocol: type[HttpToolsProtocol], app: Any, request: bytes) -> Wire:
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False, http=protocol)
+async def served(protocol: type[HttpToolsProtocol], app: Any, request: bytes, *more: bytes) -> Wire:
+    """What ``protocol`` serving ``app`` writes for ``request`` (and ``more`` parts, read one after the
+    other until the connection closes)."""
+    config = uvicorn.Config(app, lifespan="off", log_level="critical", access_log=False, http=protocol)
     config.load()
     state = ServerState()
     state.default_headers = [(b"date", b"Mon, 07 Dec 2026 21:40:00 GMT"), (b"server", b"uvicorn")]
     proto = protocol(config=config, server_state=state, app_state={})  # type: ignore[call-arg]
     wire = Wire()
     proto.connection_made(wire)
-    proto.data_received(request)
-    for _ in range(20):
-        await asyncio.sleep(0)
+    for part in (request, *more):
+        if wire.closed:
+            break
+        proto.data_received(part)
+        for _ in range(30):
+            await asyncio.sleep(0)
     proto.connection_lost(None)
     return wire
 

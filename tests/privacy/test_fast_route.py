@@ -5,14 +5,11 @@ and after the body, malformed, oversized, unauthenticated, rate-limited, pipelin
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from uvicorn.server import ServerState
 
 from gateway.errors import NotAuthenticated, NotUnique, Unavailable
 from gateway.http.app import create_app
@@ -21,7 +18,7 @@ from gateway.http.limits import Limits, SlowClientLimits, guarded_protocol
 from gateway.identity import Credentials
 from gateway.pipeline.values import Accepted, Facts
 from gateway.security.receipts import ReceiptSigner
-from tests.privacy.test_answer_write import Wire
+from tests.privacy.test_answer_write import served
 
 AT = datetime(2026, 12, 8, 1, 2, 3, 456789, tzinfo=UTC)
 TOKEN = "good-token"
@@ -73,19 +70,7 @@ GUARDED = guarded_protocol(SlowClientLimits())
 
 async def _served(app: Any, parts: tuple[bytes, ...]) -> tuple[bytes, bool]:
     """What the node's protocol writes for ``parts`` arriving one after the other, and whether it closed."""
-    config = uvicorn.Config(app, lifespan="off", log_level="critical", access_log=False, http=GUARDED)
-    config.load()
-    state = ServerState()
-    state.default_headers = [(b"date", b"Tue, 08 Dec 2026 01:02:03 GMT"), (b"server", b"uvicorn")]
-    proto = GUARDED(config=config, server_state=state, app_state={})  # type: ignore[call-arg]
-    wire = Wire()
-    proto.connection_made(wire)
-    for part in parts:
-        if not wire.closed:
-            proto.data_received(part)
-        for _ in range(30):
-            await asyncio.sleep(0)
-    proto.connection_lost(None)
+    wire = await served(GUARDED, app, *parts)
     return b"".join(wire.writes), wire.closed
 
 
@@ -169,18 +154,7 @@ async def test_fast_route_answers_as_the_framework_route(case: str) -> None:
 
 async def test_the_202_is_one_write() -> None:
     """The accepted answer goes out in one write: head and body."""
-    wire = Wire()
-    app = _app(fast=True)
-    config = uvicorn.Config(app, lifespan="off", log_level="critical", access_log=False, http=GUARDED)
-    config.load()
-    state = ServerState()
-    state.default_headers = [(b"date", b"Tue, 08 Dec 2026 01:02:03 GMT"), (b"server", b"uvicorn")]
-    proto = GUARDED(config=config, server_state=state, app_state={})  # type: ignore[call-arg]
-    proto.connection_made(wire)
-    proto.data_received(GOOD)
-    for _ in range(30):
-        await asyncio.sleep(0)
-    proto.connection_lost(None)
+    wire = await served(GUARDED, _app(fast=True), GOOD)
     assert [len(wire.writes), wire.writes[0][:22], b'"receipt"' in wire.writes[0]] == [
         1,
         b"HTTP/1.1 202 Accepted\r",
