@@ -15,6 +15,7 @@ it: the event loop's lag and the garbage collector's pauses per process, and the
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import shutil
@@ -63,6 +64,8 @@ STAGES: tuple[Stage, ...] = (
     ("after: flushed -> caller runs", _between("after.flushed", "after.done")),
     ("after -> answer made", _between("after.done", "answer")),
     ("answer made -> received by the generator", lambda _s, _t, d, g: d - g["answer"]),
+    # not a stage of its own: how much of the time from read to answer its process spent collecting garbage
+    ("(GC pauses between read and answer)", lambda _s, _t, _d, g: g["gc"]),
 )
 NEEDED = (
     "read",
@@ -140,8 +143,9 @@ def joined(
     ``seconds``) that the gateway traced in full."""
     by_id = {}
     for pid, trace in traces.items():
+        pauses = sorted((p[0], p[0] + p[1]) for p in trace.get("gc", []))
         for times in trace["requests"]:
-            by_id[times.get("id")] = {**times, "process": pid}
+            by_id[times.get("id")] = {**times, "process": pid, "gc": _overlap(pauses, times)}
     start, end = generated["started"], generated["started"] + seconds
     out = []
     for tid, sent, done, scheduled in generated["ids"]:
@@ -149,6 +153,19 @@ def joined(
         if start <= scheduled <= end and times is not None and all(times.get(k) is not None for k in NEEDED):
             out.append((scheduled, sent, done, times))
     return out
+
+
+def _overlap(pauses: Sequence[tuple[float, float]], times: Times) -> float:
+    """Seconds of the (sorted) GC pauses that fall between the request's read and its answer."""
+    begin, end = times.get("read"), times.get("answer")
+    if begin is None or end is None:
+        return 0.0
+    total = 0.0
+    for start, stop in pauses[max(0, bisect.bisect_left(pauses, (begin,)) - 1) :]:
+        if start > end:
+            break
+        total += max(0.0, min(stop, end) - max(start, begin))
+    return total
 
 
 def stage_rows(requests: Sequence[tuple[float, float, float, Times]]) -> list[tuple[str, ...]]:
@@ -178,7 +195,9 @@ def process_rows(traces: dict[str, dict[str, Any]], start: float, end: float) ->
     """Per gateway process, inside the window: requests, the loop's lag, GC pauses, the flushes."""
     rows = []
     for pid, trace in sorted(traces.items()):
-        lag = [late * 1000 for _, late in _within(trace["lag"], start, end)]
+        beats = _within(trace["lag"], start, end)
+        lag = [b[1] * 1000 for b in beats]
+        busy = [b[2] * 1000 for b in beats if len(b) > 2]
         pauses = _within(trace["gc"], start, end)
         flushes = [f for f in trace["flushes"] if start <= f[1] <= end]
         kinds = []
@@ -195,12 +214,38 @@ def process_rows(traces: dict[str, dict[str, Any]], start: float, end: float) ->
                 pid,
                 str(answered),
                 f"{percentile(lag, 0.5):.1f} / {percentile(lag, 0.99):.1f} / {max(lag, default=0.0):.1f}",
+                f"{percentile(busy, 0.99):.1f} / {percentile(busy, 0.999):.1f} / {max(busy, default=0.0):.1f}",
                 f"{len(pauses)} ({dict(Counter(p[3] for p in pauses))}), longest "
                 f"{max((p[1] for p in pauses), default=0.0) * 1000:.1f} ms wall, "
                 f"{max((p[2] for p in pauses), default=0.0) * 1000:.1f} ms CPU",
                 "; ".join(kinds),
             )
         )
+    return rows
+
+
+def gc_rows(traces: dict[str, dict[str, Any]], start: float, end: float) -> list[tuple[str, ...]]:
+    """Per gateway process and generation, inside the window: the collections, their CPU (p50 / max), the
+    objects they found unreachable, and (traced with ``GATEWAY_BENCH_GC_SIZES``) the generation's size."""
+    rows = []
+    for pid, trace in sorted(traces.items()):
+        pauses = _within(trace["gc"], start, end)
+        for generation in sorted({p[3] for p in pauses}):
+            these = [p for p in pauses if p[3] == generation]
+            cpu = [p[2] * 1000 for p in these]
+            collected = [p[4] for p in these if len(p) > 4]
+            walked = [p[5][generation] for p in these if len(p) > 5 and p[5]]
+            rows.append(
+                (
+                    pid,
+                    str(generation),
+                    str(len(these)),
+                    f"{percentile(cpu, 0.5):.1f} / {max(cpu):.1f}",
+                    f"{max((p[1] for p in these), default=0.0) * 1000:.1f}",
+                    f"{sum(collected) / len(collected):,.0f}" if collected else "-",
+                    f"{sum(walked) / len(walked):,.0f}" if walked else "-",
+                )
+            )
     return rows
 
 
@@ -212,6 +257,12 @@ def report(
     notes = [
         f"raw publish+confirm at the same rate, right before: p50 {ms(raw.p50_ms)} ms, p99 {ms(raw.p99_ms)} ms"
     ]
+    for pid, trace in sorted(traces.items()):
+        if trace.get("gc_types"):
+            walked = ", ".join(f"{name} {count:,}" for name, count in trace["gc_types"][:20])
+            notes.append(f"{pid}: what its collections walked, by type (all of its collections): {walked}")
+        for stack, count in trace.get("stalls", [])[:12]:
+            notes.append(f"{pid}: the loop stalled in (2 ms samples) {count}: {stack}")
     for r, generated_round in enumerate(generated):
         fig = _metered(
             from_samples("gateway ingest (open loop)", generated_round, None, args.open_rate),
@@ -236,11 +287,36 @@ def report(
                     "process",
                     "requests",
                     "loop lag ms p50 / p99 / max",
+                    "loop CPU between beats ms p99 / p99.9 / max",
                     "GC pauses (by generation)",
                     "flushes",
                 ),
                 tuple(process_rows(traces, start, end)),
             )
         )
-        data["rounds"].append({"figures": fig.as_dict(), "stages": rows, "load": generated_round["load"]})
+        collections = gc_rows(traces, start, end)
+        tables.append(
+            Table(
+                f"Round {r + 1}: garbage collections",
+                (
+                    "process",
+                    "generation",
+                    "collections",
+                    "CPU ms p50 / max",
+                    "longest wall ms",
+                    "unreachable found (mean)",
+                    "objects in the generation (mean)",
+                ),
+                tuple(collections),
+            )
+        )
+        data["rounds"].append(
+            {
+                "figures": fig.as_dict(),
+                "stages": rows,
+                "gc": collections,
+                "lag": process_rows(traces, start, end),
+                "load": generated_round["load"],
+            }
+        )
     return Report("stages", tuple(tables), tuple(notes), data)

@@ -10,7 +10,11 @@ process (or without the variable) it does nothing. It wraps, from outside, the f
   request handed its rows in, when the flush that took them started and ended, how many rows it took) and
   the publish (to the confirm);
 
-and samples the event loop's lag (a 2 ms sleep, how late it woke) and the garbage collector's pauses. At exit
+and samples the event loop's lag (a 2 ms sleep, how late it woke, and the main thread's CPU meanwhile) and the
+garbage collector's pauses (generation, wall and CPU time, unreachable objects found; with
+``GATEWAY_BENCH_GC_SIZES`` also the generations' sizes and the types a collection walked, counted before its
+clock starts). With ``GATEWAY_BENCH_LONG_TURNS`` (ms) a thread samples where the main thread is whenever the
+loop has run that long on the CPU without a beat of the lag sampler (what makes a long turn). At exit
 it writes ``trace-PID.json`` into the folder. Times are ``time.monotonic()``, one clock for every process on
 the machine, so the bench joins them with its load generator's by tracking id. Only times, sizes and
 tracking ids: no message content. ``GATEWAY_BENCH_GC_YOUNG`` sets the young generation's threshold that
@@ -28,6 +32,7 @@ FOLDER = os.environ.get("GATEWAY_BENCH_STAGES")
 def _install(folder: str) -> None:
     import asyncio
     import atexit
+    import collections
     import contextvars
     import gc
     import json
@@ -45,33 +50,81 @@ def _install(folder: str) -> None:
     current: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("stages", default=None)
     requests: list[dict[str, Any]] = []
     flushes: list[tuple[str, float, float, int]] = []
-    lag: list[tuple[float, float]] = []
-    pauses: list[tuple[float, float, float, int]] = []  # start, wall s, CPU s, generation
+    # when the sampler slept, how late it woke (s), and the main thread's CPU meanwhile (s): the loop's own
+    # work between two beats, which the machine's other processes do not lengthen as they do the wall clock
+    lag: list[tuple[float, float, float]] = []
+    # start, wall s, CPU s, generation, objects collected, the sizes of the three generations when it began
+    # (with GATEWAY_BENCH_GC_SIZES only: counting them walks the heap, before the pause's clock starts)
+    pauses: list[tuple[float, float, float, int, int, list[int]]] = []
+    sizes = bool(os.environ.get("GATEWAY_BENCH_GC_SIZES"))
+    gc_sizes: list[int] = []
+    young_types: collections.Counter[str] = collections.Counter()  # with sizes: what the collections walked
     flushed: dict[int, tuple[float, float, int]] = {}  # id(row) -> its flush's start, end, rows
     gc_started = [0.0, 0.0]
     sampling: list[asyncio.Task[None]] = []
 
     def on_gc(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
+            if sizes:
+                generations = [gc.get_objects(g) for g in range(3)]
+                gc_sizes[:] = [len(objects) for objects in generations]
+                if sampling:  # serving: what the requests' collections walk, not start-up's
+                    young_types.update(type(o).__qualname__ for o in generations[info.get("generation", 0)])
+                del generations
             gc_started[:] = [clock(), time.thread_time()]
         else:
             wall, cpu = clock() - gc_started[0], time.thread_time() - gc_started[1]
-            pauses.append((gc_started[0], wall, cpu, info.get("generation", -1)))
+            generation, collected = info.get("generation", -1), info.get("collected", 0)
+            pauses.append((gc_started[0], wall, cpu, generation, collected, list(gc_sizes)))
 
     gc.callbacks.append(on_gc)
 
+    beat = [clock(), time.thread_time()]  # when the lag sampler last ran: the loop's heartbeat
+    stalls: collections.Counter[str] = collections.Counter()
+    stalled_for = float(os.environ.get("GATEWAY_BENCH_LONG_TURNS", "0")) / 1000
+
     async def sample_lag() -> None:
         while True:
-            at = clock()
+            at, cpu = beat[:] = clock(), time.thread_time()
             await asyncio.sleep(0.002)
-            lag.append((at, clock() - at - 0.002))
+            lag.append((at, clock() - at - 0.002, time.thread_time() - cpu))
+
+    def watch_turns(main: int) -> None:
+        """With GATEWAY_BENCH_LONG_TURNS (ms): every 2 ms, if the loop has not beaten for that long and spent
+        as much CPU meanwhile (it ran, it was not waiting for a core), where the main thread is (its innermost
+        frames); a sample, so a long turn counts once per 2 ms it lasted."""
+        main_cpu = time.pthread_getcpuclockid(main)
+        while True:
+            time.sleep(0.002)
+            if (
+                sampling
+                and clock() - beat[0] > stalled_for
+                and time.clock_gettime(main_cpu) - beat[1] > stalled_for
+            ):
+                frame, names = sys._current_frames().get(main), []
+                while frame is not None and len(names) < 6:
+                    code = frame.f_code
+                    names.append(f"{os.path.basename(code.co_filename)}:{code.co_name}")
+                    frame = frame.f_back
+                stalls[" < ".join(names)] += 1
 
     def dump() -> None:
-        trace = {"requests": requests, "flushes": flushes, "lag": lag, "gc": pauses}
+        trace = {
+            "requests": requests,
+            "flushes": flushes,
+            "lag": lag,
+            "gc": pauses,
+            "gc_types": young_types.most_common(40),
+            "stalls": stalls.most_common(40),
+        }
         with open(os.path.join(folder, f"trace-{os.getpid()}.json"), "w") as out:
             json.dump(trace, out)
 
     atexit.register(dump)
+    if stalled_for:
+        import threading
+
+        threading.Thread(target=watch_turns, args=(threading.get_ident(),), daemon=True).start()
 
     protocol = httptools_impl.HttpToolsProtocol
     data_received, message_begin, headers_complete = (

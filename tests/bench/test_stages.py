@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bench._figures import from_samples, ratios
 from bench._load import Samples
-from bench.stages import NEEDED, joined, stage_rows
+from bench.stages import NEEDED, gc_rows, joined, stage_rows
 
 
 def test_the_open_loop_counts_a_request_answered_after_its_window() -> None:
@@ -65,3 +65,23 @@ def test_a_refusal_is_an_error_not_a_latency() -> None:
     assert fig.p99_ms == 500.0
     values = ratios([], fig, [], fig, [], None)
     assert values["open_loop_p99_ms"] is None  # 2 % got no 202: no p99 of the 202s to compare
+
+
+def test_a_request_counts_the_gc_pauses_of_its_own_process_between_read_and_answer() -> None:
+    keys = (*NEEDED, "claim.in", "claim.flushed", "claim.done", "after.in", "after.flushed", "after.done")
+    times = {key: 1.0 for key in keys} | {"read": 1.000, "answer": 1.020, "id": "t-1"}
+    # start, wall s, CPU s, generation, collected: one before the read, one across it, one inside, one after
+    pauses = [[0.990, 0.005, 0.005, 0, 0], [0.998, 0.004, 0.004, 0, 0], [1.010, 0.003, 0.003, 0, 3]]
+    pauses.append([1.030, 0.008, 0.008, 1, 0])
+    generated = {"started": 0.5, "ended": 8.5, "ids": [["t-1", 1.0, 1.021, 1.0]]}
+    traces = {
+        "trace-1": {"requests": [times], "gc": pauses},
+        "trace-2": {"requests": [], "gc": [[1.0, 1.0, 1.0, 0, 0]]},
+    }
+    requests = joined(generated, traces, 8.0)
+    rows = {row[0]: row[3] for row in stage_rows(requests)}  # the p99
+    assert rows["(GC pauses between read and answer)"] == "5.0"  # 2 of the one across the read, 3 inside
+    assert gc_rows(traces, 0.0, 2.0)[:2] == [
+        ("trace-1", "0", "3", "4.0 / 5.0", "5.0", "1", "-"),
+        ("trace-1", "1", "1", "8.0 / 8.0", "8.0", "0", "-"),
+    ]
