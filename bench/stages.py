@@ -86,9 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--rounds", type=int, default=1, help="open-loop runs of the gateway, one after another")
     add(
         "--gc-young",
-        type=int,
-        default=0,
-        help="an experiment: the gateway's young-generation GC threshold (default: gateway serve's)",
+        default="",
+        help="an experiment: the gateway's young-generation GC threshold, or all three comma-separated "
+        "(20000,50,100); default: gateway serve's",
     )
 
 
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> Report:
                 extra_env={
                     "GATEWAY_BENCH_STAGES": str(folder),
                     "PYTHONPATH": path,
-                    **({"GATEWAY_BENCH_GC_YOUNG": str(args.gc_young)} if args.gc_young else {}),
+                    **({"GATEWAY_BENCH_GC_YOUNG": args.gc_young} if args.gc_young not in ("", "0") else {}),
                 },
             )
             stack.gateways.append(gw)

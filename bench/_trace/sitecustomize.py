@@ -18,7 +18,7 @@ loop has run that long on the CPU without a beat of the lag sampler (what makes 
 it writes ``trace-PID.json`` into the folder. Times are ``time.monotonic()``, one clock for every process on
 the machine, so the bench joins them with its load generator's by tracking id. Only times, sizes and
 tracking ids: no message content. ``GATEWAY_BENCH_GC_YOUNG`` sets the young generation's threshold that
-``gateway serve`` settles the heap with (an experiment).
+``gateway serve`` settles the heap with, or all three comma-separated (an experiment).
 """
 
 from __future__ import annotations
@@ -221,4 +221,5 @@ if FOLDER and "serve" in sys.argv:
     if os.environ.get("GATEWAY_BENCH_GC_YOUNG"):  # an experiment of ``bench stages --gc-young``
         from gateway.cli import serve
 
-        serve.GC_THRESHOLDS = (int(os.environ["GATEWAY_BENCH_GC_YOUNG"]), *serve.GC_THRESHOLDS[1:])
+        given = tuple(int(n) for n in os.environ["GATEWAY_BENCH_GC_YOUNG"].split(","))
+        serve.GC_THRESHOLDS = (*given, *serve.GC_THRESHOLDS[len(given) :])[:3]
