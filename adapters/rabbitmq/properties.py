@@ -101,30 +101,38 @@ class Encoded(aiormq.spec.Basic.Properties):
     else set falls back to pamqp's encoder."""
 
     def marshal(self) -> bytes:
-        if any(getattr(self, name) not in (None, "") for name in _OTHERS):
-            return super().marshal()
+        content_type, correlation_id, message_id = self.content_type, self.correlation_id, self.message_id
+        for name in _OTHERS:
+            if getattr(self, name) not in (None, ""):
+                return super().marshal()
         flags = 0
         parts: list[bytes] = []
-        if self.content_type:
-            flags |= _FLAGS["content_type"]
-            parts.append(_short(self.content_type))
+        if content_type:
+            flags |= _CONTENT_TYPE
+            parts.append(_short(content_type))
         if self.headers is not None:
-            flags |= _FLAGS["headers"]
+            flags |= _HEADERS
             parts.append(_table(self.headers))
-        for name in ("delivery_mode", "priority"):
-            value = getattr(self, name)
-            if value is not None:
-                flags |= _FLAGS[name]
-                parts.append(_U8(value))
-        for name in ("correlation_id", "message_id"):
-            value = getattr(self, name)
-            if value:
-                flags |= _FLAGS[name]
-                parts.append(_short(value))
+        if self.delivery_mode is not None:
+            flags |= _DELIVERY_MODE
+            parts.append(_U8(self.delivery_mode))
+        if self.priority is not None:
+            flags |= _PRIORITY
+            parts.append(_U8(self.priority))
+        if correlation_id:
+            flags |= _CORRELATION_ID
+            parts.append(_short(correlation_id))
+        if message_id:
+            flags |= _MESSAGE_ID
+            parts.append(_short(message_id))
         if self.timestamp is not None:
-            flags |= _FLAGS["timestamp"]
+            flags |= _TIMESTAMP
             parts.append(encode.timestamp(self.timestamp))
         return _U16(flags) + b"".join(parts)
+
+
+_CONTENT_TYPE, _HEADERS, _DELIVERY_MODE, _PRIORITY = (_FLAGS[n] for n in _OURS[:4])
+_CORRELATION_ID, _MESSAGE_ID, _TIMESTAMP = (_FLAGS[n] for n in _OURS[4:])
 
 
 def _short(value: str) -> bytes:
@@ -138,17 +146,27 @@ def _table(table: Mapping[str, Any]) -> bytes:
     """An AMQP field table as pamqp encodes it: sorted keys, text values as long strings (``S``)."""
     parts: list[bytes] = []
     for key, value in sorted(table.items()):
-        name = key.encode("utf-8")
-        if len(name) > 128:  # pamqp shortens such a name (with a warning): its encoder then
-            return encode.field_table(dict(table))
-        parts.append(_U8(len(name)) + name)
+        head = _TEXT_HEADS.get(key)
+        if head is None:
+            name = key.encode("utf-8")
+            if len(name) > 128:  # pamqp shortens such a name (with a warning): its encoder then
+                return encode.field_table(dict(table))
+            head = _U8(len(name)) + name + b"S"
+            if len(_TEXT_HEADS) < _MOST_HEADS:
+                _TEXT_HEADS[key] = head
         if type(value) is str:
             data = value.encode("utf-8")
-            parts.append(b"S" + _U32(len(data)) + data)
+            parts += (head, _U32(len(data)), data)
         else:
-            parts.append(encode.encode_table_value(value))
+            parts += (head[:-1], encode.encode_table_value(value))
     data = b"".join(parts)
     return _U32(len(data)) + data
+
+
+# a header's name as a field table writes it, and the type of a text value ("S"): the names of the gateway's
+# headers, made once (bounded: a name not kept is made each time)
+_TEXT_HEADS: dict[str, bytes] = {}
+_MOST_HEADS = 256
 
 
 class BrokenLinkMessage(Rejection):

@@ -82,6 +82,8 @@ _GATEWAY = {
         {"timestamp": datetime(2026, 5, 4, 9, 30)},  # naive: pamqp takes it as UTC
         {"headers": {"n": 3, "yes": True, "list": ["a"], "table": {"b": "c"}}},
         {"headers": {"k" * 200: "a name pamqp shortens"}},
+        {"headers": {"afzender": 363, "sha256": None}},  # names written before with text values
+        {"delivery_mode": None, "priority": None, "message_id": ""},
         {"reply_to": "elsewhere", "app_id": "gateway"},
     ],
 )
