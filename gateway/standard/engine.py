@@ -126,6 +126,10 @@ class Engine:
             for ns, plan in self._plans.items()
             if plan is not None and first_dagtekening(self._layouts[ns])
         )
+        # messages whose header reading walks every Bsn element of their namespace (headerread._keys)
+        self._keyed = frozenset(
+            k.schema.namespace for k in self.classifier.known if "Bsn" in k.schema.declared
+        )
         # messages whose every valid instance is provably within max_depth: no depth check once valid
         self._shallow = frozenset(
             k.schema.namespace
@@ -205,11 +209,13 @@ class Engine:
                     raise CodeMismatch(_summary(CodeMismatch.title, len(mismatches)), errors=mismatches)
             elif plan is None:
                 head = header_elements(root, namespace, self._layouts[namespace] if own_tree else None)
-            header = read_header(root, known, head, plan)
+            # the text of every Bsn element, for the rules' 11-proof (see ContentRules.check)
+            bsns: list[str] | None = [] if self.mode != "off" and namespace in self._keyed else None
+            header = read_header(root, known, head, plan, bsns)
             if self.mode == "off":
                 return header
             dated = plan is not None and namespace in self._dated
-            findings = self.rules.check(namespace, root, header.dagtekening if dated else None)
+            findings = self.rules.check(namespace, root, header.dagtekening if dated else None, bsns)
             if not findings:
                 return header
             items = [f.item(ContentRulesBroken.code) for f in findings[:MAX_ERRORS]]

@@ -246,8 +246,11 @@ def _key_tags(namespace: str, declared: frozenset[str]) -> tuple[str | None, str
     )
 
 
-def _keys(root: etree._Element, schema: MessageSchema) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The message's ReferentieAanbieder values and its client Bsns, each once, in document order."""
+def _keys(
+    root: etree._Element, schema: MessageSchema, raw_bsns: list[str] | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The message's ReferentieAanbieder values and its client Bsns, each once, in document order; the
+    text of every Bsn element as it is appended to ``raw_bsns`` (for the content rules' 11-proof)."""
     referentie, bsn = _key_tags(schema.namespace, schema.declared)
     referenties: dict[str, None] = {}
     if referentie is not None:  # (loops: a generator is one more frame per element)
@@ -256,17 +259,25 @@ def _keys(root: etree._Element, schema: MessageSchema) -> tuple[tuple[str, ...],
     bsns: dict[str, None] = {}
     if bsn is not None:  # Client/Bsn, the only Bsn element of iJw/iWmo 3.2 (one per client of a 323/325)
         for element in root.iter(bsn):
-            bsns[(element.text or "").strip()] = None
+            text = element.text or ""
+            bsns[text.strip()] = None
+            if raw_bsns is not None:
+                raw_bsns.append(text)
     return tuple(referenties), tuple(bsns)
 
 
 def read_header(
-    root: etree._Element, known: Known, head: HeaderView | None = None, plan: Plan | None = None
+    root: etree._Element,
+    known: Known,
+    head: HeaderView | None = None,
+    plan: Plan | None = None,
+    raw_bsns: list[str] | None = None,
 ) -> Header:
     """The frozen header of a message that passed its XSD (``head`` from :func:`header_elements`; with a
-    ``plan`` from :func:`fixed_plan`, for our own parse of a message valid by that schema, by index)."""
+    ``plan`` from :func:`fixed_plan`, for our own parse of a message valid by that schema, by index); the
+    text of every Bsn element of the message's namespace, as it is, appended to ``raw_bsns``."""
     if plan is not None:
-        return _read_by_plan(root, known, plan)
+        return _read_by_plan(root, known, plan, raw_bsns)
     schema = known.schema
     if head is None:
         head = HeaderView(root, schema.namespace)
@@ -281,7 +292,7 @@ def read_header(
         if "DeclaratieIdentificatie" in declared
         else {}
     )
-    referenties, bsns = _keys(root, schema)
+    referenties, bsns = _keys(root, schema, raw_bsns)
     return Header.of(
         known.type.standard,
         known.type.release,
@@ -301,14 +312,16 @@ def read_header(
     )
 
 
-def _read_by_plan(root: etree._Element, known: Known, plan: Plan) -> Header:
+def _read_by_plan(
+    root: etree._Element, known: Known, plan: Plan, raw_bsns: list[str] | None = None
+) -> Header:
     """:func:`read_header` by the fixed indexes of a plan: the same value, without a lookup per field."""
     h, afzender, ontvanger, bericht, i, d, retour_at, dagtekening_retour, declaratie = plan
     header = root[h]
     ident = header[bericht]
     dagtekening = _date(ident[d], _DAGTEKENING)
     retour = header[retour_at] if retour_at is not None else None
-    referenties, bsns = _keys(root, known.schema)
+    referenties, bsns = _keys(root, known.schema, raw_bsns)
     message = known.type
     return Header.of(
         message.standard,

@@ -66,6 +66,13 @@ _BOOLEAN_CALL = re.compile(r"(?:^|[^\w.-])(?:not|boolean)\($")
 # A schema-level let of exactly this value is the message's own date as a number (20230715): a caller that
 # read that Dagtekening already gives its date to :meth:`MessageRules.check` instead (see there).
 DAGTEKENING_LET: Final = "number(translate(/*/*[1]/*[local-name() = 'BerichtIdentificatie']/*[local-name() = 'Dagtekening'], '-', ''))"
+# A simple check of exactly this test whose context ends at the message's own Bsn is the 11-proof of a Bsn: a
+# caller that read the text of every Bsn element of a schema-valid message gives them to
+# :meth:`MessageRules.check`, which judges them in Python and asks a gate without those checks when all pass.
+ELFPROEF_TEST: Final = (
+    "(9*substring(.,1,1) + 8*substring(.,2,1) + 7*substring(.,3,1) + 6*substring(.,4,1) + 5*substring(.,5,1)"
+    " + 4*substring(.,6,1) + 3*substring(.,7,1) + 2*substring(.,8,1) - substring(.,9,1)) mod 11 = 0"
+)
 _SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -157,6 +164,7 @@ class MessageRules:
         gate: etree.XPath | None,
         groups: Sequence[_Group] = (),
         which_group: etree.XPath | None = None,
+        elfproef_gate: tuple[etree.XPath | None] | None = None,
     ) -> None:
         self.namespace = namespace
         self._simple = tuple(simple)
@@ -168,6 +176,8 @@ class MessageRules:
         self._gate = gate
         self._groups = tuple(groups)
         self._which_group = which_group
+        # (the gate without the 11-proof checks,): None when this message type has none
+        self._elfproef_gate = elfproef_gate
 
     def __repr__(self) -> str:
         return f"MessageRules({self.namespace!r}, rules={len(self)})"
@@ -181,7 +191,9 @@ class MessageRules:
             c.code for b in self._bound for c in b.checks
         )
 
-    def check(self, root: etree._Element, dagtekening: date | None = None) -> list[Finding]:
+    def check(
+        self, root: etree._Element, dagtekening: date | None = None, bsns: Sequence[str] | None = None
+    ) -> list[Finding]:
         """Every broken rule of a schema-valid message, in rule order.
 
         ``dagtekening``: the date of the element :data:`DAGTEKENING_LET` reads (the first grandchild named
@@ -189,6 +201,12 @@ class MessageRules:
         caller read it already from this schema-valid message by ``date.fromisoformat`` of its stripped text:
         an ``xs:date`` that it accepts is ``YYYY-MM-DD``, whose number without the dashes is
         ``year * 10000 + month * 100 + day``, so that let is not evaluated again.
+
+        ``bsns``: the text, as it is, of every element named Bsn in the message's namespace, when the caller
+        read them all from this schema-valid message. The context nodes of an :data:`ELFPROEF_TEST` check
+        are among them; when every text is nine ASCII digits that pass the 11-proof in Python (the same
+        arithmetic as the XPath's on such a string), no such check can fail and the gate without them
+        decides. Otherwise the whole gate does, as without ``bsns``.
         """
         variables: dict[str, Any] = {}
         for name, global_let in self._lets:  # (a loop: a comprehension is one more frame per message)
@@ -196,7 +214,10 @@ class MessageRules:
                 variables[name] = float(dagtekening.year * 10000 + dagtekening.month * 100 + dagtekening.day)
             else:
                 variables[name] = global_let(root)
-        fails = self._gate is not None and bool(self._gate(root, **variables))
+        gate = self._gate
+        if bsns is not None and self._elfproef_gate is not None and all(map(elfproef, bsns)):
+            gate = self._elfproef_gate[0]
+        fails = gate is not None and bool(gate(root, **variables))
         if not fails and not self._bound:
             return []
         found: list[Finding] = []
@@ -222,6 +243,15 @@ class MessageRules:
                     if bool(check.test(node, **bound)) == check.report:
                         found.append(_finding(check, node))
         return found
+
+
+def elfproef(bsn: str) -> bool:
+    """Whether ``bsn`` is nine ASCII digits that pass the 11-proof of :data:`ELFPROEF_TEST`."""
+    if len(bsn) != 9 or not bsn.isascii() or not bsn.isdigit():
+        return False
+    d = bsn.encode()
+    total = 9 * d[0] + 8 * d[1] + 7 * d[2] + 6 * d[3] + 5 * d[4] + 4 * d[5] + 3 * d[6] + 2 * d[7] - d[8]
+    return (total - 43 * 48) % 11 == 0  # (the weights 9 ... 2 and -1 sum to 43: the digits' "0"s taken off)
 
 
 def _nodes(result: object) -> list[etree._Element]:
@@ -263,10 +293,16 @@ class ContentRules:
     def for_namespace(self, namespace: str) -> MessageRules | None:
         return self._by_namespace.get(namespace)
 
-    def check(self, namespace: str, root: etree._Element, dagtekening: date | None = None) -> list[Finding]:
+    def check(
+        self,
+        namespace: str,
+        root: etree._Element,
+        dagtekening: date | None = None,
+        bsns: Sequence[str] | None = None,
+    ) -> list[Finding]:
         """:meth:`MessageRules.check` of the message type's rules (none: no finding)."""
         rules = self._by_namespace.get(namespace)
-        return rules.check(root, dagtekening) if rules is not None else []
+        return rules.check(root, dagtekening, bsns) if rules is not None else []
 
     @classmethod
     def from_dirs(cls, dirs: Iterable[Path], message_namespaces: Iterable[str]) -> ContentRules:
@@ -406,8 +442,22 @@ def compile_schematron(
             groups.append(_Group(indexes, xpath(which, f"{ns} (failing rules)") if which else None))
         which_group = xpath(" + ".join(which_groups), f"{ns} (failing groups)") if len(groups) > 1 else None
         global_lets = {n: xpath(globals_[n], f"let {n}") for n in sorted(used_lets.get(ns, ()))}
-        result[ns] = MessageRules(ns, own, rules, global_lets, gate, groups, which_group)
+        proofs = {i for i, c in enumerate(own) if _is_elfproef(c, ns, nsmap)}
+        elfproef_gate = None
+        if proofs:
+            rest = _any_fails([b for b in _check_branches(own) if b[0] not in proofs])
+            elfproef_gate = (xpath(rest, f"{ns} (all rules but the 11-proof)") if rest else None,)
+        result[ns] = MessageRules(ns, own, rules, global_lets, gate, groups, which_group, elfproef_gate)
     return result
+
+
+def _is_elfproef(check: _Check, namespace: str, nsmap: Mapping[str, str]) -> bool:
+    """Whether a simple check is :data:`ELFPROEF_TEST` on a plain path ending at the message's own Bsn."""
+    steps = _steps(check.context)
+    if check.report or steps is None or " ".join(check.test_text.split()) != ELFPROEF_TEST:
+        return False
+    prefix, _, name = steps[-1].partition(":")
+    return name == "Bsn" and nsmap.get(prefix) == namespace
 
 
 def one_walk_per_row(expr: str) -> str:
