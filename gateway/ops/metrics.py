@@ -22,6 +22,8 @@ from gateway.errors import NodeRole
 from gateway.ops.window import RateWindow
 
 UNKNOWN = "unknown"
+_UNSEEN: Any = object()
+_MOST_ACCEPTING = 4096  # (node, message name) pairs whose children are kept (names outside the catalogue too)
 
 # receipt -> broker confirm: milliseconds normally, seconds when the disk stalls
 CONFIRM_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -125,6 +127,11 @@ class GatewayMetrics:
         # each metric's child per label values, found once: prometheus_client's labels() takes a lock and
         # checks every value on each call (a few per message); bounded, as every label is
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+        # what an accepted message counts, per (node, message name): its labels' received and accepted
+        # children and the window's key (bounded by the nodes and the catalogue's names, "unknown" beyond it)
+        self._accepting: dict[tuple[NodeRole, str], tuple[Any, Any, tuple[str, str]] | None] = {}
+        # each histogram's child's observe per (node, histogram, anywhere), found once
+        self._observers: dict[tuple[NodeRole, str, bool], Any] = {}
 
     def __repr__(self) -> str:
         return f"GatewayMetrics(nodes={sorted(self.nodes)!r})"
@@ -154,6 +161,17 @@ class GatewayMetrics:
     # --- what ingest and the link report --------------------------------------------------------------
 
     def accepted(self, node: NodeRole, message: str, *, duplicate: bool = False) -> None:
+        if not duplicate:  # the common case, its children found once
+            key = (node, message)
+            found = self._accepting.get(key, _UNSEEN)
+            if found is _UNSEEN:
+                found = self._accepting[key] = self._accepting_children(node, message)
+            if found is not None:
+                received, accepted, window = found
+                received.inc()
+                accepted.inc()
+                self.accepted_window.add(window)
+            return
         m = self._node(node)
         if m is None:
             return
@@ -164,6 +182,16 @@ class GatewayMetrics:
             return
         self._child(m.accepted, node, lab.standard, lab.message).inc()
         self.accepted_window.add((node, lab.message))
+
+    def _accepting_children(self, node: NodeRole, message: str) -> tuple[Any, Any, tuple[str, str]] | None:
+        m = self._node(node)
+        if m is None:
+            return None
+        if len(self._accepting) >= _MOST_ACCEPTING:
+            self._accepting.clear()
+        lab = self.label(message)
+        received = self._child(m.received, node, lab.standard, lab.message)
+        return received, self._child(m.accepted, node, lab.standard, lab.message), (node, lab.message)
 
     def refused(self, node: NodeRole, message: str | None, code: str, reason: str = "") -> None:
         m = self._node(node)
@@ -196,11 +224,16 @@ class GatewayMetrics:
         counts nothing, unless ``anywhere``: then it goes into the histogram of a node this process serves,
         still labelled ``node`` (a sending node that put a message straight into the other node's mailbox
         observes that node's link lag and delivery; its dashboard leaves such series out)."""
-        m = self.nodes.get(node)
-        if m is None and anywhere:
-            m = next(iter(self.nodes.values()), None)
-        if m is not None:
-            self._child(getattr(m, histogram), node).observe(max(seconds, 0.0))
+        key = (node, histogram, anywhere)
+        observe = self._observers.get(key)
+        if observe is None:
+            m = self.nodes.get(node)
+            if m is None and anywhere:
+                m = next(iter(self.nodes.values()), None)
+            if m is None:
+                return
+            observe = self._observers[key] = self._child(getattr(m, histogram), node).observe
+        observe(seconds if seconds > 0.0 else 0.0)
 
     def link_refused(self, node: NodeRole, code: str) -> None:
         m = self._node(node)

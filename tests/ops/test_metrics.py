@@ -198,3 +198,28 @@ def test_a_sending_node_observes_the_other_nodes_delivery_under_that_nodes_label
     assert counts == {"ggk": 1.0, "vecozo": 1.0}
     assert _quantiles(mailbox, "vecozo")["count"] == 1.0
     assert _quantiles(metrics.nodes["vecozo"].link_lag_seconds, "vecozo")["count"] == 0.0
+
+
+def test_accepted_messages_are_counted_by_their_catalogue_name_each_time() -> None:
+    """Accepted, by name in and outside the catalogue, for a node not served, and a resubmission: the
+    counters and the dashboard's window as each call counts them (the children found once are the same)."""
+    metrics = GatewayMetrics(["vecozo"], ["WMO315"])
+    for name in ("WMO315", "WMO315", "XYZ", "JW315", "WMO315"):
+        metrics.accepted("vecozo", name)
+    metrics.accepted("ggk", "WMO315")  # not a node of this process: nothing
+    metrics.accepted("vecozo", "WMO315", duplicate=True)
+    sample = metrics.nodes["vecozo"].registry.get_sample_value
+
+    def value(family: str, standard: str, message: str) -> float | None:
+        return sample(
+            f"gateway_messages_{family}_total", {"node": "vecozo", "standard": standard, "message": message}
+        )
+
+    assert [
+        value("received", "iwmo", "WMO315"),
+        value("accepted", "iwmo", "WMO315"),
+        value("resubmitted", "iwmo", "WMO315"),
+        value("received", "unknown", "unknown"),
+        value("accepted", "unknown", "unknown"),
+    ] == [4.0, 3.0, 1.0, 2.0, 2.0]
+    assert metrics.accepted_window.totals() == {("vecozo", "WMO315"): 3, ("vecozo", "unknown"): 2}
