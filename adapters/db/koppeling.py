@@ -175,15 +175,14 @@ def _own_row(pushed: Pushed, record: MessageRecord, encode: bool) -> dict[str, A
         and (stroom["berichtversie"], stroom["berichtsubversie"]) == release_numbers(record.release)
     )
     stroom = stroom["actie"] if own else dict(stroom)
-    return {
-        **record_row(record),
-        "traceer_id": pushed.traceer_id,
-        # NULL where the push starts its own conversation (most do): its traceerId names it
-        "conversatie_id": None if pushed.conversatie_id == pushed.traceer_id else pushed.conversatie_id,
-        "als_antwoord_op": pushed.als_antwoord_op,
-        "referentie_id": pushed.referentie_id,
-        "berichtstroom": _compact(stroom) if encode else stroom,
-    }
+    row = record_row(record)  # a dict of its own: the push's columns go in after the message's
+    row["traceer_id"] = pushed.traceer_id
+    # NULL where the push starts its own conversation (most do): its traceerId names it
+    row["conversatie_id"] = None if pushed.conversatie_id == pushed.traceer_id else pushed.conversatie_id
+    row["als_antwoord_op"] = pushed.als_antwoord_op
+    row["referentie_id"] = pushed.referentie_id
+    row["berichtstroom"] = _compact(stroom) if encode else stroom
+    return row
 
 
 def _merged(rows: list[Pushed], stated_rows: list[Pushed]) -> list[Pushed]:

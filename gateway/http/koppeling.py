@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from gateway.errors import GatewayError, TooLarge
 from gateway.http.deps import NodeServices, bounded_body, caller
 from gateway.http.koppelingdoc import PULL, PUSH, STATUS, describe
-from gateway.koppeling.metadata import read_metadata, read_zoekpad
+from gateway.koppeling.metadata import read_stated, read_zoekpad
 from gateway.koppeling.multipart import boundary_of, read_parts
 from gateway.koppeling.problems import BadRequest, KoppelingNotFound, problem, retry_after
 from gateway.koppeling.service import Koppeling
@@ -147,7 +147,8 @@ def _traceer_id(metadata: bytes | None) -> str | None:
     if metadata is None:
         return None
     try:
-        return read_metadata(metadata).referentiegegevens.traceerId
+        found: str = read_stated(metadata)["referentiegegevens"]["traceerId"]
+        return found
     except BadRequest:
         return None
 

@@ -10,7 +10,7 @@ pydantic-core's own JSON parser, every rule checked there (no Python validator p
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +22,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import SchemaValidator
 
 from gateway.koppeling.problems import BadRequest
 
@@ -128,6 +129,53 @@ class PushMetadata(_Strict):
 def read_metadata(raw: bytes) -> PushMetadata:
     """The ``berichtMetadata`` part: JSON that the spec's schema allows, else :class:`BadRequest`."""
     return _read(PushMetadata, raw, "berichtMetadata", "berichtMetadata")
+
+
+def _as_dicts(schema: Any) -> Any:
+    """A model's core schema as one that validates the same JSON into dicts: each model a typed dict of its
+    fields (the same field schemas, so the same checks and values; unknown fields refused as the models'
+    ``extra="forbid"``), an optional field left out when absent (no default filled in)."""
+    if isinstance(schema, list):
+        return [_as_dicts(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") != "model":
+        return {
+            key: value if key in ("metadata", "cls", "config") else _as_dicts(value)
+            for key, value in schema.items()
+        }
+    fields: dict[str, Any] = {}
+    for name, field in schema["schema"]["fields"].items():
+        inner = field["schema"]
+        required = inner["type"] != "default"
+        fields[name] = {
+            "type": "typed-dict-field",
+            "schema": _as_dicts(inner if required else inner["schema"]),
+            "required": required,
+        }
+    found = {"type": "typed-dict", "fields": fields, "extra_behavior": "forbid"}
+    if "ref" in schema:
+        found["ref"] = schema["ref"]
+    return found
+
+
+# ``PushMetadata`` read into dicts: the six models' instances are two thirds of what reading it costs
+_PUSH_DICTS: Final = SchemaValidator(_as_dicts(PushMetadata.__pydantic_core_schema__))
+
+
+def read_stated(raw: bytes) -> dict[str, Any]:
+    """:func:`read_metadata` as JSON, as ``model_dump(exclude_none=True)`` of what it reads gives it (every
+    model's fields in their order, an optional one only when given): the same metadata accepted with the same
+    values, any other refused with the same :class:`BadRequest`. Metadata without an explicit ``null`` is read
+    by the models' own field checks into dicts, without building the six models (two thirds of the cost)."""
+    if b"null" not in raw:
+        try:
+            found: dict[str, Any] = _PUSH_DICTS.validate_json(raw)
+        except ValidationError:
+            pass  # refused: read_metadata names the faults
+        else:
+            return found
+    return read_metadata(raw).model_dump(exclude_none=True)
 
 
 def _errors(exc: ValidationError, root: str) -> dict[str, list[str]]:

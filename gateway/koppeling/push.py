@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final
 
 from gateway.errors import ErrorItem, NodeRole, NotUnique, Rejection, TooLarge, Unavailable, UnknownSender
-from gateway.koppeling.metadata import Berichtstroom, PushMetadata, read_metadata
+from gateway.koppeling.metadata import read_stated
 from gateway.koppeling.problems import (
     BadRequest,
     MetadataMismatch,
@@ -68,36 +68,25 @@ class PushResult:
     repeated: bool = False
 
 
-def _stroom(stroom: Berichtstroom) -> dict[str, Any]:
-    """The stated ``berichtstroom`` as JSON, as ``stroom.model_dump(exclude_none=True)`` makes it (its fields
-    in their order, the subtype only when given), without pydantic's serializer per push."""
-    found: dict[str, Any] = {"berichttype": stroom.berichttype}
-    if stroom.berichtsubtype is not None:
-        found["berichtsubtype"] = stroom.berichtsubtype
-    found["berichtversie"] = stroom.berichtversie
-    found["berichtsubversie"] = stroom.berichtsubversie
-    found["actie"] = stroom.actie
-    return found
-
-
-def agreement(meta: PushMetadata, fictitious_only: bool = False) -> Expectation:
-    """The check of the metadata against the header of the message it carries (raises a Rejection)."""
+def agreement(stated: Mapping[str, Any], fictitious_only: bool = False) -> Expectation:
+    """The check of the metadata (as :func:`~gateway.koppeling.metadata.read_stated` reads it) against the
+    header of the message it carries (raises a Rejection)."""
 
     def expect(header: Header, kind: Kind) -> None:
         who = parties(header, kind)
-        routing = meta.routeringgegevens
-        stroom = routing.berichtstroom
+        routing = stated["routeringgegevens"]
+        stroom = routing["berichtstroom"]
         versie, _, subversie = header.release.partition(".")
         faults: list[tuple[str, str]] = []
-        if routing.afzender.code != who.sender:
+        if routing["afzender"].get("code") != who.sender:
             faults.append((M + "afzender.code", f"is not {who.sender}, the sender of the {header.message}"))
-        if [g.code for g in routing.geadresseerden] != [who.recipient]:
+        if [g.get("code") for g in routing["geadresseerden"]] != [who.recipient]:
             faults.append((M + "geadresseerden", f"must name exactly {who.recipient}, the addressee"))
-        if stroom.berichttype not in (header.message, header.code):
+        if stroom["berichttype"] not in (header.message, header.code):
             faults.append((M + "berichtstroom.berichttype", f"is not {header.message}"))
-        if stroom.berichtsubtype not in (None, header.message, header.code):
+        if stroom.get("berichtsubtype") not in (None, header.message, header.code):
             faults.append((M + "berichtstroom.berichtsubtype", f"is not {header.message}"))
-        if (str(stroom.berichtversie), str(stroom.berichtsubversie)) != (versie, subversie):
+        if (str(stroom["berichtversie"]), str(stroom["berichtsubversie"])) != (versie, subversie):
             faults.append((M + "berichtstroom", f"version and subversion are not {versie} and {subversie}"))
         if faults:
             raise MetadataMismatch(
@@ -139,30 +128,31 @@ class Push:
         if missing:
             raise BadRequest("a part is missing", {name: ["is required"] for name in missing})
         assert metadata is not None and payload is not None
-        meta = read_metadata(metadata)
+        stated = read_stated(metadata)
         if not payload:
             raise BadRequest("the payload is empty", {"payload": ["is empty"]})
         if len(payload) > self.max_bytes:
             raise TooLarge(f"the payload of {len(payload)} bytes exceeds the limit of {self.max_bytes} bytes")
         now = self.clock()
-        afzender = meta.routeringgegevens.afzender.code
+        routing, refs = stated["routeringgegevens"], stated["referentiegegevens"]
+        afzender = routing["afzender"].get("code")
         if afzender is None:
             raise UnknownSender("routeringgegevens.afzender has no code")
         may = party == afzender or await self.registry.may_submit_for(party, afzender, now.date())
         authorise(party, afzender, may)
-        refs = meta.referentiegegevens
-        tracking_id = push_id(afzender, refs.traceerId)  # the push's id and its message's tracking id
+        traceer_id = refs["traceerId"]
+        tracking_id = push_id(afzender, traceer_id)  # the push's id and its message's tracking id
         claim = Pushed(
             id=tracking_id,
             afzender=afzender,
             submitter=party,
-            traceer_id=refs.traceerId,
-            conversatie_id=refs.conversatieId,
+            traceer_id=traceer_id,
+            conversatie_id=refs["conversatieId"],
             sha256=hashlib.sha256(payload).hexdigest(),
             received_at=now,
-            routing={"routeringgegevens": {"berichtstroom": _stroom(meta.routeringgegevens.berichtstroom)}},
-            als_antwoord_op=refs.alsAntwoordOp,
-            referentie_id=refs.referentieId,
+            routing={"routeringgegevens": {"berichtstroom": routing["berichtstroom"]}},
+            als_antwoord_op=refs.get("alsAntwoordOp"),
+            referentie_id=refs.get("referentieId"),
             tracking_id=tracking_id,
         )
         held: Pushed | None = None
@@ -170,13 +160,11 @@ class Push:
         while True:
             if held is None:
                 try:
-                    return await self._submit(party, claim, meta, payload)
+                    return await self._submit(party, claim, stated, payload)
                 except TraceerIdTaken as taken:  # by this message (a repeat) or by another
                     held = taken.held
             if held.sha256 != claim.sha256:
-                raise TraceerIdNotUnique(
-                    f"traceerId {refs.traceerId} of {afzender} is used for another message"
-                )
+                raise TraceerIdNotUnique(f"traceerId {traceer_id} of {afzender} is used for another message")
             if held.state == "refused":
                 refused = RefusedBefore(held.meldingen)
                 refused.tracking_id = held.tracking_id
@@ -185,7 +173,7 @@ class Push:
             if earlier is not None:
                 return PushResult(held.traceer_id, earlier, repeated=True)
             if now - held.received_at > STALE_AFTER:  # its process died before it settled: take it over
-                return await self._submit(party, held, meta, payload, resumed=True)
+                return await self._submit(party, held, stated, payload, resumed=True)
             if waited >= WAIT_FOR_FIRST:
                 raise Unavailable("a push with this traceerId is being processed; retry shortly")
             await asyncio.sleep(POLL)  # the same push in flight: answer as it is answered
@@ -209,7 +197,7 @@ class Push:
         return held.tracking_id if record is not None and record.status == "accepted" else None
 
     async def _submit(
-        self, party: str, claim: Pushed, meta: PushMetadata, payload: bytes, resumed: bool = False
+        self, party: str, claim: Pushed, stated: Mapping[str, Any], payload: bytes, resumed: bool = False
     ) -> PushResult:
         """The message through the pipeline, the push written with its claim (``resumed``: the push of an
         earlier attempt, already written, taken over)."""
@@ -217,7 +205,7 @@ class Push:
             # no ``trail``: the push's own row links its traceerId and conversatieId to the tracking id
             facts = Facts(
                 interface=INTERFACE,
-                expect=agreement(meta, self.fictitious_only),
+                expect=agreement(stated, self.fictitious_only),
                 tracking_id=claim.tracking_id,
                 refused_apart=True,  # its tracking id names the traceerId: maybe another message's
                 sha256=claim.sha256,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from gateway.koppeling.store import KoppelingStore, Pushed
@@ -44,8 +45,10 @@ def role(code: str) -> str:
     return ROLE["gemeente"] if len(code) == 4 else ROLE["aanbieder"]
 
 
+@lru_cache(maxsize=64)
 def release_numbers(release: str) -> tuple[int, int]:
-    """A release (``3.2``) as the ``berichtversie`` and ``berichtsubversie`` of a berichtstroom."""
+    """A release (``3.2``) as the ``berichtversie`` and ``berichtsubversie`` of a berichtstroom (the few
+    releases there are, kept: a push's row asks for its message's every time)."""
     versie, _, subversie = release.partition(".")
     return int(versie or 0), int(subversie or 0)
 
