@@ -7,13 +7,12 @@ need other messages or an outside source, each with its retourcode and reason.
 
 The Schematron is read by this module's own small evaluator instead of being compiled to XSLT: every
 ``sch:rule`` becomes one ``etree.XPath`` per assert (``(context)[not(test)]``: the failing nodes), and per
-message type one more XPath, the gate, answers "does any simple rule fail?" in a single libxml2 call (the
-contexts' common steps walked once). A message that keeps every rule costs that call, one per global
+message type one more XPath, the gate, judges every simple rule in a single libxml2 call (the contexts'
+common steps walked once) and names each one that fails to a Python extension function as it finds it,
+which answers false so that the walk goes on. A message that keeps every rule costs that call, one per global
 ``sch:let`` and one per rule that binds ``$this`` (its context nodes, each judged with its
 test: a gate that also said whether such a context has nodes walked it once more wherever it had);
-when a simple rule fails, one call
-says which groups of a few rules fail, one per failing group which of its rules, and only those are
-evaluated for their nodes. The subset it reads is what
+only the rules the gate named are evaluated again, for their failing nodes. The subset it reads is what
 the release files use and every Schematron processor understands:
 
 - ``sch:ns``; ``sch:let`` at schema level (evaluated once per message, bound as an XPath variable);
@@ -29,12 +28,13 @@ no I/O, safe from several threads (lxml XPath objects are re-entrant; each call 
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal
 
 from lxml import etree
 
@@ -120,19 +120,31 @@ class _Check:
     test_text: str = field(default="", repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
-    """Simple checks (their indexes) whose contexts share their first steps: ``which`` names the failing
-    ones among them (None for a group of at most ``_NAMED_DIRECTLY`` checks: evaluating each one's failing
-    nodes costs less than one call naming the failing ones and another for their nodes)."""
+class _Hits(threading.local):
+    """What the gates' extension function heard on this thread: the indexes of the failing checks, each
+    call a space-separated string (libxml2 calls the function on the thread that evaluates the XPath)."""
 
-    indexes: tuple[int, ...]
-    which: etree.XPath | None = field(default=None, repr=False)
+    def __init__(self) -> None:
+        self.heard: list[str] = []
 
-    def failing(self, root: etree._Element, variables: Mapping[str, Any]) -> Iterable[int]:
-        if self.which is None:
-            return self.indexes
-        return (self.indexes[int(i)] for i in str(self.which(root, **variables)).split())
+
+_HITS: Final = _Hits()
+HIT_PREFIX: Final = "gatewayhit"  # the prefix of the gates' extension function (not a Schematron's own)
+_HIT_URI: Final = "urn:gateway:rules:hit"
+
+
+def _hit(context: object, indexes: object) -> bool:
+    """``gatewayhit:hit('3 7')``: checks 3 and 7 fail at the context node. False: the gate walks on."""
+    _HITS.heard.append(str(indexes))
+    return False
+
+
+def _failing_checks(gate: etree.XPath, root: etree._Element, variables: Mapping[str, Any]) -> set[int]:
+    """The indexes of the simple checks that fail, from one evaluation of a recording gate."""
+    heard: list[str] = []
+    _HITS.heard = heard
+    gate(root, **variables)
+    return {int(i) for indexes in heard for i in indexes.split()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +159,9 @@ class _BoundRule:
 class MessageRules:
     """The compiled rules of one message type (one namespace).
 
-    ``gate`` answers in one libxml2 call whether any simple rule fails (with ``lets`` and each rule with
-    lets' context, the only calls a message that keeps every rule costs). Only then are the failing ones
-    named: the simple rules are grouped where their contexts
-    part (a few rules to a group, see :func:`_groups`); ``which_group`` says in one call which groups fail
-    (a bit per group), each failing group's ``which`` which of its rules (a space-separated string of
-    indexes), and only those rules are evaluated again for their failing nodes.
+    ``gate`` judges every simple rule in one libxml2 call and names each failing one as it finds it (with
+    ``lets`` and each rule with lets' context, the only calls a message that keeps every rule costs); only
+    the named rules are evaluated again, for their failing nodes.
     """
 
     def __init__(
@@ -162,8 +171,6 @@ class MessageRules:
         bound: Sequence[_BoundRule],
         lets: Mapping[str, etree.XPath],
         gate: etree.XPath | None,
-        groups: Sequence[_Group] = (),
-        which_group: etree.XPath | None = None,
         elfproef_gate: tuple[etree.XPath | None] | None = None,
     ) -> None:
         self.namespace = namespace
@@ -174,8 +181,6 @@ class MessageRules:
             (n for n, x in self._lets if " ".join(x.path.split()) == DAGTEKENING_LET), None
         )
         self._gate = gate
-        self._groups = tuple(groups)
-        self._which_group = which_group
         # (the gate without the 11-proof checks,): None when this message type has none
         self._elfproef_gate = elfproef_gate
 
@@ -217,19 +222,11 @@ class MessageRules:
         gate = self._gate
         if bsns is not None and self._elfproef_gate is not None and all(map(elfproef, bsns)):
             gate = self._elfproef_gate[0]
-        fails = gate is not None and bool(gate(root, **variables))
-        if not fails and not self._bound:
+        failing = _failing_checks(gate, root, variables) if gate is not None else set()
+        if not failing and not self._bound:
             return []
         found: list[Finding] = []
         simple = self._simple
-        failing: set[int] = set()
-        if fails:
-            groups = (
-                -1 if self._which_group is None else int(cast(float, self._which_group(root, **variables)))
-            )
-            for bit, group in enumerate(self._groups):
-                if groups >> bit & 1:
-                    failing.update(group.failing(root, variables))
         for index in sorted(failing):
             check = simple[index]
             found.extend(_finding(check, node) for node in _nodes(check.failing(root, **variables)))
@@ -376,13 +373,20 @@ def compile_schematron(
     bound: dict[str, list[_BoundRule]] = {}
     used_lets: dict[str, set[str]] = {}
 
-    def xpath(expr: str, where: str) -> etree.XPath:
+    if HIT_PREFIX in nsmap:
+        raise RulesError(f"{source}: the prefix {HIT_PREFIX} is the gates' own")
+
+    def xpath(expr: str, where: str, recording: bool = False) -> etree.XPath:
         # only the prefixes the expression names: every call registers its namespaces anew
         expr = one_walk_per_row(expr)
         named = set(_PREFIX.findall(expr))
         used = {p: uri for p, uri in nsmap.items() if p in named}
+        extensions = None
+        if recording:
+            used[HIT_PREFIX] = _HIT_URI
+            extensions = {(_HIT_URI, "hit"): _hit}
         try:
-            compiled = etree.XPath(expr, namespaces=used, regexp=False)
+            compiled = etree.XPath(expr, namespaces=used, regexp=False, extensions=extensions)
         except etree.XPathSyntaxError as exc:
             raise RulesError(f"{source}: {where}: {exc}: {expr}") from None
         xpathcache.enable(compiled)  # libxml2 recycles its node sets and values instead of malloc/free
@@ -433,21 +437,16 @@ def compile_schematron(
         own = [c for _, c in simple.get(ns, [])]
         rules = bound.get(ns, [])
         fails = _any_fails(_check_branches(own))
-        gate = xpath(fails, f"{ns} (all rules)") if fails else None
-        groups: list[_Group] = []
-        which_groups: list[str] = []
-        for bit, (indexes, group_fails) in enumerate(_groups(own)):
-            which_groups.append(f"{2**bit} * number({group_fails})")
-            which = _which_fail([own[i] for i in indexes]) if len(indexes) > _NAMED_DIRECTLY else None
-            groups.append(_Group(indexes, xpath(which, f"{ns} (failing rules)") if which else None))
-        which_group = xpath(" + ".join(which_groups), f"{ns} (failing groups)") if len(groups) > 1 else None
+        gate = xpath(fails, f"{ns} (all rules)", recording=True) if fails else None
         global_lets = {n: xpath(globals_[n], f"let {n}") for n in sorted(used_lets.get(ns, ()))}
         proofs = {i for i, c in enumerate(own) if _is_elfproef(c, ns, nsmap)}
         elfproef_gate = None
         if proofs:
             rest = _any_fails([b for b in _check_branches(own) if b[0] not in proofs])
-            elfproef_gate = (xpath(rest, f"{ns} (all rules but the 11-proof)") if rest else None,)
-        result[ns] = MessageRules(ns, own, rules, global_lets, gate, groups, which_group, elfproef_gate)
+            elfproef_gate = (
+                xpath(rest, f"{ns} (all rules but the 11-proof)", recording=True) if rest else None,
+            )
+        result[ns] = MessageRules(ns, own, rules, global_lets, gate, elfproef_gate)
     return result
 
 
@@ -497,22 +496,6 @@ def _in_literal(expr: str, at: int) -> bool:
     return bool(quote)
 
 
-def _which_fail(checks: Sequence[_Check]) -> str:
-    """One XPath naming the checks that fail: their indexes in a space-separated string."""
-    return (
-        "concat(''"
-        + "".join(
-            f", substring('{i} ', 1, {len(str(i)) + 1} * boolean({_failing_expr(c)}))"
-            for i, c in enumerate(checks)
-        )
-        + ")"
-    )
-
-
-def _failing_expr(check: _Check) -> str:
-    return f"({check.context})[{'' if check.report else 'not'}({check.test_text})]"
-
-
 def _message_namespaces(context: str, nsmap: Mapping[str, str]) -> list[str]:
     """The namespaces of the messages a context path goes into (its first step of every branch)."""
     found: list[str] = []
@@ -554,17 +537,16 @@ def _steps(path: str) -> list[str] | None:
 
 @dataclass
 class _Trie:
-    tests: list[str] = field(default_factory=list)
+    tests: dict[str, list[int]] = field(default_factory=dict)  # failing test -> the checks of that test
     children: dict[str, _Trie] = field(default_factory=dict)
 
     def predicate(self) -> str:
-        parts = list(self.tests) + [f"{step}[{child.predicate()}]" for step, child in self.children.items()]
+        parts = [f"({failing}) and {_hit_call(indexes)}" for failing, indexes in self.tests.items()]
+        parts += [f"{step}[{child.predicate()}]" for step, child in self.children.items()]
         return " or ".join(parts)
 
 
 _Branch = tuple[int, str, list[str] | None, str]  # (check index, branch, its steps or None, failing test)
-_GROUP_SIZE: Final = 4  # checks named by one ``which`` at most, where the contexts part enough
-_NAMED_DIRECTLY: Final = 2  # a failing group this small has each check evaluated for its nodes at once
 
 
 def _check_branches(checks: Sequence[_Check]) -> list[_Branch]:
@@ -576,51 +558,29 @@ def _check_branches(checks: Sequence[_Check]) -> list[_Branch]:
     return branches
 
 
-def _groups(checks: Sequence[_Check]) -> list[tuple[tuple[int, ...], str]]:
-    """The checks grouped where their contexts part, each group with one XPath that is true when any of
-    its checks fails (see :func:`_split`); contexts that are not plain paths form one group."""
-    branches = _check_branches(checks)
-    plain = [b for b in branches if b[2] is not None]
-    loose = [b for b in branches if b[2] is None]
-    parts = [*_split(plain, 0), *([loose] if loose else [])]
-    return [(tuple(sorted({index for index, *_ in part})), _any_fails(part)) for part in parts]
-
-
-def _split(branches: list[_Branch], shared: int) -> list[list[_Branch]]:
-    """Plain branches split by the step after the steps they all share, again and again while a part
-    holds more than ``_GROUP_SIZE`` checks and its contexts still part (a check whose context is a union
-    may sit in more than one part)."""
-    if len({index for index, *_ in branches}) <= _GROUP_SIZE:
-        return [branches]
-    paths = [b[2] or [] for b in branches]
-    while all(len(p) > shared + 1 and p[shared] == paths[0][shared] for p in paths):
-        shared += 1
-    parts: dict[str, list[_Branch]] = {}
-    for branch, path in zip(branches, paths, strict=True):
-        parts.setdefault(path[shared] if len(path) > shared + 1 else "", []).append(branch)
-    if len(parts) == 1:
-        return [branches]
-    return [group for part in parts.values() for group in _split(part, shared + 1)]
-
-
 def _any_fails(branches: Sequence[_Branch]) -> str:
-    """One XPath that is true when any branch's check fails: the contexts' common steps walked once (a
-    trie of their location paths, each test a predicate at its context's last step) instead of once per
-    rule."""
+    """One XPath that names every failing check to ``gatewayhit:hit`` and is false (the function answers
+    false, so every ``or`` goes on and every predicate filters every node): the contexts' common steps
+    walked once (a trie of their location paths, each test a predicate at its context's last step) instead
+    of once per rule. A test is ``(failing) and gatewayhit:hit('i j')``: the function is called only where
+    the test fails, with the indexes of the checks that share that test on that context (TR101 and TR383)."""
     root = _Trie()
-    loose: list[str] = []
-    for _, branch, steps, failing in branches:
+    loose: dict[tuple[str, str], list[int]] = {}
+    for index, branch, steps, failing in branches:
         if steps is None:
-            if (test := f"boolean(({branch})[{failing}])") not in loose:
-                loose.append(test)
+            loose.setdefault((branch, failing), []).append(index)
             continue
         node = root
         for step in steps:
             node = node.children.setdefault(step, _Trie())
-        if failing not in node.tests:  # (two rules of one test on one context: TR101 and TR383)
-            node.tests.append(failing)
-    parts = [f"/{step}[{child.predicate()}]" for step, child in root.children.items()] + loose
-    return " or ".join(f"boolean({p})" if p.startswith("/") else p for p in parts)
+        node.tests.setdefault(failing, []).append(index)
+    parts = [f"/{step}[{child.predicate()}]" for step, child in root.children.items()]
+    parts += [f"({b})[({f}) and {_hit_call(indexes)}]" for (b, f), indexes in loose.items()]
+    return " or ".join(f"boolean({p})" for p in parts)
+
+
+def _hit_call(indexes: Sequence[int]) -> str:
+    return f"{HIT_PREFIX}:hit('{' '.join(map(str, dict.fromkeys(indexes)))}')"
 
 
 def _branches(context: str) -> list[str]:
