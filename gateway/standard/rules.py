@@ -9,10 +9,10 @@ The Schematron is read by this module's own small evaluator instead of being com
 ``sch:rule`` becomes one ``etree.XPath`` per assert (``(context)[not(test)]``: the failing nodes), and per
 message type one more XPath, the gate, judges every simple rule in a single libxml2 call (the contexts'
 common steps walked once) and names each one that fails to a Python extension function as it finds it,
-which answers false so that the walk goes on. A message that keeps every rule costs that call, one per global
-``sch:let`` and one per rule that binds ``$this`` (its context nodes, each judged with its
-test: a gate that also said whether such a context has nodes walked it once more wherever it had);
-only the rules the gate named are evaluated again, for their failing nodes. The subset it reads is what
+which answers false so that the walk goes on; it names the context nodes of every rule that binds ``$this``
+the same way (each then judged with its test in a call of its own). A message that keeps every rule costs
+that call and one per global ``sch:let``; only the rules the gate named are evaluated again, for their
+failing nodes. The subset it reads is what
 the release files use and every Schematron processor understands:
 
 - ``sch:ns``; ``sch:let`` at schema level (evaluated once per message, bound as an XPath variable);
@@ -121,11 +121,13 @@ class _Check:
 
 
 class _Hits(threading.local):
-    """What the gates' extension function heard on this thread: the indexes of the failing checks, each
-    call a space-separated string (libxml2 calls the function on the thread that evaluates the XPath)."""
+    """What the gates' extension functions heard on this thread: the indexes of the failing checks, each
+    call a space-separated string, and the context nodes of the rules that bind ``$this``, by the rule's
+    index (libxml2 calls the functions on the thread that evaluates the XPath)."""
 
     def __init__(self) -> None:
         self.heard: list[str] = []
+        self.nodes: list[tuple[str, Any]] = []
 
 
 _HITS: Final = _Hits()
@@ -139,12 +141,25 @@ def _hit(context: object, indexes: object) -> bool:
     return False
 
 
-def _failing_checks(gate: etree.XPath, root: etree._Element, variables: Mapping[str, Any]) -> set[int]:
-    """The indexes of the simple checks that fail, from one evaluation of a recording gate."""
+def _node(context: Any, rule: object) -> bool:
+    """``gatewayhit:node('2')``: the context node is one of rule 2's (a rule that binds ``$this``)."""
+    _HITS.nodes.append((str(rule), context.context_node))
+    return False
+
+
+def _failing_checks(
+    gate: etree.XPath, root: etree._Element, variables: Mapping[str, Any]
+) -> tuple[set[int], dict[int, list[etree._Element]]]:
+    """The indexes of the simple checks that fail and the context nodes of the bound rules the gate walks
+    to (in document order), from one evaluation of a recording gate."""
     heard: list[str] = []
-    _HITS.heard = heard
+    nodes: list[tuple[str, Any]] = []
+    _HITS.heard, _HITS.nodes = heard, nodes
     gate(root, **variables)
-    return {int(i) for indexes in heard for i in indexes.split()}
+    contexts: dict[int, list[etree._Element]] = {}
+    for rule, node in nodes:
+        contexts.setdefault(int(rule), []).append(node)
+    return {int(i) for indexes in heard for i in indexes.split()}, contexts
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +169,7 @@ class _BoundRule:
     context: etree.XPath = field(repr=False)
     lets: tuple[tuple[str, etree.XPath | None], ...] = field(repr=False)
     checks: tuple[_Check, ...] = ()
+    context_text: str = field(default="", repr=False)
 
 
 class MessageRules:
@@ -172,6 +188,7 @@ class MessageRules:
         lets: Mapping[str, etree.XPath],
         gate: etree.XPath | None,
         elfproef_gate: tuple[etree.XPath | None] | None = None,
+        gated: Iterable[int] = (),
     ) -> None:
         self.namespace = namespace
         self._simple = tuple(simple)
@@ -181,6 +198,9 @@ class MessageRules:
             (n for n, x in self._lets if " ".join(x.path.split()) == DAGTEKENING_LET), None
         )
         self._gate = gate
+        # the bound rules whose context nodes the gate names (its context a plain path): no call of their own
+        self._gated = frozenset(gated)
+        self._ungated = len(self._bound) - len(self._gated)
         # (the gate without the 11-proof checks,): None when this message type has none
         self._elfproef_gate = elfproef_gate
 
@@ -222,16 +242,18 @@ class MessageRules:
         gate = self._gate
         if bsns is not None and self._elfproef_gate is not None and all(map(elfproef, bsns)):
             gate = self._elfproef_gate[0]
-        failing = _failing_checks(gate, root, variables) if gate is not None else set()
-        if not failing and not self._bound:
+        failing, contexts = _failing_checks(gate, root, variables) if gate is not None else (set(), {})
+        if not failing and not contexts and not self._ungated:
             return []
         found: list[Finding] = []
         simple = self._simple
         for index in sorted(failing):
             check = simple[index]
             found.extend(_finding(check, node) for node in _nodes(check.failing(root, **variables)))
-        for rule in self._bound:
-            for node in _nodes(rule.context(root, **variables)):
+        gated = self._gated
+        for r, rule in enumerate(self._bound):
+            nodes = contexts.get(r, []) if r in gated else _nodes(rule.context(root, **variables))
+            for node in nodes:
                 bound = dict(variables)
                 for name, let in rule.lets:
                     bound[name] = [node] if let is None else let(node, **bound)
@@ -384,7 +406,7 @@ def compile_schematron(
         extensions = None
         if recording:
             used[HIT_PREFIX] = _HIT_URI
-            extensions = {(_HIT_URI, "hit"): _hit}
+            extensions = {(_HIT_URI, "hit"): _hit, (_HIT_URI, "node"): _node}
         try:
             compiled = etree.XPath(expr, namespaces=used, regexp=False, extensions=extensions)
         except etree.XPathSyntaxError as exc:
@@ -428,7 +450,7 @@ def compile_schematron(
                 used_lets.setdefault(ns, set()).update(names)
                 if lets:
                     bound.setdefault(ns, []).append(
-                        _BoundRule(xpath(context, where), lets, tuple(c for _, c in checks))
+                        _BoundRule(xpath(context, where), lets, tuple(c for _, c in checks), context)
                     )
                 else:
                     simple.setdefault(ns, []).extend(checks)
@@ -436,17 +458,19 @@ def compile_schematron(
     for ns in sorted(set(simple) | set(bound)):
         own = [c for _, c in simple.get(ns, [])]
         rules = bound.get(ns, [])
-        fails = _any_fails(_check_branches(own))
+        walked = [(r, steps) for r, b in enumerate(rules) if (steps := _steps(b.context_text)) is not None]
+        fails = _any_fails(_check_branches(own), walked)
         gate = xpath(fails, f"{ns} (all rules)", recording=True) if fails else None
         global_lets = {n: xpath(globals_[n], f"let {n}") for n in sorted(used_lets.get(ns, ()))}
         proofs = {i for i, c in enumerate(own) if _is_elfproef(c, ns, nsmap)}
         elfproef_gate = None
         if proofs:
-            rest = _any_fails([b for b in _check_branches(own) if b[0] not in proofs])
+            rest = _any_fails([b for b in _check_branches(own) if b[0] not in proofs], walked)
             elfproef_gate = (
                 xpath(rest, f"{ns} (all rules but the 11-proof)", recording=True) if rest else None,
             )
-        result[ns] = MessageRules(ns, own, rules, global_lets, gate, elfproef_gate)
+        gated = [r for r, _ in walked] if gate is not None else []
+        result[ns] = MessageRules(ns, own, rules, global_lets, gate, elfproef_gate, gated)
     return result
 
 
@@ -539,9 +563,11 @@ def _steps(path: str) -> list[str] | None:
 class _Trie:
     tests: dict[str, list[int]] = field(default_factory=dict)  # failing test -> the checks of that test
     children: dict[str, _Trie] = field(default_factory=dict)
+    contexts: list[int] = field(default_factory=list)  # the bound rules whose context ends here
 
     def predicate(self) -> str:
-        parts = [f"({failing}) and {_hit_call(indexes)}" for failing, indexes in self.tests.items()]
+        parts = [f"{HIT_PREFIX}:node('{rule}')" for rule in self.contexts]
+        parts += [f"({failing}) and {_hit_call(indexes)}" for failing, indexes in self.tests.items()]
         parts += [f"{step}[{child.predicate()}]" for step, child in self.children.items()]
         return " or ".join(parts)
 
@@ -558,13 +584,20 @@ def _check_branches(checks: Sequence[_Check]) -> list[_Branch]:
     return branches
 
 
-def _any_fails(branches: Sequence[_Branch]) -> str:
+def _any_fails(branches: Sequence[_Branch], contexts: Sequence[tuple[int, list[str]]] = ()) -> str:
     """One XPath that names every failing check to ``gatewayhit:hit`` and is false (the function answers
     false, so every ``or`` goes on and every predicate filters every node): the contexts' common steps
     walked once (a trie of their location paths, each test a predicate at its context's last step) instead
     of once per rule. A test is ``(failing) and gatewayhit:hit('i j')``: the function is called only where
-    the test fails, with the indexes of the checks that share that test on that context (TR101 and TR383)."""
+    the test fails, with the indexes of the checks that share that test on that context (TR101 and TR383).
+    ``contexts``: the bound rules' plain context paths (their index, their steps); the gate names every node
+    it walks to at the end of one (``gatewayhit:node('r')``), in document order."""
     root = _Trie()
+    for rule, path in contexts:
+        node = root
+        for step in path:
+            node = node.children.setdefault(step, _Trie())
+        node.contexts.append(rule)
     loose: dict[tuple[str, str], list[int]] = {}
     for index, branch, steps, failing in branches:
         if steps is None:

@@ -19,24 +19,37 @@ def _variables(message_rules: rules.MessageRules, root: etree._Element) -> dict[
 
 def test_gate_names_exactly_the_checks_with_failing_nodes(engine: Engine) -> None:
     """Over the examples and every rule case (breaking and near miss): the checks the gate names are those
-    whose own XPath selects a failing node, and the gate itself says false."""
-    named_some = 0
+    whose own XPath selects a failing node, the context nodes it names for each rule that binds ``$this``
+    are those its context selects (in order), and the gate itself says false."""
+    named_some = walked_some = 0
     for data in judged_messages():
         root = parse(data)
         message_rules = engine.rules.for_namespace(etree.QName(root).namespace or "")
         if message_rules is None or message_rules._gate is None:
             continue
         variables = _variables(message_rules, root)
-        named = rules._failing_checks(message_rules._gate, root, variables)
+        named, contexts = rules._failing_checks(message_rules._gate, root, variables)
         failing = {
             i
             for i, check in enumerate(message_rules._simple)
             if rules._nodes(check.failing(root, **variables))
         }
         assert named == failing
+        for r, rule in enumerate(message_rules._bound):
+            if r in message_rules._gated:
+                assert contexts.get(r, []) == rules._nodes(rule.context(root, **variables))
+        assert set(contexts) <= message_rules._gated
         assert message_rules._gate(root, **variables) is False
         named_some += bool(named)
-    assert named_some > 50
+        walked_some += bool(contexts)
+    assert named_some > 50 and walked_some > 50
+
+
+def test_every_bound_context_is_walked_by_the_gate(engine: Engine) -> None:
+    """Every rule that binds ``$this`` in the project's rules has a plain context path: no call of its own."""
+    for release in engine.rules.releases:
+        for message_rules in release.messages.values():
+            assert len(message_rules._gated) == len(message_rules._bound)
 
 
 def _seen(verdict: Verdict) -> tuple[object, ...]:
