@@ -10,7 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -34,6 +34,10 @@ def _b64url_decode(text: str) -> bytes:
 
 # one kept encoder: json.dumps with options of its own builds an encoder on every call
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+# a JSON string as the encoder above writes it (without escaping what is not ASCII)
+_string: Final[Callable[[str], str]] = json.encoder.encode_basestring
 
 
 def canonical_json(value: Mapping[str, Any]) -> bytes:
@@ -83,6 +87,22 @@ class Receipt:
 
 _WIRE_NAMES: Final = tuple(to_camel(f.name) for f in fields(Receipt))
 _VALUES: Final = attrgetter(*(f.name for f in fields(Receipt)))
+# the canonical JSON of a receipt written directly: its wire names in sorted order, each with what comes
+# before its value (the same text as :func:`canonical_json` of :meth:`Receipt.as_dict` for text values)
+_SORTED: Final = sorted(zip(_WIRE_NAMES, (f.name for f in fields(Receipt)), strict=True))
+_SORTED_VALUES: Final = attrgetter(*(name for _, name in _SORTED))
+_HEADS: Final = tuple(("{" if i == 0 else ",") + _string(wire) + ":" for i, (wire, _) in enumerate(_SORTED))
+
+
+def _canonical_receipt(receipt: Receipt) -> bytes:
+    """:func:`canonical_json` of ``receipt.as_dict()``, without the dictionary and the encoder's sort."""
+    try:
+        text = "".join(
+            [head + _string(value) for head, value in zip(_HEADS, _SORTED_VALUES(receipt), strict=True)]
+        )
+    except TypeError:  # a value that is not text: as the encoder writes it
+        return canonical_json(receipt.as_dict())
+    return (text + "}").encode("utf-8")
 
 
 def _thumbprint(public: Ed25519PublicKey) -> str:
@@ -134,8 +154,12 @@ class ReceiptSigner:
 
     def sign(self, receipt: Receipt | Mapping[str, str]) -> dict[str, Any]:
         """``{"receipt": {...}, "signature": base64, "keyId": ..., "alg": "EdDSA"}``."""
-        body = receipt.as_dict() if isinstance(receipt, Receipt) else dict(receipt)
-        signature = self._key.sign(canonical_json(body))
+        if isinstance(receipt, Receipt):
+            body, signed = receipt.as_dict(), _canonical_receipt(receipt)
+        else:
+            body = dict(receipt)
+            signed = canonical_json(body)
+        signature = self._key.sign(signed)
         return {
             "receipt": body,
             "signature": base64.b64encode(signature).decode("ascii"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import stat
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,13 @@ from fastapi import FastAPI
 
 from gateway.security import keys_api
 from gateway.security.pkidir import PkiDir
-from gateway.security.receipts import Receipt, ReceiptSigner, verify_receipt
+from gateway.security.receipts import (
+    Receipt,
+    ReceiptSigner,
+    _canonical_receipt,
+    canonical_json,
+    verify_receipt,
+)
 
 from .values import NOW
 
@@ -115,3 +122,19 @@ async def test_keys_endpoint_publishes_the_verifying_key(signer: ReceiptSigner) 
         verify_receipt(signed["receipt"], signed["signature"], key["pem"]),
         verify_receipt(signed["receipt"], signed["signature"], key),
     ) == (True, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['quote " and \\ backslash', "Zoë € 𝄞", "tab\tnew\nline\x00\x1f\x7f", "</script>", "", "\u2028\u2029"],
+)
+def test_a_receipt_is_signed_over_its_canonical_json(signer: ReceiptSigner, text: str) -> None:
+    """The bytes signed are canonical_json of the receipt's fields whatever text they hold (written
+    directly for a receipt), and so are those of a receipt holding something else than text."""
+    receipt = replace(RECEIPT, sender=text, message=text)
+    odd = replace(RECEIPT, node=7)  # type: ignore[arg-type]
+    for signed in (receipt, odd):
+        expected = canonical_json(signed.as_dict())
+        assert _canonical_receipt(signed) == expected
+        public = signer.public_key
+        public.verify(base64.b64decode(signer.sign(signed)["signature"]), expected)
