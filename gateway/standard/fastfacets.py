@@ -11,7 +11,10 @@ Two rewrites give libxml2 less to do and accept exactly the same values:
   ``xs:string`` is never whitespace-normalised, so its value space and lexical space are the same strings,
   and a pattern matches the whole value; only where the restriction holds no pattern of its own (patterns
   of one derivation step are alternatives, not conditions) and no ``xs:whiteSpace``;
-- a pattern of :data:`EQUIVALENT` becomes its deterministic form.
+- a pattern of :data:`EQUIVALENT` becomes its deterministic form;
+- a ``minLength`` or ``maxLength`` beside a restriction's one pattern whose values all have a length
+  within it (a code list's trie, ``[0-9]{9}``, a pattern that needs a character) is dropped: libxml2
+  counts the characters of every value for it.
 
 Only the shared schema is rewritten (:mod:`gateway.standard.registry`): the engine asks it whether a message
 is valid, and asks the message's own schema, as written, for every refusal and its texts (a pattern's
@@ -30,6 +33,9 @@ XS: Final = "http://www.w3.org/2001/XMLSchema"
 _ENUMERATION: Final = f"{{{XS}}}enumeration"
 _PATTERN: Final = f"{{{XS}}}pattern"
 _WHITESPACE: Final = f"{{{XS}}}whiteSpace"
+_MIN_LENGTH: Final = f"{{{XS}}}minLength"
+_MAX_LENGTH: Final = f"{{{XS}}}maxLength"
+_DIGITS = re.compile(r"\[0-9\]\{([0-9]+)\}")
 _RESTRICTION: Final = f"{{{XS}}}restriction"
 _PLAIN_VALUE = re.compile(r"[A-Za-z0-9]+")
 
@@ -37,6 +43,11 @@ _Trie = dict[str, "_Trie"]  # a character -> the values' rest; "" marks the end 
 
 # XSD regular expressions of the same language, the right one without a choice libxml2 must come back to.
 # In XSD ``.`` is any character but \n and \r, ``\s`` is space, tab, \n and \r, ``[.\s]`` holds a dot.
+# the shortest and longest value (None: any) each pattern of EQUIVALENT's right side accepts
+_LENGTHS: Final[dict[str, tuple[int, int | None]]] = {
+    r"[ \t]*[^\s][^\n\r]*": (1, None),
+    r"\s*\S[\s\S]*": (1, None),
+}
 EQUIVALENT: Final = {
     # no \n or \r, and some character that is not white space: the first one comes after spaces and tabs
     r".*[^\s].*": r"[ \t]*[^\s][^\n\r]*",
@@ -76,6 +87,7 @@ def _is_string(restriction: etree._Element) -> bool:
 def rewrite(document: etree._Element) -> int:
     """Rewrite the facets of one schema document in place (see the module docstring); how many."""
     changed = 0
+    bounds: dict[str, tuple[int, int | None]] = dict(_LENGTHS)  # patterns' shortest and longest values
     for restriction in document.iter(_RESTRICTION):
         patterns = restriction.findall(_PATTERN)
         for pattern in patterns:  # (patterns of one step are alternatives: each may be rewritten)
@@ -96,7 +108,34 @@ def rewrite(document: etree._Element) -> int:
         at = restriction.index(enumerations[0])
         for enumeration in enumerations:
             restriction.remove(enumeration)
-        replacement = etree.Element(_PATTERN, value=trie_pattern(values))
-        restriction.insert(at, replacement)
+        trie = trie_pattern(values)
+        restriction.insert(at, etree.Element(_PATTERN, value=trie))
         changed += 1
+        bounds[trie] = (min(map(len, values)), max(map(len, values)))
+    for restriction in document.iter(_RESTRICTION):
+        changed += _drop_implied_lengths(restriction, bounds)
     return changed
+
+
+def _drop_implied_lengths(restriction: etree._Element, bounds: dict[str, tuple[int, int | None]]) -> int:
+    """Drop the ``minLength`` and ``maxLength`` of an ``xs:string`` restriction whose one pattern accepts
+    no value that they refuse (its lengths known: a code list's trie, ``[0-9]{n}``, :data:`_LENGTHS`)."""
+    patterns = restriction.findall(_PATTERN)
+    if len(patterns) != 1 or not _is_string(restriction):
+        return 0
+    value = patterns[0].get("value", "")
+    digits = _DIGITS.fullmatch(value)
+    lengths = bounds.get(value)
+    if digits is not None:
+        lengths = (int(digits.group(1)), int(digits.group(1)))
+    if lengths is None:
+        return 0
+    shortest, longest = lengths
+    dropped = 0
+    for facet in restriction.findall(_MIN_LENGTH) + restriction.findall(_MAX_LENGTH):
+        limit = int(facet.get("value", "-1"))
+        implied = shortest >= limit if facet.tag == _MIN_LENGTH else longest is not None and longest <= limit
+        if implied:
+            restriction.remove(facet)
+            dropped += 1
+    return dropped

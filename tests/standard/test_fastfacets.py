@@ -103,3 +103,50 @@ def test_shared_schema_says_valid_for_every_example(engine: Engine) -> None:
         root = etree.fromstring(file.read_bytes())
         shared = engine.registry.release_validator(etree.QName(root).namespace or "")
         assert shared is not None and shared(root), file.name
+
+
+def _string_restrictions() -> list[tuple[str, str]]:
+    """(name, the restriction's XML) of every simple type restricting ``xs:string`` in the schemas."""
+    found = []
+    for path in sorted(Path(REPO_SCHEMA_DIR).rglob("*.xsd")):
+        for simple in etree.parse(str(path)).iter(f"{{{XS}}}simpleType"):
+            restriction = simple.find(f"{{{XS}}}restriction")
+            if restriction is not None and restriction.get("base") == "xs:string":
+                found.append((f"{path.parent.parent.name}-{simple.get('name')}", restriction))
+    return [(name, etree.tostring(r, encoding="unicode")) for name, r in found]
+
+
+@pytest.mark.parametrize(("name", "written"), _string_restrictions(), ids=lambda v: v if len(v) < 60 else "")
+def test_rewritten_restriction_accepts_the_same_values(name: str, written: str) -> None:
+    """Every string type of the schemas, as written and rewritten (code list, pattern, the lengths its one
+    pattern implies dropped), agrees on values of every length from none to two past its limits."""
+    restriction = etree.fromstring(f'<xs:schema xmlns:xs="{XS}">{written}</xs:schema>')[0]
+    fastfacets.rewrite(restriction)
+    body = "".join(etree.tostring(child, encoding="unicode") for child in restriction)
+    inner = "".join(etree.tostring(c, encoding="unicode") for c in etree.fromstring(written))
+    original, faster = _schema(inner), _schema(body)
+    values = [e.get("value", "") for e in etree.fromstring(written).iterfind(f"{{{XS}}}enumeration")]
+    longest = max([12, *map(len, values)]) + 2
+    candidates = {c * n for c in "09aA .-" for n in range(longest + 1)}
+    candidates |= set(values) | {v + "0" for v in values} | {v[:-1] for v in values}
+    candidates |= {"1234AB", "123456782", "2026-01-01", "Jan de Vries", "\tx", "x\n", "é" * 3}
+    for value in sorted(candidates):
+        assert _valid(original, value) == _valid(faster, value), (name, repr(value))
+
+
+def test_lengths_implied_by_the_one_pattern_are_dropped() -> None:
+    """``[0-9]{9}`` keeps neither minLength 1 nor maxLength 9; a code list's trie drops a maxLength its
+    longest value meets; a looser maxLength beside a pattern of unbounded length stays."""
+    document = etree.fromstring(
+        f'<xs:schema xmlns:xs="{XS}">'
+        '<xs:simpleType name="a"><xs:restriction base="xs:string"><xs:minLength value="1"/>'
+        '<xs:maxLength value="9"/><xs:pattern value="[0-9]{9}"/></xs:restriction></xs:simpleType>'
+        '<xs:simpleType name="b"><xs:restriction base="xs:string"><xs:maxLength value="2"/>'
+        '<xs:enumeration value="01"/><xs:enumeration value="2"/></xs:restriction></xs:simpleType>'
+        '<xs:simpleType name="c"><xs:restriction base="xs:string"><xs:minLength value="1"/>'
+        '<xs:maxLength value="20"/><xs:pattern value=".*[^\\s].*"/></xs:restriction></xs:simpleType>'
+        "</xs:schema>"
+    )
+    fastfacets.rewrite(document)
+    kept = [[child.tag.split("}")[1] for child in r] for r in document.iter(f"{{{XS}}}restriction")]
+    assert kept == [["pattern"], ["pattern"], ["maxLength", "pattern"]]
