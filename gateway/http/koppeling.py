@@ -21,7 +21,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from gateway.errors import GatewayError, TooLarge
-from gateway.http.deps import NodeServices, bounded_body, caller
+from gateway.http.deps import NodeServices, bounded_body, caller, header
 from gateway.http.koppelingdoc import PULL, PUSH, STATUS, describe
 from gateway.koppeling.metadata import read_stated, read_zoekpad
 from gateway.koppeling.multipart import boundary_of, read_parts
@@ -121,7 +121,7 @@ async def post_bericht(request: Request) -> Response:
     parts: dict[str, bytes] = {}
     try:
         body = await bounded_body(request, svc.max_bytes + METADATA_ROOM, _too_large(svc.max_bytes))
-        boundary = boundary_of(request.headers.get("content-type", ""))
+        boundary = boundary_of(header(request.scope, b"content-type") or "")  # without Starlette's Headers
         parts = read_parts(body, boundary, ("berichtMetadata", "payload"))
         del body
         result = await koppeling.push.push(party, parts.get("berichtMetadata"), parts.get("payload"))
