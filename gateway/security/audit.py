@@ -138,19 +138,32 @@ class AuditEntry:
 class ChainKey:
     """The HMAC-SHA256 key of the chain; its repr shows a fingerprint, never the key."""
 
-    __slots__ = ("_key", "fingerprint")
+    __slots__ = ("_key", "_started", "fingerprint")
 
     def __init__(self, key: bytes) -> None:
         if len(key) < 16:
             raise ValueError("the audit key must be at least 16 bytes")
         self._key = key
         self.fingerprint = hashlib.sha256(b"fingerprint:" + key).hexdigest()[:12]
+        # the HMAC with the key and a purpose's prefix taken in, per purpose: a copy of it continues with
+        # the rest (the same digest as one HMAC over all of it, without setting the key up every time)
+        self._started: dict[str, Any] = {}
 
     def mac(self, purpose: str, fields: Mapping[str, Any]) -> str:
         """Hex HMAC-SHA256 over ``purpose`` and the canonical JSON of ``fields`` (an entry and a checkpoint
         are signed under different purposes, so one can never stand in for the other)."""
-        data = purpose.encode("ascii") + b"\n" + canonical_json(dict(fields))
-        return hmac.new(self._key, data, hashlib.sha256).hexdigest()
+        return self._mac(purpose, canonical_json(dict(fields)))
+
+    def _mac(self, purpose: str, data: bytes) -> str:
+        """Hex HMAC-SHA256 over ``purpose``, a newline and ``data``."""
+        started = self._started.get(purpose)
+        if started is None:
+            started = self._started[purpose] = hmac.new(
+                self._key, purpose.encode("ascii") + b"\n", hashlib.sha256
+            )
+        running = started.copy()
+        running.update(data)
+        return str(running.hexdigest())
 
     def __repr__(self) -> str:
         return f"ChainKey({self.fingerprint}...)"
@@ -213,7 +226,8 @@ def seal(event: AuditEvent, head: Head, key: ChainKey) -> AuditEntry:
         "reason": event.reason,
         "prev_hash": head.hash,
     }
-    return AuditEntry(**fields, hash=chain_hash(fields, key))
+    # the fields are HASHED_FIELDS, in that order: hashed without two more copies of them (chain_hash, mac)
+    return AuditEntry(**fields, hash=key._mac("audit-entry", canonical_json(fields)))
 
 
 ProblemKind = Literal[

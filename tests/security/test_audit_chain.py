@@ -116,3 +116,30 @@ def test_entry_repr_holds_no_more_than_ids_and_codes() -> None:
     """An entry's fields are ids, party codes, message type, digest and codes; its dict round-trips."""
     entry = chain(1)[0]
     assert entry == AuditEntry.from_mapping(entry.as_dict())
+
+
+def test_the_kept_hmac_gives_the_digest_of_one_hmac_over_it_all() -> None:
+    """The key keeps an HMAC per purpose with its prefix taken in and continues a copy of it: the same
+    digests as one HMAC over purpose, newline and canonical JSON, call after call and purpose after purpose."""
+    import hashlib
+    import hmac
+
+    from gateway.security.audit import ChainKey
+    from gateway.security.receipts import canonical_json
+
+    raw = b"r" * 32
+    key = ChainKey(raw)
+    entries = chain(5)
+    for purpose, fields in [("audit-entry", e.hashed_fields()) for e in entries] + [
+        ("audit-checkpoint", {"seq": 3, "hash": "a" * 64, "at": "2026-12-08T01:00:00.000000Z"}),
+        ("audit-entry", {**entries[0].hashed_fields(), "actor": 'é "quoted" \\ \n'}),
+    ] * 2:
+        plain = hmac.new(raw, purpose.encode() + b"\n" + canonical_json(fields), hashlib.sha256).hexdigest()
+        assert key.mac(purpose, fields) == plain
+    resealed = seal(event(1), Head(), key)
+    assert (
+        resealed.hash
+        == hmac.new(
+            raw, b"audit-entry\n" + canonical_json(resealed.hashed_fields()), hashlib.sha256
+        ).hexdigest()
+    )
