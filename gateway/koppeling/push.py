@@ -1,7 +1,8 @@
 """REST Push: ``berichtMetadata`` + ``payload`` in, the one ingest pipeline, ``204`` or a refusal with its code.
 
 1. The request: both parts, metadata as the spec says (else 400, nothing stored); the payload at most the
-   node's limit (BRS06).
+   node's limit (BRS06). An empty payload is a part the spec allows holding no XML: the pipeline refuses it
+   as BRS14 ("Payload bevat geen well-formed XML": no XML or none valid), as it does one of blanks.
 2. The caller must be the stated sender or registered to submit for it (BRS03), before anything is stored.
 3. The payload goes through the pipeline, which also checks the metadata against the message header
    (sender, addressee, type, version: BRS33) and, on a test or acceptance environment, that the client is
@@ -129,8 +130,6 @@ class Push:
             raise BadRequest("a part is missing", {name: ["is required"] for name in missing})
         assert metadata is not None and payload is not None
         stated = read_stated(metadata)
-        if not payload:
-            raise BadRequest("the payload is empty", {"payload": ["is empty"]})
         if len(payload) > self.max_bytes:
             raise TooLarge(f"the payload of {len(payload)} bytes exceeds the limit of {self.max_bytes} bytes")
         now = self.clock()

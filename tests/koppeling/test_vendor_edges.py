@@ -41,23 +41,32 @@ def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("meta", "payload", "errors"),
     [
-        ("valid", b"", {"payload": ["is empty"]}),
         (b"", b"<x/>", {"berichtMetadata": ["is not valid JSON"]}),
         (b"null", b"<x/>", {"berichtMetadata": ["Input should be an object"]}),
         (b"[]", b"<x/>", {"berichtMetadata": ["Input should be an object"]}),
         (b'{"routeringgegevens": ', b"<x/>", {"berichtMetadata": ["is not valid JSON"]}),
     ],
 )
-async def test_an_empty_part_or_metadata_that_is_no_object_is_400(
+async def test_metadata_that_is_empty_or_no_object_is_400(
     gw: GatewayUnderTest, meta: Any, payload: bytes, errors: dict[str, list[str]]
 ) -> None:
-    """An empty payload, metadata that is empty, not JSON, or JSON but not an object: 400 naming the part;
-    the traceerId of the push has no status (nothing was stored)."""
+    """Metadata that is empty, not JSON, or JSON but not an object: 400 naming the part; the traceerId of
+    the push has no status (nothing was stored)."""
     stated = metadata(AANBIEDER, GEMEENTE, "WMO315")
     response = await vendor(gw).push(stated if meta == "valid" else meta, payload)
     assert errors == _problem(response, 400)["errors"]
     status = await vendor(gw).status(traceerId=stated["referentiegegevens"]["traceerId"])
     assert (200, []) == (status.status_code, status.json())
+
+
+@pytest.mark.parametrize("payload", [b"", b" \r\n"])
+async def test_an_empty_payload_is_422_brs14_and_afgekeurd(gw: GatewayUnderTest, payload: bytes) -> None:
+    """A payload part holding nothing (or blanks) is a message without XML: 422 BRS14 ("Payload bevat geen
+    well-formed XML"), and its status AfgekeurdDoorDienst with that code, as any other payload without XML."""
+    stated = metadata(AANBIEDER, GEMEENTE, "WMO315")
+    assert "BRS14" == _problem(await vendor(gw).push(stated, payload), 422)["code"]
+    [status] = (await vendor(gw).status(traceerId=stated["referentiegegevens"]["traceerId"])).json()
+    assert ("AfgekeurdDoorDienst", "BRS14") == (status["berichtstatus"], status["meldingen"][0]["code"])
 
 
 async def test_a_multipart_type_without_a_boundary_is_400_saying_so(gw: GatewayUnderTest) -> None:
