@@ -12,6 +12,7 @@ append raises :class:`~adapters.db.auditschema.HeadMissing` and logs ``audit.tam
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 import structlog
@@ -59,20 +60,33 @@ def check_lengths(entry: AuditEntry) -> None:
             raise ValueError(f"audit field {name} is longer than {limit} characters")
 
 
+# the limits of the columns an event's own fields fill (the hashes are the entry's)
+_EVENT_LIMITS = tuple(
+    (name, limit) for name, limit in LIMITS.items() if name in AuditEvent.__dataclass_fields__
+)
+
+
 def check_event(event: AuditEvent) -> None:
     """Raise ValueError when a field of ``event`` is longer than its column (before it is sealed)."""
-    for name, limit in LIMITS.items():
-        value = getattr(event, name, None)
+    for name, limit in _EVENT_LIMITS:
+        value = getattr(event, name)
         if isinstance(value, str) and len(value) > limit:
             raise ValueError(f"audit field {name} is longer than {limit} characters")
 
 
 def sealed(events: Sequence[AuditEvent], head: Head, key: ChainKey) -> tuple[list[AuditEntry], Head]:
-    """``events`` sealed (with ``key``) onto the chain after ``head``, in order, and the new head."""
+    """``events`` sealed (with ``key``) onto the chain after ``head``, in order, and the new head; ValueError
+    for an event with a field longer than its column (what an entry adds to an event's fields always fits:
+    its time stamp of 27 characters, two hashes of 64)."""
+    for event in events:
+        check_event(event)
+    return _sealed(events, head, key)
+
+
+def _sealed(events: Sequence[AuditEvent], head: Head, key: ChainKey) -> tuple[list[AuditEntry], Head]:
     entries = []
     for event in events:
         entry = seal(event, head, key)
-        check_lengths(entry)
         entries.append(entry)
         head = Head(entry.seq, entry.hash)
     return entries, head
@@ -99,8 +113,8 @@ async def append(
             raise head_missing()
         head = Head(int(row["seq"]), str(row["hash"]))
     args = first
+    entries, after = sealed(events, head, key)
     while True:
-        entries, after = sealed(events, head, key)
         row = await pg.fetchrow(statement, *args, *append_args(entries, after, head))
         statement, args = again or statement, ()
         if row is None:  # the head row was deleted since this process last appended
@@ -108,9 +122,14 @@ async def append(
         if row["moved"]:
             return entries, after
         head = Head(int(row["seq"]), str(row["hash"]))
+        entries, after = _sealed(events, head, key)  # checked by the first
 
 
 def append_args(entries: Sequence[AuditEntry], after: Head, head: Head) -> list[object]:
     """The parameters of :func:`append_ctes` for ``entries`` sealed onto ``head`` (new head ``after``)."""
-    columns: list[object] = list(pgwrite.columns_of([e.as_dict() for e in entries], COLUMNS))
+    # a column's values read off the entries (as_dict's values, without a dict per entry)
+    columns: list[object] = [list(map(get, entries)) for get in _COLUMN_OF]
     return [*columns, after.seq, after.hash, head.seq, head.hash]
+
+
+_COLUMN_OF = tuple(attrgetter(name) for name in COLUMNS)
