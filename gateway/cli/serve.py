@@ -43,9 +43,9 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 # what lived through the middle one) once per this many of those. A young collection walks every object made
 # since the one before that still lives, at least the threshold's worth (the requests in flight: their
 # coroutines, frames, tuples and futures), finds next to nothing to free, and every request of the process
-# waits through it: at 20,000 each took 4-9 ms of CPU in `bench stages` at 300-500/s (a few per process in 8
-# seconds), at 5,000 1.4-2.7 ms (a collection or two a second). The middle one runs as often as before (every
-# million net allocations): 200 young collections of 5,000 where it was 50 of 20,000.
+# waits through it: at 20,000 each took 4-13 ms of CPU (p50) in `bench stages` at 300-500/s, 1-6 per process
+# in 8 seconds; at 5,000 1.4-2.9 ms, 1-5 a second (docs/scaling.md). The middle one runs as often as before
+# (every million net allocations): 200 young collections of 5,000 where it was 50 of 20,000.
 GC_THRESHOLDS = (5_000, 200, 100)
 
 
