@@ -90,6 +90,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="an experiment: the gateway's young-generation GC threshold, or all three comma-separated "
         "(20000,50,100); default: gateway serve's",
     )
+    add(
+        "--gc-sizes",
+        action="store_true",
+        help="count the generations' sizes and the types each collection walks (before its clock starts)",
+    )
+    add(
+        "--long-turns",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="sample where the main thread is whenever the loop ran this long on the CPU without a beat",
+    )
 
 
 def run(args: argparse.Namespace) -> Report:
@@ -110,6 +122,8 @@ def run(args: argparse.Namespace) -> Report:
                     "GATEWAY_BENCH_STAGES": str(folder),
                     "PYTHONPATH": path,
                     **({"GATEWAY_BENCH_GC_YOUNG": args.gc_young} if args.gc_young not in ("", "0") else {}),
+                    **({"GATEWAY_BENCH_GC_SIZES": "1"} if args.gc_sizes else {}),
+                    **({"GATEWAY_BENCH_LONG_TURNS": str(args.long_turns)} if args.long_turns else {}),
                 },
             )
             stack.gateways.append(gw)
