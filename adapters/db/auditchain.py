@@ -53,13 +53,6 @@ def append_ctes(first: int) -> str:
 APPEND = f"WITH {append_ctes(1)} {APPEND_RESULT}"
 
 
-def check_lengths(entry: AuditEntry) -> None:
-    for name, limit in LIMITS.items():
-        value = getattr(entry, name)
-        if isinstance(value, str) and len(value) > limit:
-            raise ValueError(f"audit field {name} is longer than {limit} characters")
-
-
 # the limits of the columns an event's own fields fill (the hashes are the entry's)
 _EVENT_LIMITS = tuple(
     (name, limit) for name, limit in LIMITS.items() if name in AuditEvent.__dataclass_fields__

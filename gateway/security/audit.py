@@ -18,7 +18,7 @@ import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from gateway.security.receipts import canonical_json, timestamp
 
@@ -177,9 +177,12 @@ class Head:
     hash: str = GENESIS
 
 
+_ENTRY: Final = "audit-entry"  # the purpose an entry's hash is made under (chain_hash, seal)
+
+
 def chain_hash(fields: Mapping[str, Any], key: ChainKey) -> str:
     """HMAC-SHA256 (hex) over the canonical JSON of an entry's fields other than ``hash``."""
-    return key.mac("audit-entry", {name: fields[name] for name in HASHED_FIELDS})
+    return key.mac(_ENTRY, {name: fields[name] for name in HASHED_FIELDS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +230,7 @@ def seal(event: AuditEvent, head: Head, key: ChainKey) -> AuditEntry:
         "prev_hash": head.hash,
     }
     # the fields are HASHED_FIELDS, in that order: hashed without two more copies of them (chain_hash, mac)
-    return AuditEntry(**fields, hash=key._mac("audit-entry", canonical_json(fields)))
+    return AuditEntry(**fields, hash=key._mac(_ENTRY, canonical_json(fields)))
 
 
 ProblemKind = Literal[

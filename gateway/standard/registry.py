@@ -66,6 +66,11 @@ class MessageSchema:
         return self.bericht.upper()
 
 
+def _schema_parser() -> etree.XMLParser:
+    """A parser for schema files: no entities, network or DTD, libxml2's limits kept."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
 class _DirectoryResolver(etree.Resolver):
     """Resolves schema imports and includes to files inside one directory, and nothing else."""
 
@@ -91,7 +96,7 @@ class _RewritingResolver(_DirectoryResolver):
     def resolve(self, system_url: str, public_id: str, context: Any = None) -> Any:
         super().resolve(system_url, public_id, context)  # the same refusals
         path = Path(unquote(urlparse(system_url).path)).resolve()
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+        parser = _schema_parser()
         try:
             document = etree.parse(str(path), parser).getroot()
         except (OSError, etree.XMLSyntaxError):
@@ -103,7 +108,7 @@ class _RewritingResolver(_DirectoryResolver):
 
 def compile_schema(path: Path, root: Path) -> etree.XMLSchema:
     """Compile one XSD whose imports stay inside ``root``: no DTD, no entities, no network."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser = _schema_parser()
     parser.resolvers.add(_DirectoryResolver(root))
     try:
         return etree.XMLSchema(etree.parse(str(path), parser))
@@ -306,7 +311,7 @@ def _compile_group(group: tuple[tuple[str, Path], ...], root: Path) -> etree.XML
         for ns, p in group
     )
     text = f'<xs:schema xmlns:xs="{XSD}">{imports}</xs:schema>'
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser = _schema_parser()
     parser.resolvers.add(_RewritingResolver(root))
     try:
         document = etree.fromstring(text, parser, base_url=(root.resolve() / "release.xsd").as_uri())
